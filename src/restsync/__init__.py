@@ -1,0 +1,5 @@
+"""restsync: sync paginated JSON REST APIs into databases."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
