@@ -1,0 +1,254 @@
+"""The extraction engine: every resource of a source, concurrently, page by page.
+
+Resources run as asyncio tasks over one `SourceClient` (bounded per host). A child resource
+runs once per parent record, as the parent's pages arrive. Each page is handed to `on_page`
+(the pipeline stages it); a failing resource ends alone, with its error kept for the
+`LoadInfo`, and its children with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from restsync.errors import ResourceError, SelectorError
+from restsync.extract.incremental import Incremental
+from restsync.extract.model import Page, PageRequest
+from restsync.extract.resources import ResourcePlan, render
+from restsync.http.redact import redact_text
+
+log = logging.getLogger("restsync.extract")
+
+
+@dataclass
+class ResourceRun:
+    """What happened to one resource in this run."""
+
+    name: str
+    pages: int = 0
+    records: int = 0
+    bytes: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    error: BaseException | None = None
+    incremental: Incremental | None = None
+    requests: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _decode(response: Any, *, resource: str, url: str) -> Any:
+    content: bytes = response.content
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        ctype = response.headers.get("content-type", "")
+        excerpt = redact_text(content[:200].decode("utf-8", "replace")).replace("\n", " ")
+        kind = "is not valid UTF-8" if "utf-8" in str(exc).lower() else "is not valid JSON"
+        raise SelectorError(
+            f"the response from {url} {kind} ({exc}); content-type {ctype or 'absent'}; "
+            f"body starts: {excerpt!r}",
+            resource=resource,
+            url=url,
+            status=response.status_code,
+            hint="the API may have answered with an error page; check the endpoint path and "
+            "the credentials",
+        ) from None
+
+
+class Extractor:
+    """Runs the resource plans of one source against one client.
+
+    `on_page(page)` is called for every page in the event loop's thread; it may raise a
+    `ResourceError` to end that resource (e.g. a record the normalizer cannot load).
+    """
+
+    def __init__(
+        self,
+        plans: list[ResourcePlan],
+        client: Any,
+        *,
+        client_config: Mapping[str, Any],
+        state: Mapping[str, Mapping[str, Any]],
+        on_page: Callable[[Page], None],
+    ) -> None:
+        self.plans = plans
+        self.client = client
+        self.client_config = client_config
+        self.on_page = on_page
+        self.runs: dict[str, ResourceRun] = {}
+        self.children: dict[str, list[ResourcePlan]] = {}
+        for plan in plans:
+            run = ResourceRun(plan.name)
+            inc = plan.incremental
+            if inc is not None:
+                run.incremental = Incremental.from_config(plan.name, inc, state.get(plan.name))
+            self.runs[plan.name] = run
+            if plan.parent:
+                self.children.setdefault(plan.parent, []).append(plan)
+        self.child_limit = asyncio.Semaphore(int(client_config.get("max_concurrency") or 4) * 2)
+
+    async def run(self) -> dict[str, ResourceRun]:
+        roots = [p for p in self.plans if not p.parent]
+        await asyncio.gather(*(self._run_root(p) for p in roots))
+        return self.runs
+
+    async def _run_root(self, plan: ResourcePlan) -> None:
+        run = self.runs[plan.name]
+        run.started = time.monotonic()
+        try:
+            await self._paginate(plan, parent_record=None)
+        except ResourceError as exc:
+            self._fail(plan, exc)
+        except Exception as exc:  # an unexpected failure ends this resource only
+            log.exception("resource '%s' failed unexpectedly", plan.name)
+            self._fail(
+                plan,
+                ResourceError(
+                    f"failed: {redact_text(f'{type(exc).__name__}: {exc}')}",
+                    resource=plan.name,
+                ),
+            )
+        finally:
+            run.finished = time.monotonic()
+            for child in self._descendants(plan.name):
+                self.runs[child].finished = run.finished
+
+    def _descendants(self, name: str) -> list[str]:
+        out: list[str] = []
+        for child in self.children.get(name, []):
+            out.append(child.name)
+            out.extend(self._descendants(child.name))
+        return out
+
+    def _fail(self, plan: ResourcePlan, exc: BaseException) -> None:
+        run = self.runs[plan.name]
+        if run.error is None:
+            run.error = exc
+        for child in self._descendants(plan.name):
+            crun = self.runs[child]
+            if crun.error is None:
+                crun.error = ResourceError(
+                    f"not extracted: its parent resource '{plan.name}' failed", resource=child
+                )
+
+    def _first_request(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> PageRequest:
+        ep = plan.endpoint
+        run = self.runs[plan.name]
+        inc = run.incremental.placeholders() if run.incremental else None
+        path = render(ep.get("path") or plan.name, parent=parent_record, incremental=inc)
+        params = render(dict(ep.get("params") or {}), parent=parent_record, incremental=inc)
+        params = {k: v for k, v in params.items() if v is not None}
+        for pname, pfield in plan.resolve_params:
+            params[pname] = (parent_record or {}).get(pfield)
+        if run.incremental:
+            params.update(run.incremental.request_params())
+        headers = render(dict(ep.get("headers") or {}), parent=parent_record, incremental=inc)
+        body = render(ep.get("json"), parent=parent_record, incremental=inc)
+        data = render(ep.get("data"), parent=parent_record, incremental=inc)
+        return PageRequest(
+            method=str(ep.get("method") or "GET").upper(),
+            url=self.client.build_url(str(path)),
+            params=params,
+            headers={str(k): str(v) for k, v in headers.items()},
+            json=body,
+            data=data,
+        )
+
+    def _paginator(self, plan: ResourcePlan) -> Any:
+        from restsync.paginate import build_paginator
+
+        config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
+        return build_paginator(config)
+
+    async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
+        from restsync.extract.select import select_records
+        from restsync.http.redact import redact_url
+        from restsync.http.retry import RetryPolicy
+
+        run = self.runs[plan.name]
+        ep = plan.endpoint
+        policy = RetryPolicy.from_config(ep.get("error_handler"))
+        actions = ep.get("response_actions")
+        request = self._first_request(plan, parent_record)
+        paginator = self._paginator(plan)
+        paginator.init_request(request)
+        follow_up = False
+        index = 0
+        while True:
+            if run.error is not None:
+                return
+            response = await self.client.send(
+                request,
+                resource=plan.name,
+                policy=policy,
+                response_actions=actions,
+                follow_up=follow_up,
+            )
+            if response is None:  # a response action said to ignore it
+                return
+            url = redact_url(str(response.request.url))
+            body = _decode(response, resource=plan.name, url=url)
+            records = select_records(body, ep.get("data_selector"), resource=plan.name, url=url)
+            paginator.update_state(response, body, records)
+            raw_count = len(records)
+            if run.incremental is not None:
+                records = run.incremental.filter(records, url=url)
+            for step in plan.processing_steps:
+                if "filter" in step:
+                    records = [r for r in records if step["filter"](r)]
+                if "map" in step:
+                    records = [step["map"](r) for r in records]
+            if parent_record is not None and plan.include_from_parent:
+                assert plan.parent is not None
+                for rec in records:
+                    if isinstance(rec, dict):
+                        for fname in plan.include_from_parent:
+                            rec[f"_{plan.parent}_{fname}"] = parent_record.get(fname)
+            run.pages += 1
+            run.records += len(records)
+            run.bytes += len(response.content)
+            if records or index == 0:
+                self.on_page(
+                    Page(
+                        resource=plan.name,
+                        records=records,
+                        url=url,
+                        index=index,
+                        nbytes=len(response.content),
+                    )
+                )
+            if self.children.get(plan.name) and records:
+                await self._run_children(plan, records)
+            log.debug("resource '%s': page %d, %d records from %s", plan.name, index, raw_count, url)
+            if not paginator.has_next_page:
+                return
+            paginator.update_request(request)
+            follow_up = bool(getattr(paginator, "next_url_is_follow_up", False))
+            index += 1
+
+    async def _run_children(self, plan: ResourcePlan, records: list[Any]) -> None:
+        async def one(child: ResourcePlan, record: Mapping[str, Any]) -> None:
+            async with self.child_limit:
+                if self.runs[child.name].error is not None:
+                    return
+                await self._paginate(child, parent_record=record)
+
+        for child in self.children[plan.name]:
+            crun = self.runs[child.name]
+            if crun.started == 0.0:
+                crun.started = time.monotonic()
+            try:
+                await asyncio.gather(
+                    *(one(child, r) for r in records if isinstance(r, Mapping))
+                )
+            except ResourceError as exc:
+                self._fail(child, exc)

@@ -1,0 +1,180 @@
+"""Resources as extraction plans: the endpoint, the keys, the parent (if any), placeholders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from restsync.errors import ConfigError, Problem
+
+PLACEHOLDER = re.compile(r"\{(resources|incremental)\.([A-Za-z0-9_\-]+)(?:\.([^{}]+))?\}")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _walk_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _walk_strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _walk_strings(v)]
+    return []
+
+
+@dataclass
+class ResourcePlan:
+    """Everything the extractor needs about one resource, resolved from its config dict."""
+
+    name: str
+    table_name: str
+    endpoint: dict[str, Any]
+    write_disposition: str = "append"
+    primary_key: list[str] = field(default_factory=list)
+    merge_key: list[str] = field(default_factory=list)
+    columns: dict[str, Any] = field(default_factory=dict)
+    selected: bool = True
+    parent: str | None = None
+    # (param name, parent field) for legacy `{type: resolve}` params
+    resolve_params: list[tuple[str, str]] = field(default_factory=list)
+    include_from_parent: list[str] = field(default_factory=list)
+    processing_steps: list[dict[str, Callable[..., Any]]] = field(default_factory=list)
+    max_table_nesting: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def incremental(self) -> dict[str, Any] | None:
+        inc = self.endpoint.get("incremental")
+        return dict(inc) if isinstance(inc, Mapping) else None
+
+
+def _disposition(resource: Mapping[str, Any]) -> str:
+    wd = resource.get("write_disposition", "append")
+    if isinstance(wd, Mapping):
+        return str(wd.get("disposition", "append"))
+    return str(wd)
+
+
+def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
+    """One expanded resource dict (resource_defaults already merged) as a plan."""
+    endpoint = dict(resource.get("endpoint") or {})
+    name = str(resource["name"])
+    parents: set[str] = set()
+    resolve_params: list[tuple[str, str]] = []
+    for text in _walk_strings(
+        [endpoint.get("path"), endpoint.get("params"), endpoint.get("json"), endpoint.get("headers")]
+    ):
+        for m in PLACEHOLDER.finditer(text):
+            if m.group(1) == "resources":
+                parents.add(m.group(2))
+    params = dict(endpoint.get("params") or {})
+    for pname, pvalue in list(params.items()):
+        if isinstance(pvalue, Mapping) and pvalue.get("type") == "resolve":
+            parents.add(str(pvalue["resource"]))
+            resolve_params.append((pname, str(pvalue["field"])))
+            del params[pname]
+    endpoint["params"] = params
+    if len(parents) > 1:
+        raise ConfigError(
+            [
+                Problem(
+                    f"resources['{name}'].endpoint",
+                    f"refers to several parent resources ({', '.join(sorted(parents))}); "
+                    "a resource can have one parent",
+                )
+            ]
+        )
+    table_name = resource.get("table_name") or name
+    return ResourcePlan(
+        name=name,
+        table_name=str(table_name) if not callable(table_name) else name,
+        endpoint=endpoint,
+        write_disposition=_disposition(resource),
+        primary_key=_as_list(resource.get("primary_key")),
+        merge_key=_as_list(resource.get("merge_key")),
+        columns=dict(resource.get("columns") or {}),
+        selected=bool(resource.get("selected", True)),
+        parent=next(iter(parents)) if parents else None,
+        resolve_params=resolve_params,
+        include_from_parent=_as_list(resource.get("include_from_parent")),
+        processing_steps=list(resource.get("processing_steps") or []),
+        max_table_nesting=resource.get("max_table_nesting"),
+        config=dict(resource),
+    )
+
+
+def _lookup(record: Any, dotted: str) -> Any:
+    current = record
+    for part in dotted.split("."):
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current
+
+
+def render(value: Any, *, parent: Mapping[str, Any] | None, incremental: Mapping[str, Any] | None) -> Any:
+    """Fill `{resources.<parent>.<field>}` and `{incremental.<name>}` placeholders.
+
+    A string that is exactly one placeholder keeps the value's type (for JSON bodies); a
+    placeholder inside a longer string is formatted as text.
+    """
+    if isinstance(value, str):
+        if "{" not in value:
+            return value
+
+        def resolve(m: re.Match[str]) -> Any:
+            if m.group(1) == "resources":
+                return _lookup(parent or {}, m.group(3) or "")
+            return (incremental or {}).get(m.group(2))
+
+        whole = PLACEHOLDER.fullmatch(value)
+        if whole:
+            return resolve(whole)
+        return PLACEHOLDER.sub(lambda m: "" if resolve(m) is None else str(resolve(m)), value)
+    if isinstance(value, Mapping):
+        return {k: render(v, parent=parent, incremental=incremental) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, parent=parent, incremental=incremental) for v in value]
+    return value
+
+
+def order_plans(plans: list[ResourcePlan]) -> list[ResourcePlan]:
+    """Parents before children; unknown parents and cycles are config errors."""
+    by_name = {p.name: p for p in plans}
+    problems = [
+        Problem(f"resources['{p.name}']", f"refers to unknown parent resource '{p.parent}'")
+        for p in plans
+        if p.parent and p.parent not in by_name
+    ]
+    if problems:
+        raise ConfigError(problems)
+    ordered: list[ResourcePlan] = []
+    seen: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(p: ResourcePlan) -> None:
+        if p.name in seen:
+            return
+        if p.name in visiting:
+            raise ConfigError([Problem(f"resources['{p.name}']", "parent resources form a cycle")])
+        visiting.add(p.name)
+        if p.parent:
+            visit(by_name[p.parent])
+        visiting.discard(p.name)
+        seen.add(p.name)
+        ordered.append(p)
+
+    for p in plans:
+        visit(p)
+    return ordered

@@ -1,0 +1,76 @@
+"""`rest_api_source(config)`: a validated source, ready to run in a pipeline."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from restsync.errors import ConfigError, Problem
+from restsync.extract.resources import ResourcePlan, build_plan, order_plans
+
+
+class RestApiSource:
+    """A REST API source built from a config dict in the `rest_api_source` dialect.
+
+    The config is validated when the source is built; no request is made until a pipeline
+    runs it.
+
+        source = rest_api_source({"client": {...}, "resources": [...]})
+        source.with_resources("orders")
+    """
+
+    def __init__(self, config: Mapping[str, Any], name: str | None = None) -> None:
+        from restsync.config.defaults import expand_resources
+        from restsync.config.validate import validate_config
+
+        validate_config(config)
+        self.config: Mapping[str, Any] = config
+        self.name = name or "rest_api"
+        self.client_config: dict[str, Any] = dict(config.get("client") or {})
+        self.plans: list[ResourcePlan] = order_plans(
+            [build_plan(r) for r in expand_resources(config)]
+        )
+
+    @property
+    def resource_names(self) -> list[str]:
+        return [p.name for p in self.plans]
+
+    def with_resources(self, *names: str) -> RestApiSource:
+        """A copy that extracts only `names` (and, unselected, the parents they need)."""
+        known = set(self.resource_names)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            import difflib
+
+            problems = []
+            for n in unknown:
+                close = difflib.get_close_matches(n, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(
+                    Problem("--resources", f"unknown resource '{n}'{hint}; this source has "
+                            f"{', '.join(self.resource_names)}")
+                )
+            raise ConfigError(problems)
+        clone = copy.copy(self)
+        by_name = {p.name: p for p in self.plans}
+        wanted: set[str] = set(names)
+        needed = set(wanted)
+        for n in names:
+            parent = by_name[n].parent
+            while parent:
+                needed.add(parent)
+                parent = by_name[parent].parent
+        plans = []
+        for p in self.plans:
+            if p.name in needed:
+                q = copy.copy(p)
+                q.selected = p.selected and p.name in wanted
+                plans.append(q)
+        clone.plans = plans
+        return clone
+
+
+def rest_api_source(config: Mapping[str, Any], name: str | None = None) -> RestApiSource:
+    """Build a source from a `rest_api_source` config dict (validated now, run later)."""
+    return RestApiSource(config, name=name)

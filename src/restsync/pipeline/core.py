@@ -1,0 +1,362 @@
+"""`restsync.pipeline(name, destination)`: extract -> normalize -> stage -> load, in one run.
+
+Extraction runs in its own thread (an asyncio loop over all resources); pages cross a bounded
+queue to the calling thread, which normalizes them into Arrow tables and appends them to the
+stage. Only when every resource has ended is the destination touched: one transaction writes
+the rows of the resources that succeeded, their incremental state and the load record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from restsync.errors import DataError, ResourceError
+from restsync.extract.engine import Extractor, ResourceRun
+from restsync.extract.model import Page
+from restsync.extract.source import RestApiSource
+from restsync.http.redact import redact_text
+from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
+from restsync.schema.model import Schema
+
+log = logging.getLogger("restsync.pipeline")
+
+_DONE = object()
+
+
+class Progress(Protocol):
+    """What a progress display is told during a run. Every method is optional to act on."""
+
+    def start(self, resources: list[str]) -> None: ...
+    def page(self, resource: str, records: int, run: ResourceRun) -> None: ...
+    def resource_done(self, resource: str, run: ResourceRun) -> None: ...
+    def loading(self) -> None: ...
+    def done(self, info: LoadInfo) -> None: ...
+
+
+class NoProgress:
+    """The silent progress display."""
+
+    def start(self, resources: list[str]) -> None:
+        pass
+
+    def page(self, resource: str, records: int, run: ResourceRun) -> None:
+        pass
+
+    def resource_done(self, resource: str, run: ResourceRun) -> None:
+        pass
+
+    def loading(self) -> None:
+        pass
+
+    def done(self, info: LoadInfo) -> None:
+        pass
+
+
+def new_load_id() -> str:
+    """Sortable, unique enough for one pipeline: seconds since the epoch with microseconds."""
+    return f"{time.time():.6f}"
+
+
+class Pipeline:
+    """Runs sources into one destination dataset.
+
+        pipeline = restsync.pipeline("inventory", destination="duckdb")
+        info = pipeline.run(source)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        destination: str = "duckdb",
+        dataset_name: str | None = None,
+        *,
+        pipelines_dir: str | os.PathLike[str] | None = None,
+        credentials: Mapping[str, Any] | None = None,
+        transport: Any = None,
+    ) -> None:
+        self.name = name
+        self.destination_url = destination
+        self.dataset_name = dataset_name or f"{name}_data"
+        self.pipelines_dir = Path(pipelines_dir or Path.cwd() / ".restsync" / "pipelines")
+        self.credentials = credentials
+        self.transport = transport  # for tests: an httpx transport used by every source
+
+    # -- destination ---------------------------------------------------------------------
+    def destination(self) -> Any:
+        from restsync.destinations.registry import destination_from_url
+
+        return destination_from_url(
+            self.destination_url,
+            pipeline_name=self.name,
+            dataset_name=self.dataset_name,
+            pipelines_dir=self.pipelines_dir,
+        )
+
+    # -- run -----------------------------------------------------------------------------
+    def run(
+        self,
+        source: RestApiSource,
+        *,
+        resources: list[str] | None = None,
+        full_refresh: bool = False,
+        progress: Progress | None = None,
+    ) -> LoadInfo:
+        """Extract every selected resource of `source`, then load them in one transaction.
+
+        Returns a `LoadInfo`; resources that failed are listed there (`info.has_failures`)
+        and none of their rows or state is loaded. Raises `ConfigError` before any request,
+        and `LoadError` when the destination refuses the load (nothing of it remains).
+        """
+        from restsync.load import load_stage
+        from restsync.stage import StageWriter
+
+        progress = progress or NoProgress()
+        if resources:
+            source = source.with_resources(*resources)
+        started = time.monotonic()
+        load_id = new_load_id()
+        info = LoadInfo(
+            pipeline=self.name,
+            destination=self._display_destination(),
+            dataset=self.dataset_name,
+            load_id=load_id,
+            started_at=datetime.now(timezone.utc).isoformat(),
+        )
+        dest = self.destination()
+        dest.open()
+        try:
+            stored_schema = dest.stored_schema()
+            schema = stored_schema or Schema(self.dataset_name)
+            before = {t: set(tb.columns) for t, tb in schema.tables.items()}
+            state = {} if full_refresh else dest.stored_state(self.name)
+            stage_root = self.pipelines_dir / self.name / "stage"
+            if stage_root.exists():
+                shutil.rmtree(stage_root, ignore_errors=True)  # an earlier run's leftovers
+            writer = StageWriter(stage_root, load_id)
+            runs = self._extract(source, state, schema, writer, load_id, progress)
+            failed = {n for n, r in runs.items() if not r.ok}
+            new_state: dict[str, dict[str, Any]] = {}
+            for n, r in runs.items():
+                if r.ok and r.incremental is not None:
+                    new_state[n] = r.incremental.new_state()
+            for n, r in runs.items():
+                info.resources[n] = self._resource_info(n, r)
+            loaded_tables = [
+                t for t in schema.tables.values() if t.resource not in failed
+            ]
+            for t in list(schema.tables.values()):
+                if t.resource in failed and t.name not in before:
+                    del schema.tables[t.name]
+            counts = {t.name: 0 for t in loaded_tables}
+            staged = writer.complete(
+                schema, state=new_state, counts=counts, exclude_resources=sorted(failed)
+            )
+            progress.loading()
+            stats = load_stage(
+                dest,
+                staged,
+                self.name,
+                state=new_state,
+                load_record={
+                    "load_id": load_id,
+                    "pipeline": self.name,
+                    "started_at": info.started_at,
+                    "resources": sorted(runs),
+                    "failed_resources": sorted(failed),
+                },
+            )
+            info.loaded = True
+            for tname, tstats in stats.tables.items():
+                table = schema.tables.get(tname)
+                info.tables[tname] = TableInfo(
+                    name=tname,
+                    resource=table.resource if table else "",
+                    inserted=tstats.inserted,
+                    updated=tstats.updated,
+                    deleted=tstats.deleted,
+                )
+            info.schema_changes = self._schema_changes(before, schema) + list(
+                getattr(stats, "ddl", [])
+            )
+            shutil.rmtree(stage_root / load_id, ignore_errors=True)
+        finally:
+            dest.close()
+        info.duration = time.monotonic() - started
+        progress.done(info)
+        return info
+
+    def _display_destination(self) -> str:
+        from restsync.http.redact import redact_url
+
+        return redact_url(self.destination_url)
+
+    @staticmethod
+    def _schema_changes(before: Mapping[str, set[str]], schema: Schema) -> list[str]:
+        changes: list[str] = []
+        for tname, table in schema.tables.items():
+            if tname not in before:
+                changes.append(f"new table {tname} ({len(table.columns)} columns)")
+                continue
+            for cname, col in table.columns.items():
+                if cname not in before[tname]:
+                    kind = f"variant of {col.variant_of}" if col.variant_of else col.data_type
+                    changes.append(f"new column {tname}.{cname} ({kind})")
+        return changes
+
+    def _resource_info(self, name: str, run: ResourceRun) -> ResourceInfo:
+        stats = None
+        client_stats = getattr(self, "_client_stats", {})
+        if isinstance(client_stats, Mapping):
+            stats = client_stats.get(name)
+        return ResourceInfo(
+            name=name,
+            pages=run.pages,
+            records=run.records,
+            requests=int(getattr(stats, "requests", 0) or 0),
+            retries=int(getattr(stats, "retries", 0) or 0),
+            bytes=run.bytes,
+            throttled_seconds=float(getattr(stats, "throttled_seconds", 0.0) or 0.0),
+            duration=max(0.0, run.finished - run.started) if run.started else 0.0,
+            error=redact_text(str(run.error)) if run.error is not None else None,
+            cursor=run.incremental.last_value if run.incremental is not None else None,
+        )
+
+    # -- extraction ----------------------------------------------------------------------
+    def _extract(
+        self,
+        source: RestApiSource,
+        state: Mapping[str, Mapping[str, Any]],
+        schema: Schema,
+        writer: Any,
+        load_id: str,
+        progress: Progress,
+    ) -> dict[str, ResourceRun]:
+        from restsync.schema.normalize import Normalizer
+
+        pages: queue.Queue[Any] = queue.Queue(maxsize=64)
+        plans = {p.name: p for p in source.plans}
+        normalizers = {
+            p.name: Normalizer(
+                schema,
+                p.name,
+                p.table_name,
+                write_disposition=p.write_disposition,  # type: ignore[arg-type]
+                primary_key=p.primary_key,
+                merge_key=p.merge_key,
+                columns=p.columns,
+                max_table_nesting=p.max_table_nesting,
+            )
+            for p in source.plans
+            if p.selected
+        }
+        holder: dict[str, Any] = {}
+        progress.start([p.name for p in source.plans if p.selected])
+
+        def on_page(page: Page) -> None:
+            while True:
+                try:
+                    pages.put(page, timeout=0.05)
+                    return
+                except queue.Full:
+                    if holder.get("abort"):
+                        raise ResourceError("run aborted", resource=page.resource) from None
+
+        async def main() -> dict[str, ResourceRun]:
+            from restsync.auth import build_auth
+            from restsync.http.client import SourceClient
+
+            cc = source.client_config
+            auth = build_auth(cc.get("auth"))
+            async with SourceClient(
+                cc.get("base_url") or "",
+                auth=auth,
+                headers=cc.get("headers"),
+                max_concurrency=int(cc.get("max_concurrency") or 4),
+                rate_limit=cc.get("rate_limit"),
+                transport=self.transport,
+                allow_cross_origin_pagination=bool(cc.get("allow_cross_origin_pagination")),
+            ) as client:
+                extractor = Extractor(
+                    source.plans, client, client_config=cc, state=state, on_page=on_page
+                )
+                holder["extractor"] = extractor
+                runs = await extractor.run()
+                holder["client_stats"] = dict(getattr(client, "stats", {}) or {})
+                return runs
+
+        def thread_main() -> None:
+            try:
+                holder["runs"] = asyncio.run(main())
+            except BaseException as exc:  # reported in the calling thread
+                holder["error"] = exc
+            finally:
+                pages.put(_DONE)
+
+        thread = threading.Thread(target=thread_main, name=f"restsync-extract-{self.name}")
+        thread.start()
+        seq = 0
+        try:
+            while True:
+                item = pages.get()
+                if item is _DONE:
+                    break
+                page: Page = item
+                extractor = holder.get("extractor")
+                run = extractor.runs[page.resource] if extractor else None
+                if run is not None and run.error is not None:
+                    continue
+                normalizer = normalizers.get(page.resource)
+                if normalizer is None or not page.records:
+                    if run is not None:
+                        progress.page(page.resource, len(page.records), run)
+                    continue
+                try:
+                    tables = normalizer.normalize(page.records, load_id, seq)
+                except DataError as exc:
+                    if run is not None and run.error is None:
+                        exc.url = exc.url or page.url
+                        run.error = DataError(
+                            f"{exc.message} (page {page.index + 1}, {page.url})",
+                            resource=page.resource,
+                            url=page.url,
+                            hint=exc.hint,
+                        )
+                    continue
+                seq += len(page.records)
+                for tname, arrow_table in tables.items():
+                    writer.write(tname, plans[page.resource].name, arrow_table)
+                if run is not None:
+                    progress.page(page.resource, len(page.records), run)
+        except BaseException:
+            holder["abort"] = True
+            raise
+        finally:
+            thread.join()
+        if "error" in holder:
+            raise holder["error"]
+        self._client_stats = holder.get("client_stats", {})
+        runs: dict[str, ResourceRun] = holder["runs"]
+        for name, run in runs.items():
+            progress.resource_done(name, run)
+        return {n: r for n, r in runs.items() if plans[n].selected or not r.ok}
+
+
+def pipeline(
+    name: str,
+    destination: str = "duckdb",
+    dataset_name: str | None = None,
+    **kwargs: Any,
+) -> Pipeline:
+    """A pipeline named `name` loading into `destination` (`duckdb`, `duckdb:///path`,
+    `postgresql://...`, `parquet:///path`)."""
+    return Pipeline(name, destination, dataset_name, **kwargs)
