@@ -1,7 +1,250 @@
-"""The `restsync` command."""
+"""The `restsync` command: thin click commands over the library.
+
+Exit codes: 0 all resources loaded; 1 some resource failed (the others were loaded);
+2 config error (nothing was requested); 3 the destination refused the load.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from restsync.errors import ConfigError, LoadError, RestsyncError
+from restsync.http.redact import redact_text
+
+EXIT_OK, EXIT_FAILED_RESOURCES, EXIT_CONFIG, EXIT_LOAD = 0, 1, 2, 3
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(redact_text(message), markup=False)
+    sys.exit(code)
+
+
+def load_source(config: str, base_url: str | None = None, incremental: bool = True) -> Any:
+    """A source from a built-in connector's name or a config file (YAML/TOML/JSON/Python)."""
+    from restsync.connectors import CONNECTORS, connector_source
+    from restsync.extract.source import RestApiSource, rest_api_source
+
+    path = Path(config)
+    if not path.exists() and config in CONNECTORS:
+        return connector_source(config, base_url=base_url, incremental=incremental)
+    from restsync.config.files import load_config_file
+
+    loaded = load_config_file(path)
+    if isinstance(loaded, RestApiSource):
+        source = loaded
+    elif isinstance(loaded, Mapping):
+        cfg = dict(loaded)
+        if base_url:
+            cfg["client"] = {**dict(cfg.get("client") or {}), "base_url": base_url}
+        source = rest_api_source(cfg, name=path.stem)
+    else:
+        raise ConfigError(
+            f"{path}: holds a {type(loaded).__name__}, not a restsync source; expose "
+            "`source = rest_api_source({...})` or a `config` dict"
+        )
+    if base_url and isinstance(loaded, RestApiSource):
+        source.client_config["base_url"] = base_url
+    return source
+
+
+def _setup_logging(verbose: int, json_logs: bool) -> None:
+    level = logging.WARNING - 10 * verbose
+    handler = logging.StreamHandler(sys.stderr)
+    if json_logs:
+        import orjson
+
+        class JsonFormatter(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                return orjson.dumps(
+                    {
+                        "time": self.formatTime(record),
+                        "level": record.levelname,
+                        "logger": record.name,
+                        "message": redact_text(record.getMessage()),
+                    }
+                ).decode()
+
+        handler.setFormatter(JsonFormatter())
+    else:
+
+        class RedactingFormatter(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                return redact_text(super().format(record))
+
+        handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("restsync")
+    root.handlers[:] = [handler]
+    root.setLevel(max(level, logging.DEBUG))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for schedulers).")
+@click.version_option(package_name="restsync")
+def cli(verbose: int, json_logs: bool) -> None:
+    """restsync: sync paginated JSON REST APIs into DuckDB, Postgres or Parquet."""
+    _setup_logging(verbose, json_logs)
+
+
+@cli.command()
+@click.argument("config")
+@click.option("--destination", default="duckdb", show_default=True,
+              help="duckdb, duckdb:///path.db, postgresql://..., parquet:///dir")
+@click.option("--dataset", default=None, help="Dataset (schema) name; default <pipeline>_data.")
+@click.option("--pipeline", "pipeline_name", default=None, help="Pipeline name; default from CONFIG.")
+@click.option("--resources", default=None, help="Comma-separated resources to run.")
+@click.option("--full-refresh", is_flag=True, help="Ignore stored incremental state.")
+@click.option("--base-url", default=None, help="Point the source at another base URL.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print the LoadInfo as JSON.")
+def run(
+    config: str,
+    destination: str,
+    dataset: str | None,
+    pipeline_name: str | None,
+    resources: str | None,
+    full_refresh: bool,
+    base_url: str | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Run CONFIG (a config file or a built-in connector's name) into a destination."""
+    from restsync.pipeline import pipeline as make_pipeline
+
+    try:
+        source = load_source(config, base_url=base_url)
+        name = pipeline_name or getattr(source, "name", None) or Path(config).stem
+        pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
+        progress: Any = None
+        if not quiet and not as_json and sys.stderr.isatty():
+            from restsync.cli.progress import RichProgress
+
+            progress = RichProgress(err)
+        wanted = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
+        info = pipe.run(source, resources=wanted, full_refresh=full_refresh, progress=progress)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+        return
+    except LoadError as exc:
+        _fail(f"load failed: {exc}", EXIT_LOAD)
+        return
+    except RestsyncError as exc:
+        _fail(str(exc), EXIT_FAILED_RESOURCES)
+        return
+    if as_json:
+        click.echo(redact_text(info.to_json()))
+    elif not quiet:
+        out.print(redact_text(str(info)), markup=False)
+    sys.exit(EXIT_FAILED_RESOURCES if info.has_failures else EXIT_OK)
+
+
+@cli.command()
+@click.argument("config")
+@click.option("--probe", is_flag=True, help="Fetch the first page of each resource.")
+@click.option("--base-url", default=None, help="Point the source at another base URL.")
+def check(config: str, probe: bool, base_url: str | None) -> None:
+    """Validate CONFIG and print the resolved plan (secrets masked)."""
+    from restsync.cli.check import describe, run_probe
+
+    try:
+        source = load_source(config, base_url=base_url)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+        return
+    out.print(redact_text(describe(source)), markup=False)
+    if probe:
+        text, ok = run_probe(source)
+        out.print(redact_text(text), markup=False)
+        sys.exit(EXIT_OK if ok else EXIT_FAILED_RESOURCES)
+
+
+@cli.command()
+@click.option("--destination", default=None, help="Destination URL; default <pipeline>.duckdb.")
+@click.option("--pipeline", "pipeline_name", default=None, help="Pipeline name.")
+@click.option("--dataset", default=None, help="Dataset (schema) name.")
+@click.option("--schema", "show_schema", is_flag=True, help="Print the stored schema (YAML).")
+def show(destination: str | None, pipeline_name: str | None, dataset: str | None,
+         show_schema: bool) -> None:
+    """Tables, row counts, last loads and incremental state of a pipeline's dataset."""
+    from restsync.cli.show import show_pipeline
+
+    if not pipeline_name and not destination:
+        found = sorted(Path.cwd().glob("*.duckdb"))
+        if len(found) == 1:
+            pipeline_name = found[0].stem
+        else:
+            _fail("say which pipeline: --pipeline NAME or --destination URL", EXIT_CONFIG)
+            return
+    name = pipeline_name or "restsync"
+    try:
+        text = show_pipeline(
+            name, destination or f"duckdb:///{Path.cwd() / (name + '.duckdb')}",
+            dataset or f"{name}_data", schema=show_schema,
+        )
+    except RestsyncError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+        return
+    out.print(redact_text(text), markup=False)
+
+
+@cli.command()
+def connectors() -> None:
+    """List the built-in connectors."""
+    from restsync.connectors import CONNECTORS, connector_module
+
+    for name in CONNECTORS:
+        module = connector_module(name)
+        out.print(f"{name:12} {module.TITLE}  (secrets: {', '.join(module.SECRETS)})",
+                  markup=False)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--port", default=0, show_default=True, help="Port on 127.0.0.1 (0: any free).")
+@click.option("--records", default=None, type=int, help="Records per resource.")
+@click.option("--faults", default=None, help='Fault switches, e.g. "429=0.1,500=0.05,slow=50ms".')
+def sandbox(name: str, port: int, records: int | None, faults: str | None) -> None:
+    """Run the sandbox API of connector NAME on loopback until interrupted."""
+    from restsync.sandbox import serve_forever
+
+    try:
+        serve_forever(name, port=port, records=records, faults=faults)
+    except (ValueError, ConfigError) as exc:
+        _fail(str(exc), EXIT_CONFIG)
+
+
+@cli.command()
+@click.argument("name", default="inventory")
+@click.option("--records", default=None, type=int, help="Records per resource.")
+@click.option("--destination", default=None, help="Default: ./demo_<name>.duckdb")
+def demo(name: str, records: int | None, destination: str | None) -> None:
+    """Sandbox API on loopback -> sync -> local DuckDB -> table summary."""
+    from restsync.cli.demo import run_demo
+
+    try:
+        code = run_demo(name, records=records, destination=destination, console=out)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+        return
+    sys.exit(code)
+
 
 def main() -> None:
-    raise SystemExit("restsync: the command line is not built yet")
+    """Entry point of the `restsync` console script."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    cli(prog_name="restsync")
+
+
+if __name__ == "__main__":
+    main()
