@@ -1,0 +1,154 @@
+"""DuckDB: an embedded database file, one SQL schema per dataset.
+
+Rows go in as Arrow: the staged batches are registered as a view over a
+`pyarrow.RecordBatchReader` and inserted with one `INSERT INTO ... SELECT` per table, never
+row by row. DDL, rows, state, load record and schema share one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from restsync.destinations.sql import SqlDestination, quote
+from restsync.errors import LoadError
+from restsync.schema.model import Column, Table
+from restsync.stage.types import DEFAULT_PRECISION, DEFAULT_SCALE
+
+if TYPE_CHECKING:
+    from restsync.stage.writer import StagedLoad
+
+_TYPES = {
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "text": "VARCHAR",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+    "json": "JSON",
+}
+_BACK = {
+    "BIGINT": "bigint",
+    "DOUBLE": "double",
+    "BOOLEAN": "bool",
+    "VARCHAR": "text",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "DATE": "date",
+    "JSON": "json",
+}
+
+
+class DuckDBDestination(SqlDestination):
+    """A DuckDB database file; each dataset is a schema inside it.
+
+        dest = DuckDBDestination("shop.duckdb", dataset_name="shop")
+        dest.open()
+        print(dest.stored_state("shop"))
+    """
+
+    name = "duckdb"
+
+    def __init__(self, path: str | os.PathLike[str], dataset_name: str) -> None:
+        super().__init__(dataset_name)
+        self.path = Path(path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __repr__(self) -> str:
+        return f"DuckDBDestination(path={str(self.path)!r}, dataset={self.dataset_name!r})"
+
+    @property
+    def url(self) -> str:
+        """The destination as a URL (`duckdb:///abs/path.duckdb`)."""
+        return f"duckdb:///{self.path.resolve()}"
+
+    def open(self) -> None:
+        """Open (or create) the database file."""
+        if self._con is not None:
+            return
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            msg = (
+                f"duckdb: cannot open {self.path}: {str(exc)[:200]}\n"
+                "  is another restsync run or a DuckDB client holding the file?"
+            )
+            raise LoadError(msg) from exc
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The open connection."""
+        if self._con is None:
+            self.open()
+        assert self._con is not None
+        return self._con
+
+    def close(self) -> None:
+        """Close the connection (rolling back an open transaction)."""
+        if self._con is not None:
+            if self._in_tx:
+                self.rollback()
+            self._con.close()
+            self._con = None
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        rel = self.con.execute(sql, list(params))
+        if sql.lstrip().upper().startswith(("DELETE", "INSERT", "UPDATE")):
+            row = rel.fetchone()
+            return int(row[0]) if row else 0
+        return -1
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.con.execute(sql, list(params)).fetchall())
+
+    def _sql_type(self, column: Column) -> str:
+        if column.data_type == "decimal":
+            p = column.precision or DEFAULT_PRECISION
+            s = DEFAULT_SCALE if column.scale is None else column.scale
+            return f"DECIMAL({p},{s})"
+        return _TYPES[column.data_type]
+
+    def _data_type_of(self, sql_type: str) -> str | None:
+        t = sql_type.upper()
+        if t.startswith("DECIMAL"):
+            return "decimal"
+        return _BACK.get(t)
+
+    def _table_exists(self, table: str) -> bool:
+        # duckdb_tables() sees the tables created earlier in this transaction too
+        rows = self._fetch(
+            "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+            "AND database_name = current_database()",
+            (self.dataset_name, table),
+        )
+        return bool(rows)
+
+    def _bulk_insert(
+        self, target: str, table: Table, staged: StagedLoad, columns: list[str]
+    ) -> int:
+        reader = staged.reader(table.name, table)
+        view = f"_rs_arrow_{self._n}"
+        self._n += 1
+        self.con.register(view, reader)
+        try:
+            cols = ", ".join(quote(c) for c in columns)
+            return self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(view)}")
+        finally:
+            self.con.unregister(view)
+
+    def _tx_begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def _tx_commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def _tx_rollback(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # no transaction open any more (DuckDB ends it on some errors)

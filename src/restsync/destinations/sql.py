@@ -1,0 +1,505 @@
+"""What DuckDB and Postgres share: DDL planning, write dispositions in SQL, bookkeeping.
+
+A subclass supplies the connection, the type names, the bulk path (Arrow scan for DuckDB,
+COPY for Postgres) and how to read a row count back. Everything else - schema evolution,
+append / replace / merge, the state and load records, `show` - is written once here.
+
+Merge, for a root table with primary key K (per load, one transaction):
+
+    stage  <- the staged rows (with `_restsync_seq`)
+    win    <- per K, the staged row with the highest `_restsync_seq`
+    gone   <- `_dlt_id` of the stored rows whose K is in `win` (and of `win` itself)
+    DELETE stored rows whose K is in `win`; INSERT `win`
+    child tables: DELETE rows whose `_dlt_root_id` is in `gone`; INSERT the staged child rows
+    whose (`_dlt_root_id`, `_restsync_seq`) is a winning root version, one per `_dlt_id`
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from restsync.destinations.base import (
+    LOADS_TABLE,
+    SCHEMA_TABLE,
+    STATE_TABLE,
+    DestinationInfo,
+    TableInfo,
+    TableLoadStats,
+)
+from restsync.errors import LoadError
+from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Column, Schema, Table
+from restsync.state import COMMITTED, dumps, loads_json, schema_hash, utcnow
+
+if TYPE_CHECKING:
+    from restsync.stage.writer import StagedLoad
+
+
+def quote(name: str) -> str:
+    """A double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def root_of(schema: Schema, table: Table) -> Table:
+    """The root table of `table`'s resource."""
+    t = table
+    while t.parent is not None and t.parent in schema.tables:
+        t = schema.tables[t.parent]
+    return t
+
+
+class SqlDestination(abc.ABC):
+    """Base class of the SQL destinations; see the module docstring for the merge plan."""
+
+    name: str = "sql"
+    PARAM = "?"
+    JSON_PARAM = "?"
+
+    def __init__(self, dataset_name: str) -> None:
+        self.dataset_name = dataset_name
+        self._schema: Schema | None = None
+        self._winners: dict[str, str] = {}  # root table -> temp table of removed root ids
+        self._win_rows: dict[str, str] = {}  # root table -> temp table of winning rows
+        self._temps: list[str] = []
+        self._committed_cache: dict[str, bool] = {}
+        self._in_tx = False
+        self._n = 0
+
+    # ---- hooks -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the affected row count (or -1)."""
+
+    @abc.abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query and return its rows."""
+
+    @abc.abstractmethod
+    def _sql_type(self, column: Column) -> str:
+        """The column type in this dialect."""
+
+    @abc.abstractmethod
+    def _data_type_of(self, sql_type: str) -> str | None:
+        """The restsync data type of a stored column type (None: unknown)."""
+
+    @abc.abstractmethod
+    def _bulk_insert(
+        self, target: str, table: Table, staged: StagedLoad, columns: list[str]
+    ) -> int:
+        """Insert the staged rows of `table` (only `columns`) into `target`; return the count."""
+
+    @abc.abstractmethod
+    def _tx_begin(self) -> None: ...
+
+    @abc.abstractmethod
+    def _tx_commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def _tx_rollback(self) -> None: ...
+
+    def _temp_name(self, kind: str) -> str:
+        self._n += 1
+        name = f"_rs_{kind}_{self._n}"
+        self._temps.append(name)
+        return name
+
+    def _temp_create(self, name: str, body: str) -> None:
+        self._exec(f"CREATE TEMP TABLE {quote(name)} {body}")
+
+    def _alter_type_sql(self, table: str, column: Column) -> str:
+        return (
+            f"ALTER TABLE {table} ALTER COLUMN {quote(column.name)} "
+            f"TYPE {self._sql_type(column)}"
+        )
+
+    # ---- names -------------------------------------------------------------------------
+
+    def _t(self, table: str) -> str:
+        return f"{quote(self.dataset_name)}.{quote(table)}"
+
+    def _existing_columns(self, table: str) -> dict[str, tuple[str, bool]] | None:
+        rows = self._fetch(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            f"WHERE table_schema = {self.PARAM} AND table_name = {self.PARAM} "
+            "ORDER BY ordinal_position",
+            (self.dataset_name, table),
+        )
+        if not rows:
+            return None
+        return {r[0]: (str(r[1]), str(r[2]).upper() == "YES") for r in rows}
+
+    def _table_exists(self, table: str) -> bool:
+        rows = self._fetch(
+            "SELECT 1 FROM information_schema.tables "
+            f"WHERE table_schema = {self.PARAM} AND table_name = {self.PARAM}",
+            (self.dataset_name, table),
+        )
+        return bool(rows)
+
+    # ---- protocol ----------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start the load's transaction."""
+        self._winners.clear()
+        self._win_rows.clear()
+        self._temps.clear()
+        self._schema = None
+        self._tx_begin()
+        self._in_tx = True
+
+    def _bookkeeping_ddl(self) -> list[str]:
+        ts = "TIMESTAMPTZ"
+        js = self._json_sql_type()
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self._t(STATE_TABLE)} (pipeline TEXT NOT NULL, "
+            f"resource TEXT NOT NULL, state {js}, load_id TEXT NOT NULL, stored_at {ts}, "
+            "PRIMARY KEY (pipeline, resource))",
+            f"CREATE TABLE IF NOT EXISTS {self._t(LOADS_TABLE)} (load_id TEXT PRIMARY KEY, "
+            f"pipeline TEXT NOT NULL, started_at {ts}, finished_at {ts}, status TEXT NOT NULL, "
+            f"rows {js}, schema_version BIGINT)",
+            f"CREATE TABLE IF NOT EXISTS {self._t(SCHEMA_TABLE)} (version BIGINT NOT NULL, "
+            f"name TEXT NOT NULL, version_hash TEXT NOT NULL, schema {js}, load_id TEXT, "
+            f"stored_at {ts})",
+        ]
+
+    def _json_sql_type(self) -> str:
+        return self._sql_type(Column("x", "json"))
+
+    def ensure_tables(self, schema: Schema) -> list[str]:
+        """Create missing tables and columns, promote bigint to double; return the DDL run.
+
+        A stored column whose type the schema contradicts (other than bigint -> double)
+        raises `LoadError` with the difference, instead of the database's own message.
+        """
+        self._schema = schema
+        ddl: list[str] = []
+        if not self._schema_exists():
+            stmt = f"CREATE SCHEMA IF NOT EXISTS {quote(self.dataset_name)}"
+            self._exec(stmt)
+            ddl.append(stmt)
+        for stmt in self._bookkeeping_ddl():
+            self._exec(stmt)
+        for table in schema.tables.values():
+            ddl.extend(self._ensure_table(table))
+        return ddl
+
+    def _schema_exists(self) -> bool:
+        rows = self._fetch(
+            f"SELECT 1 FROM information_schema.schemata WHERE schema_name = {self.PARAM}",
+            (self.dataset_name,),
+        )
+        return bool(rows)
+
+    def _ensure_table(self, table: Table) -> list[str]:
+        existing = self._existing_columns(table.name)
+        cols = [c for c in table.columns.values() if c.name != SEQ]
+        done: list[str] = []
+        if existing is None:
+            defs = ", ".join(
+                f"{quote(c.name)} {self._sql_type(c)}{'' if c.nullable else ' NOT NULL'}"
+                for c in cols
+            )
+            stmt = f"CREATE TABLE {self._t(table.name)} ({defs})"
+            self._exec(stmt)
+            return [stmt]
+        for c in cols:
+            if c.name not in existing:
+                stmt = f"ALTER TABLE {self._t(table.name)} ADD COLUMN {quote(c.name)} {self._sql_type(c)}"
+                self._exec(stmt)
+                done.append(stmt)
+                continue
+            stored_sql, stored_nullable = existing[c.name]
+            stored = self._data_type_of(stored_sql)
+            if stored is not None and stored != c.data_type:
+                if stored == "bigint" and c.data_type in ("double", "decimal"):
+                    stmt = self._alter_type_sql(self._t(table.name), c)
+                    self._exec(stmt)
+                    done.append(stmt)
+                elif stored in ("double", "decimal") and c.data_type == "bigint":
+                    pass  # integers load into the wider stored column
+                else:
+                    msg = (
+                        f"table '{table.name}': column '{c.name}' is {stored} in the "
+                        f"destination but {c.data_type} in the schema\n"
+                        "  restsync only widens bigint to double; rename the column with a "
+                        "columns hint, or drop the table to reload it"
+                    )
+                    raise LoadError(msg)
+            if c.nullable and not stored_nullable:
+                stmt = f"ALTER TABLE {self._t(table.name)} ALTER COLUMN {quote(c.name)} DROP NOT NULL"
+                self._exec(stmt)
+                done.append(stmt)
+        return done
+
+    def is_committed(self, load_id: str) -> bool:
+        """Whether `_restsync_loads` holds `load_id` as committed."""
+        if self._committed_cache.get(load_id):
+            return True
+        if not self._table_exists(LOADS_TABLE):
+            return False
+        rows = self._fetch(
+            f"SELECT status FROM {self._t(LOADS_TABLE)} WHERE load_id = {self.PARAM}",
+            (load_id,),
+        )
+        ok = bool(rows) and rows[0][0] == COMMITTED
+        if ok:
+            self._committed_cache[load_id] = True
+        return ok
+
+    def write(self, table: Table, staged: StagedLoad, load_id: str) -> TableLoadStats:
+        """Write `table`'s staged rows with its write disposition (see the module docstring)."""
+        schema = self._schema or staged.schema
+        root = root_of(schema, table)
+        disposition = root.write_disposition
+        stats = TableLoadStats(table.name, disposition)
+        if self.is_committed(load_id):
+            return stats
+        target = self._t(table.name)
+        columns = [c for c in table.columns if c != SEQ]
+        if disposition == "merge" and root.primary_key:
+            if table.is_root:
+                self._merge_root(table, staged, stats, columns)
+            else:
+                self._merge_child(table, root, staged, stats, columns)
+            return stats
+        if disposition == "replace":
+            stats.deleted = self._delete_all(target)
+        if staged.rows(table.name):
+            stats.inserted = self._bulk_insert(target, table, staged, columns)
+        return stats
+
+    def _delete_all(self, target: str) -> int:
+        return self._exec(f"DELETE FROM {target}")
+
+    def _load_stage_temp(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
+        tmp = self._temp_name("stage")
+        cols = [c for c in table.columns.values() if c.name != SEQ]
+        defs = ", ".join(f"{quote(c.name)} {self._sql_type(c)}" for c in cols)
+        self._temp_create(tmp, f"({defs}, {quote(SEQ)} BIGINT)")
+        names = [c.name for c in cols] + [SEQ]
+        self._bulk_insert(quote(tmp), table, staged, names)
+        return tmp, names
+
+    def _merge_root(
+        self, table: Table, staged: StagedLoad, stats: TableLoadStats, columns: list[str]
+    ) -> None:
+        target = self._t(table.name)
+        keys = table.primary_key
+        if not staged.rows(table.name):
+            return
+        tmp, names = self._load_stage_temp(table, staged)
+        win = self._temp_name("win")
+        part = ", ".join(quote(k) for k in keys)
+        sel = ", ".join(quote(n) for n in names)
+        self._temp_create(
+            win,
+            f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
+            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {quote(tmp)}) AS x WHERE _rs_rn = 1",
+        )
+        on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in keys)
+        gone = self._temp_name("gone")
+        parts = [
+            f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {quote(win)} AS w ON {on}",
+            f"SELECT {quote(DLT_ID)} AS id FROM {quote(win)}",
+        ]
+        mk_on = ""
+        if table.merge_key:
+            mk_on = " AND ".join(f"t.{quote(k)} = m.{quote(k)}" for k in table.merge_key)
+            mk_cols = ", ".join(quote(k) for k in table.merge_key)
+            parts.append(
+                f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN "
+                f"(SELECT DISTINCT {mk_cols} FROM {quote(win)}) AS m ON {mk_on}"
+            )
+        self._temp_create(gone, "AS " + " UNION ".join(parts))
+        stats.updated = self._exec(f"DELETE FROM {target} AS t USING {quote(win)} AS w WHERE {on}")
+        if table.merge_key:
+            mk_cols = ", ".join(quote(k) for k in table.merge_key)
+            stats.deleted = self._exec(
+                f"DELETE FROM {target} AS t USING (SELECT DISTINCT {mk_cols} FROM "
+                f"{quote(win)}) AS m WHERE {mk_on}"
+            )
+        cols = ", ".join(quote(c) for c in columns)
+        total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(win)}")
+        stats.inserted = max(total - stats.updated, 0)
+        self._winners[table.name] = gone
+        self._win_rows[table.name] = win
+
+    def _merge_child(
+        self,
+        table: Table,
+        root: Table,
+        staged: StagedLoad,
+        stats: TableLoadStats,
+        columns: list[str],
+    ) -> None:
+        gone = self._winners.get(root.name)
+        win = self._win_rows.get(root.name)
+        if gone is None or win is None:
+            return  # the root got no rows in this load, so no child row changes
+        target = self._t(table.name)
+        link = DLT_ROOT_ID if DLT_ROOT_ID in table.columns else DLT_PARENT_ID
+        stats.deleted = self._exec(
+            f"DELETE FROM {target} WHERE {quote(link)} IN (SELECT id FROM {quote(gone)})"
+        )
+        if not staged.rows(table.name):
+            return
+        tmp, names = self._load_stage_temp(table, staged)
+        cols = ", ".join(quote(c) for c in columns)
+        scols = ", ".join(f"s.{quote(c)}" for c in columns)
+        stats.inserted = self._exec(
+            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM (SELECT {scols}, "
+            f"row_number() OVER (PARTITION BY s.{quote(DLT_ID)} ORDER BY s.{quote(SEQ)} DESC) "
+            f"AS _rs_rn FROM {quote(tmp)} AS s JOIN {quote(win)} AS w "
+            f"ON s.{quote(link)} = w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) AS x "
+            "WHERE _rs_rn = 1"
+        )
+
+    def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
+        """Write state, load record and (changed) schema in the load's transaction; COMMIT."""
+        load_id = str(load_record["load_id"])
+        pipeline = str(load_record["pipeline"])
+        if not self.is_committed(load_id):
+            now = utcnow()
+            if not self._table_exists(LOADS_TABLE):
+                for stmt in self._bookkeeping_ddl():
+                    self._exec(stmt)
+            for resource, value in state.items():
+                self._exec(
+                    f"DELETE FROM {self._t(STATE_TABLE)} WHERE pipeline = {self.PARAM} "
+                    f"AND resource = {self.PARAM}",
+                    (pipeline, resource),
+                )
+                self._exec(
+                    f"INSERT INTO {self._t(STATE_TABLE)} (pipeline, resource, state, load_id, "
+                    f"stored_at) VALUES ({self.PARAM}, {self.PARAM}, {self.JSON_PARAM}, "
+                    f"{self.PARAM}, {self.PARAM})",
+                    (pipeline, resource, dumps(value), load_id, now),
+                )
+            version = self._store_schema(load_id, now)
+            self._exec(
+                f"INSERT INTO {self._t(LOADS_TABLE)} (load_id, pipeline, started_at, "
+                f"finished_at, status, rows, schema_version) VALUES ({self.PARAM}, "
+                f"{self.PARAM}, {self.PARAM}, {self.PARAM}, {self.PARAM}, {self.JSON_PARAM}, "
+                f"{self.PARAM})",
+                (
+                    load_id,
+                    pipeline,
+                    load_record.get("started_at") or now,
+                    load_record.get("finished_at") or now,
+                    COMMITTED,
+                    dumps(load_record.get("rows", {})),
+                    version,
+                ),
+            )
+        self._drop_temps()
+        self._tx_commit()
+        self._in_tx = False
+        self._committed_cache[load_id] = True
+
+    def _store_schema(self, load_id: str, now: Any) -> int | None:
+        if self._schema is None:
+            return None
+        h = schema_hash(self._schema)
+        rows = self._fetch(
+            f"SELECT version, version_hash FROM {self._t(SCHEMA_TABLE)} "
+            "ORDER BY version DESC LIMIT 1"
+        )
+        if rows and rows[0][1] == h:
+            return int(rows[0][0])
+        version = int(rows[0][0]) + 1 if rows else 1
+        d = self._schema.to_dict()
+        d["version"] = version
+        self._exec(
+            f"INSERT INTO {self._t(SCHEMA_TABLE)} (version, name, version_hash, schema, load_id, "
+            f"stored_at) VALUES ({self.PARAM}, {self.PARAM}, {self.PARAM}, {self.JSON_PARAM}, "
+            f"{self.PARAM}, {self.PARAM})",
+            (version, self._schema.name, h, dumps(d), load_id, now),
+        )
+        return version
+
+    def _drop_temps(self) -> None:
+        for name in reversed(self._temps):
+            self._exec(f"DROP TABLE IF EXISTS {quote(name)}")
+        self._temps.clear()
+        self._winners.clear()
+        self._win_rows.clear()
+
+    def rollback(self) -> None:
+        """Undo everything since `begin` (temp tables included)."""
+        if self._in_tx:
+            self._tx_rollback()
+            self._in_tx = False
+        self._temps.clear()
+        self._winners.clear()
+        self._win_rows.clear()
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def stored_schema(self) -> Schema | None:
+        """The newest schema in `_restsync_schema`, or None."""
+        if not self._table_exists(SCHEMA_TABLE):
+            return None
+        rows = self._fetch(
+            f"SELECT schema FROM {self._t(SCHEMA_TABLE)} ORDER BY version DESC LIMIT 1"
+        )
+        return Schema.from_dict(loads_json(rows[0][0])) if rows else None
+
+    def stored_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
+        """resource -> committed state, for `pipeline`."""
+        if not self._table_exists(STATE_TABLE):
+            return {}
+        rows = self._fetch(
+            f"SELECT resource, state FROM {self._t(STATE_TABLE)} WHERE pipeline = {self.PARAM} "
+            "ORDER BY resource",
+            (pipeline,),
+        )
+        return {str(r[0]): loads_json(r[1]) for r in rows}
+
+    def show(self) -> DestinationInfo:
+        """Tables with row counts, the last 20 loads, state and stored schema."""
+        tables: list[TableInfo] = []
+        names = self._fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            f"{self.PARAM} ORDER BY table_name",
+            (self.dataset_name,),
+        )
+        for (name,) in names:
+            if str(name).startswith("_restsync_"):
+                continue
+            count = self._fetch(f"SELECT count(*) FROM {self._t(str(name))}")[0][0]
+            cols = self._existing_columns(str(name)) or {}
+            tables.append(TableInfo(str(name), int(count), [(k, v[0]) for k, v in cols.items()]))
+        loads: list[dict[str, Any]] = []
+        state: dict[str, dict[str, dict[str, Any]]] = {}
+        if self._table_exists(LOADS_TABLE):
+            for r in self._fetch(
+                "SELECT load_id, pipeline, CAST(started_at AS VARCHAR), CAST(finished_at AS VARCHAR), "
+                "status, rows FROM "
+                f"{self._t(LOADS_TABLE)} ORDER BY load_id DESC LIMIT 20"
+            ):
+                loads.append(
+                    {
+                        "load_id": r[0],
+                        "pipeline": r[1],
+                        "started_at": r[2],
+                        "finished_at": r[3],
+                        "status": r[4],
+                        "rows": loads_json(r[5]),
+                    }
+                )
+        if self._table_exists(STATE_TABLE):
+            for p, res, st in self._fetch(
+                f"SELECT pipeline, resource, state FROM {self._t(STATE_TABLE)} "
+                "ORDER BY pipeline, resource"
+            ):
+                state.setdefault(str(p), {})[str(res)] = loads_json(st)
+        return DestinationInfo(
+            destination=self.name,
+            dataset=self.dataset_name,
+            tables=tables,
+            loads=loads,
+            state=state,
+            schema=self.stored_schema(),
+        )
