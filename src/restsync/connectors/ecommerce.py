@@ -10,7 +10,10 @@ import restsync
 TITLE = "E-commerce API: order_payments and products (api_key in query, offset pagination)"
 SECRETS = ("api_key",)
 DEFAULT_BASE_URL = "https://api.example.com"
-INCREMENTAL: dict[str, dict[str, Any]] = {}
+INCREMENTAL: dict[str, dict[str, Any]] = {
+    "order_payments": {"cursor_path": "updated_at", "start_param": "updated_since"},
+    "products": {"cursor_path": "updated_at", "start_param": "updated_since"},
+}
 
 
 def seed_config() -> dict[str, Any]:
