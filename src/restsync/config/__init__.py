@@ -1,1 +1,37 @@
-"""restsync.config."""
+"""restsync.config: the config dialect, its validation, defaults, secrets and files.
+
+from restsync.config import validate_config, expand_resources, secrets
+
+validate_config(config)              # one ConfigError listing every problem
+for resource in expand_resources(config):
+    ...                              # full dicts, resource_defaults merged in
+"""
+
+from __future__ import annotations
+
+from restsync.config.defaults import (
+    deep_merge,
+    expand_resource,
+    expand_resources,
+    parent_resources,
+    write_disposition_of,
+)
+from restsync.config.dialect import RESTAPIConfig
+from restsync.config.files import load_config_file
+from restsync.config.secrets import Secret, Secrets, secrets
+from restsync.config.validate import find_problems, validate_config
+
+__all__ = [
+    "RESTAPIConfig",
+    "Secret",
+    "Secrets",
+    "deep_merge",
+    "expand_resource",
+    "expand_resources",
+    "find_problems",
+    "load_config_file",
+    "parent_resources",
+    "secrets",
+    "validate_config",
+    "write_disposition_of",
+]

@@ -1,0 +1,477 @@
+"""The config dialect as types: TypedDicts and Literals for every accepted key.
+
+A Python-file config that annotates its dict as `RESTAPIConfig` type-checks in your editor:
+
+    from restsync.config.dialect import RESTAPIConfig
+
+    config: RESTAPIConfig = {
+        "client": {"base_url": "https://api.example.com", "auth": {"token": secrets["api_key"]}},
+        "resources": ["posts", {"name": "comments", "endpoint": {"path": "comments"}}],
+    }
+
+The dialect is dlt's `rest_api_source` dialect plus the vocabulary the reference
+integrations use (`oauth2` auth, `stop_condition` on paginators, `error_handler` on
+endpoints). The validator (`restsync.config.validate`) derives its key lists from these
+types, so a key added here is accepted there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, get_args
+
+from typing_extensions import TypedDict
+
+if TYPE_CHECKING:
+    import httpx
+
+# --- Literals -------------------------------------------------------------------------
+
+HTTPMethod = Literal["GET", "POST"]
+AuthType = Literal["bearer", "api_key", "http_basic", "oauth2", "oauth2_client_credentials"]
+ApiKeyLocation = Literal["header", "query", "param", "cookie"]
+PaginatorType = Literal[
+    "auto",
+    "single_page",
+    "offset",
+    "page_number",
+    "cursor",
+    "json_link",
+    "header_link",
+    "header_cursor",
+]
+WriteDispositionName = Literal["append", "replace", "merge"]
+MergeStrategy = Literal["delete-insert", "upsert"]
+ReplaceStrategy = Literal["truncate-and-insert", "insert-from-staging", "staging-optimized"]
+OnCursorValueMissing = Literal["raise", "include", "exclude"]
+RangeBoundary = Literal["open", "closed"]
+LastValueFuncName = Literal["max", "min"]
+RowOrder = Literal["asc", "desc"]
+ResponseActionName = Literal["ignore"]
+# restsync's column types (see restsync.schema.model.DataType), plus dlt's `complex`,
+# which restsync reads as `json`.
+ColumnDataType = Literal[
+    "bigint", "double", "decimal", "bool", "text", "timestamp", "date", "json", "complex"
+]
+PlaceholderRoot = Literal["resources", "incremental"]
+IncrementalPlaceholder = Literal["start_value", "initial_value", "last_value", "end_value"]
+
+AUTH_TYPES: tuple[str, ...] = get_args(AuthType)
+PAGINATOR_TYPES: tuple[str, ...] = get_args(PaginatorType)
+HTTP_METHODS: tuple[str, ...] = get_args(HTTPMethod)
+API_KEY_LOCATIONS: tuple[str, ...] = get_args(ApiKeyLocation)
+WRITE_DISPOSITIONS: tuple[str, ...] = get_args(WriteDispositionName)
+COLUMN_DATA_TYPES: tuple[str, ...] = get_args(ColumnDataType)
+INCREMENTAL_PLACEHOLDERS: tuple[str, ...] = get_args(IncrementalPlaceholder)
+
+
+class PaginatorObject(Protocol):
+    """Any paginator instance (a `restsync.paginate` paginator or your own subclass)."""
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def update_request(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+# --- auth -----------------------------------------------------------------------------
+
+
+class BearerAuthConfig(TypedDict, total=False):
+    """`Authorization: Bearer <token>`. A dict with `token` and no `type` is bearer too."""
+
+    type: Literal["bearer"]
+    token: str
+
+
+class ApiKeyAuthConfig(TypedDict, total=False):
+    """An API key sent as a header (default, named `Authorization`), query parameter or cookie."""
+
+    type: Literal["api_key"]
+    name: str
+    api_key: str
+    location: ApiKeyLocation
+
+
+class HttpBasicAuthConfig(TypedDict, total=False):
+    """HTTP Basic auth."""
+
+    type: Literal["http_basic"]
+    username: str
+    password: str
+
+
+class OAuth2AuthConfig(TypedDict, total=False):
+    """OAuth2 client credentials: the token is fetched once, cached and refreshed."""
+
+    type: Literal["oauth2"]
+    client_id: str
+    client_secret: str
+    token_url: str
+    scopes: str | list[str]
+    audience: str
+
+
+class OAuth2ClientCredentialsConfig(TypedDict, total=False):
+    """OAuth2 client credentials in dlt's spelling (`access_token_url`)."""
+
+    type: Literal["oauth2_client_credentials"]
+    access_token_url: str
+    client_id: str
+    client_secret: str
+    access_token_request_data: dict[str, Any]
+    default_token_expiration: int
+
+
+AuthConfigDict = (
+    BearerAuthConfig
+    | ApiKeyAuthConfig
+    | HttpBasicAuthConfig
+    | OAuth2AuthConfig
+    | OAuth2ClientCredentialsConfig
+)
+AuthConfig = Union[AuthConfigDict, "httpx.Auth"]
+
+AUTH_CONFIGS: dict[str, type[Any]] = {
+    "bearer": BearerAuthConfig,
+    "api_key": ApiKeyAuthConfig,
+    "http_basic": HttpBasicAuthConfig,
+    "oauth2": OAuth2AuthConfig,
+    "oauth2_client_credentials": OAuth2ClientCredentialsConfig,
+}
+
+# --- paginators -----------------------------------------------------------------------
+
+
+class AutoPaginatorConfig(TypedDict, total=False):
+    """Detect the pagination from the first response (the default)."""
+
+    type: Literal["auto"]
+
+
+class SinglePagePaginatorConfig(TypedDict, total=False):
+    """One request, no pagination."""
+
+    type: Literal["single_page"]
+
+
+class OffsetPaginatorConfig(TypedDict, total=False):
+    """`offset`/`limit` query parameters; the offset advances by the records received."""
+
+    type: Literal["offset"]
+    limit: int
+    offset: int
+    offset_param: str
+    limit_param: str
+    offset_body_path: str
+    limit_body_path: str
+    total_path: str | None
+    maximum_offset: int
+    stop_after_empty_page: bool
+    has_more_path: str
+    stop_condition: str
+
+
+class PageNumberPaginatorConfig(TypedDict, total=False):
+    """A page number parameter (first page 1 unless `base_page` says otherwise)."""
+
+    type: Literal["page_number"]
+    base_page: int
+    page: int
+    page_param: str
+    page_body_path: str
+    limit_param: str
+    limit: int
+    total_path: str | None
+    maximum_page: int
+    stop_after_empty_page: bool
+    has_more_path: str
+    stop_condition: str
+
+
+class CursorPaginatorConfig(TypedDict, total=False):
+    """A cursor from the body, sent back as `cursor_param` (or followed when it is a URL)."""
+
+    type: Literal["cursor"]
+    cursor_path: str
+    cursor_param: str
+    cursor_body_path: str
+    stop_condition: str
+    has_more_path: str
+    stop_after_empty_page: bool
+
+
+class JSONLinkPaginatorConfig(TypedDict, total=False):
+    """The next page's URL found in the body."""
+
+    type: Literal["json_link"]
+    next_url_path: str
+
+
+class HeaderLinkPaginatorConfig(TypedDict, total=False):
+    """The next page's URL in the `Link` header."""
+
+    type: Literal["header_link"]
+    links_next_key: str
+
+
+class HeaderCursorPaginatorConfig(TypedDict, total=False):
+    """A cursor found in a response header, sent back as `cursor_param`."""
+
+    type: Literal["header_cursor"]
+    cursor_key: str
+    cursor_param: str
+
+
+PaginatorConfigDict = (
+    AutoPaginatorConfig
+    | SinglePagePaginatorConfig
+    | OffsetPaginatorConfig
+    | PageNumberPaginatorConfig
+    | CursorPaginatorConfig
+    | JSONLinkPaginatorConfig
+    | HeaderLinkPaginatorConfig
+    | HeaderCursorPaginatorConfig
+)
+PaginatorConfig = PaginatorType | PaginatorConfigDict | PaginatorObject
+
+PAGINATOR_CONFIGS: dict[str, type[Any]] = {
+    "auto": AutoPaginatorConfig,
+    "single_page": SinglePagePaginatorConfig,
+    "offset": OffsetPaginatorConfig,
+    "page_number": PageNumberPaginatorConfig,
+    "cursor": CursorPaginatorConfig,
+    "json_link": JSONLinkPaginatorConfig,
+    "header_link": HeaderLinkPaginatorConfig,
+    "header_cursor": HeaderCursorPaginatorConfig,
+}
+
+# --- client ---------------------------------------------------------------------------
+
+
+class ClientConfig(TypedDict, total=False):
+    """Where the API is and how to talk to it; shared by every resource."""
+
+    base_url: str
+    headers: dict[str, str]
+    auth: AuthConfig
+    paginator: PaginatorConfig
+    max_concurrency: int
+    rate_limit: float  # requests per second, per host
+    allow_cross_origin_pagination: bool
+    timeout: float  # seconds
+
+
+# --- endpoint -------------------------------------------------------------------------
+
+
+class IncrementalConfig(TypedDict, total=False):
+    """Incremental loading on a cursor field of the records."""
+
+    cursor_path: str
+    initial_value: Any
+    end_value: Any
+    start_param: str
+    end_param: str
+    convert: Callable[[Any], Any]
+    lag: float
+    on_cursor_value_missing: OnCursorValueMissing
+    range_start: RangeBoundary
+    range_end: RangeBoundary
+    last_value_func: LastValueFuncName | Callable[[Sequence[Any]], Any]
+    row_order: RowOrder
+    primary_key: str | list[str]
+    allow_external_schedulers: bool
+
+
+class ResolveParamConfig(TypedDict, total=False):
+    """Legacy param form: take `field` from each record of the parent `resource`."""
+
+    type: Literal["resolve"]
+    resource: str
+    field: str
+
+
+class IncrementalParamConfig(IncrementalConfig, total=False):
+    """Legacy param form of an incremental cursor."""
+
+    type: Literal["incremental"]
+
+
+class ErrorHandlerConfig(TypedDict, total=False):
+    """One endpoint's retry policy."""
+
+    retry_on_status_codes: list[int]
+    max_retries: int
+    backoff_factor: float
+    max_backoff: float
+    respect_retry_after: bool
+
+
+class ResponseActionConfig(TypedDict, total=False):
+    """What to do with a matching response (`status_code` and/or `content` substring)."""
+
+    status_code: int
+    content: str
+    action: ResponseActionName | Callable[..., Any] | list[Callable[..., Any]]
+
+
+ResponseAction = ResponseActionConfig | Callable[..., Any]
+
+
+class EndpointConfig(TypedDict, total=False):
+    """One API endpoint: the request and how to page through and read its responses."""
+
+    path: str
+    method: HTTPMethod
+    params: dict[str, Any]
+    json: Any
+    data: Any
+    headers: dict[str, str]
+    data_selector: str
+    paginator: PaginatorConfig
+    incremental: IncrementalConfig
+    response_actions: list[ResponseAction]
+    error_handler: ErrorHandlerConfig
+    auth: AuthConfig
+
+
+# --- resource -------------------------------------------------------------------------
+
+
+class WriteDispositionConfig(TypedDict, total=False):
+    """The dict form of `write_disposition`."""
+
+    disposition: WriteDispositionName
+    strategy: MergeStrategy | ReplaceStrategy
+
+
+WriteDisposition = WriteDispositionName | WriteDispositionConfig
+
+
+class ColumnHints(TypedDict, total=False):
+    """Hints for one column; they win over the types inferred from the data."""
+
+    name: str
+    data_type: ColumnDataType
+    nullable: bool
+    primary_key: bool
+    merge_key: bool
+    precision: int
+    scale: int
+    description: str
+    # dlt column hints that restsync accepts and does not act on
+    unique: bool
+    partition: bool
+    cluster: bool
+    sort: bool
+    hard_delete: bool
+    dedup_sort: str
+    timezone: bool
+
+
+class ProcessingStep(TypedDict, total=False):
+    """One step applied to each record (Python configs only)."""
+
+    filter: Callable[[Any], bool]
+    map: Callable[[Any], Any]
+    yield_map: Callable[[Any], Any]
+
+
+class ResourceBase(TypedDict, total=False):
+    """Everything a resource and `resource_defaults` share."""
+
+    endpoint: str | EndpointConfig
+    primary_key: str | list[str]
+    merge_key: str | list[str]
+    write_disposition: WriteDisposition
+    table_name: str | Callable[[Any], str]
+    columns: dict[str, ColumnHints] | list[ColumnHints]
+    selected: bool
+    include_from_parent: list[str]
+    processing_steps: list[ProcessingStep]
+    max_table_nesting: int
+    parallelized: bool
+    # dlt resource hints that restsync accepts and does not act on
+    schema_contract: Any
+    table_format: str
+    file_format: str
+    nested_hints: Any
+    references: Any
+
+
+class ResourceDefaults(ResourceBase, total=False):
+    """`resource_defaults`: deep-merged into every resource (the resource wins)."""
+
+
+class ResourceConfig(ResourceBase, total=False):
+    """One resource: a named stream of records, loaded into a table of the same name."""
+
+    name: str
+
+
+class RESTAPIConfig(TypedDict, total=False):
+    """A whole source: `client`, `resource_defaults` and `resources`."""
+
+    client: ClientConfig
+    resource_defaults: ResourceDefaults
+    resources: list[str | ResourceConfig]
+
+
+def keys_of(typed_dict: type[Any]) -> frozenset[str]:
+    """Every key a TypedDict declares, inherited ones included."""
+    required: frozenset[str] = getattr(typed_dict, "__required_keys__", frozenset())
+    optional: frozenset[str] = getattr(typed_dict, "__optional_keys__", frozenset())
+    return required | optional
+
+
+__all__ = [
+    "API_KEY_LOCATIONS",
+    "AUTH_CONFIGS",
+    "AUTH_TYPES",
+    "COLUMN_DATA_TYPES",
+    "HTTP_METHODS",
+    "INCREMENTAL_PLACEHOLDERS",
+    "PAGINATOR_CONFIGS",
+    "PAGINATOR_TYPES",
+    "WRITE_DISPOSITIONS",
+    "ApiKeyAuthConfig",
+    "ApiKeyLocation",
+    "AuthConfig",
+    "AuthConfigDict",
+    "AuthType",
+    "AutoPaginatorConfig",
+    "BearerAuthConfig",
+    "ClientConfig",
+    "ColumnDataType",
+    "ColumnHints",
+    "CursorPaginatorConfig",
+    "EndpointConfig",
+    "ErrorHandlerConfig",
+    "HTTPMethod",
+    "HeaderCursorPaginatorConfig",
+    "HeaderLinkPaginatorConfig",
+    "HttpBasicAuthConfig",
+    "IncrementalConfig",
+    "IncrementalParamConfig",
+    "JSONLinkPaginatorConfig",
+    "OAuth2AuthConfig",
+    "OAuth2ClientCredentialsConfig",
+    "OffsetPaginatorConfig",
+    "PageNumberPaginatorConfig",
+    "PaginatorConfig",
+    "PaginatorConfigDict",
+    "PaginatorObject",
+    "PaginatorType",
+    "ProcessingStep",
+    "RESTAPIConfig",
+    "ResolveParamConfig",
+    "ResourceBase",
+    "ResourceConfig",
+    "ResourceDefaults",
+    "ResponseAction",
+    "ResponseActionConfig",
+    "SinglePagePaginatorConfig",
+    "WriteDisposition",
+    "WriteDispositionConfig",
+    "keys_of",
+]
