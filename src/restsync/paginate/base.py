@@ -1,0 +1,316 @@
+"""The `Paginator` base class and the loop guards every paginator gets."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import functools
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar, cast
+
+import httpx
+import orjson
+
+from restsync.errors import PaginationError
+from restsync.extract.model import PageRequest
+from restsync.http.redact import redact_text, redact_url
+from restsync.paginate.stop_condition import StopCondition, parse_stop_condition
+
+__all__ = ["Paginator", "as_bool", "set_body_path"]
+
+log = logging.getLogger("restsync.paginate")
+
+_STOP_HINT = (
+    "if the API signals the end another way, set endpoint.paginator.stop_condition, "
+    'e.g. "not meta.has_more"'
+)
+
+_F = TypeVar("_F", bound=Callable[..., None])
+
+
+class Paginator(abc.ABC):
+    """Turns one response into the next request. Subclass it for an API of your own.
+
+    restsync drives every paginator the same way::
+
+        paginator.init_request(request)            # first page's params
+        while True:
+            response = send(request)
+            paginator.update_state(response, body, records)
+            if not paginator.has_next_page:
+                break
+            paginator.update_request(request)      # edit `request` in place
+
+    You implement `update_state` (read the next cursor, offset or URL from the response;
+    set `self.has_next_page = False` at the end) and `update_request`. Call
+    `super().__init__(stop_condition=..., max_pages=...)` from your `__init__`. A sketch::
+
+        class SinceIdPaginator(Paginator):
+            def update_state(self, response, body, records):
+                self.has_next_page = bool(records)
+                if records:
+                    self._last = self.check_reference(records[-1]["id"], "since_id")
+            def update_request(self, request):
+                request.params["since_id"] = self._last
+
+    The base class wraps your `update_state` with the guards, so you do not have to
+    remember them: a page whose records equal the previous page's raises
+    `PaginationError` (the API is ignoring the page parameter), `stop_condition` is
+    evaluated after your code, and `max_pages` caps the run with an error. Pass every
+    cursor, token or URL you are about to follow through `check_reference`, which raises
+    `PaginationError` when one comes back a second time.
+    """
+
+    #: The config `type` this class is registered under; used by `describe()`.
+    type_name: ClassVar[str] = "custom"
+    #: Whether the base class wraps `update_state` with its guards.
+    guarded: ClassVar[bool] = True
+
+    has_next_page: bool
+    next_url_is_follow_up: bool
+
+    def __init__(
+        self,
+        *,
+        stop_condition: str | StopCondition | None = None,
+        max_pages: int | None = None,
+    ) -> None:
+        if isinstance(stop_condition, str):
+            try:
+                stop_condition = parse_stop_condition(stop_condition)
+            except ValueError as exc:
+                raise ValueError(f"stop_condition: {exc}") from None
+        if max_pages is not None and max_pages < 1:
+            raise ValueError(f"max_pages must be at least 1, got {max_pages}")
+        self.stop_condition: StopCondition | None = stop_condition
+        self.max_pages = max_pages
+        #: Set to False by `update_state` once there is nothing more to read.
+        self.has_next_page = True
+        #: True when `update_request` put a URL taken from a response into the request,
+        #: so the HTTP layer must send it with `follow_up=True` (cross-origin checks).
+        self.next_url_is_follow_up = False
+        #: The resource name, when the caller sets it; used in error messages.
+        self.resource: str | None = None
+        #: Responses seen so far (the number of the page just handled).
+        self.pages_seen = 0
+        #: The URL of the last response, for resolving relative next URLs.
+        self.current_url: str | None = None
+        self._seen_references: set[str] = set()
+        self._last_page_hash: bytes | None = None
+        self._guard_depth = 0
+        self._stop_requested = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Wrap each override so that no subclass (yours included) can skip the loop
+        # guards; a `super().update_state(...)` call inside runs them only once.
+        if "update_state" in cls.__dict__ and cls.guarded:
+            cls.update_state = _guard_update_state(cls.__dict__["update_state"])  # type: ignore[method-assign]
+        if "update_request" in cls.__dict__:
+            cls.update_request = _guard_update_request(cls.__dict__["update_request"])  # type: ignore[method-assign]
+
+    # --- the protocol -----------------------------------------------------------------
+
+    def init_request(self, request: PageRequest) -> None:
+        """Set the first page's parameters on `request` (in place). Default: nothing."""
+        return None
+
+    @abc.abstractmethod
+    def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
+        """Read the next page's reference from a response; clear `has_next_page` at the end.
+
+        `body` is the decoded JSON and `records` what the data selector found in it.
+        """
+
+    @abc.abstractmethod
+    def update_request(self, request: PageRequest) -> None:
+        """Turn `request` (the previous page's) into the next page's request, in place."""
+
+    def describe(self) -> str:
+        """One line for `restsync check`: the strategy and when it stops."""
+        return f"{self.type_name} paginator ({type(self).__name__}){self.describe_guards()}"
+
+    # --- helpers for subclasses -------------------------------------------------------
+
+    def describe_guards(self) -> str:
+        """The stop condition and page cap, as a suffix for `describe()`."""
+        parts = []
+        if self.stop_condition is not None:
+            parts.append(f"stops when {self.stop_condition.text}")
+        if self.max_pages is not None:
+            parts.append(f"at most {self.max_pages} pages")
+        return "; " + "; ".join(parts) if parts else ""
+
+    def check_reference(self, value: Any, kind: str) -> Any:
+        """Remember a cursor/token/URL about to be followed; raise if it was seen before.
+
+        Returns `value`, so you can write `self._cursor = self.check_reference(v, "cursor")`.
+        """
+        key = value if isinstance(value, str) else orjson.dumps(value).decode()
+        # A stop_condition that holds on this page ends pagination anyway; a last page
+        # that repeats its cursor is then harmless.
+        if key in self._seen_references and not self._stop_requested:
+            shown = redact_url(key) if "://" in key else redact_text(key)
+            if len(shown) > 120:
+                shown = shown[:117] + "..."
+            raise PaginationError(
+                f"{kind} '{shown}' came back twice (page {self.pages_seen}); "
+                "stopped to avoid an endless loop",
+                resource=self.resource,
+                url=self._shown_url(),
+                hint=_STOP_HINT,
+            )
+        self._seen_references.add(key)
+        return value
+
+    def resolve_url(self, url: str) -> str:
+        """Resolve a (maybe relative) URL from a response against the current page's URL."""
+        if self.current_url is None:
+            return url
+        return str(httpx.URL(self.current_url).join(url))
+
+    def follow_url(self, request: PageRequest, url: str) -> None:
+        """Point `request` at `url`, a next-page URL taken from a response.
+
+        Query parameters the URL carries itself are dropped from `request.params`, so
+        they are not sent twice (or the stale value does not win over the new one).
+        """
+        target = httpx.URL(url)
+        carried = {key for key, _ in target.params.multi_items()}
+        for key in list(request.params):
+            if key in carried:
+                del request.params[key]
+        request.url = str(target)
+        self.next_url_is_follow_up = True
+
+    def _shown_url(self) -> str | None:
+        return redact_url(self.current_url) if self.current_url else None
+
+    # --- the guards -------------------------------------------------------------------
+
+    def _before_page(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
+        self.pages_seen += 1
+        self._stop_requested = self.stop_condition is not None and self.stop_condition.evaluate(
+            body, records
+        )
+        with contextlib.suppress(RuntimeError):  # a response built without a request
+            self.current_url = str(response.request.url)
+        if not records:
+            self._last_page_hash = None
+            return
+        digest = _records_hash(records)
+        if digest == self._last_page_hash:
+            raise PaginationError(
+                f"page {self.pages_seen} returned the same {len(records)} records as page "
+                f"{self.pages_seen - 1}; the API seems to ignore the page parameter",
+                resource=self.resource,
+                url=self._shown_url(),
+                hint="check the paginator's parameter names, or set "
+                "endpoint.paginator.stop_condition / total_path so it stops at the last page",
+            )
+        self._last_page_hash = digest
+
+    def _after_page(self) -> None:
+        if not self.has_next_page:
+            return
+        if self._stop_requested:
+            assert self.stop_condition is not None
+            log.debug(
+                "stop_condition %r holds after page %d", self.stop_condition.text, self.pages_seen
+            )
+            self.has_next_page = False
+            return
+        if self.max_pages is not None and self.pages_seen >= self.max_pages:
+            raise PaginationError(
+                f"stopped after {self.pages_seen} pages (max_pages) while the API still "
+                "announces more",
+                resource=self.resource,
+                url=self._shown_url(),
+                hint="raise endpoint.paginator.max_pages, or set maximum_page / "
+                "maximum_offset to read only part of the data on purpose",
+            )
+
+
+def _records_hash(records: list[Any]) -> bytes:
+    try:
+        data = orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        data = repr(records).encode()
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _guard_update_state(fn: _F) -> _F:
+    @functools.wraps(fn)
+    def update_state(self: Paginator, response: httpx.Response, body: Any, records: Any) -> None:
+        if self._guard_depth:
+            fn(self, response, body, records)
+            return
+        self._guard_depth += 1
+        try:
+            self._before_page(response, body, records)
+            fn(self, response, body, records)
+            self._after_page()
+        finally:
+            self._guard_depth -= 1
+
+    return cast("_F", update_state)
+
+
+def _guard_update_request(fn: _F) -> _F:
+    @functools.wraps(fn)
+    def update_request(self: Paginator, request: PageRequest) -> None:
+        if self._guard_depth:
+            fn(self, request)
+            return
+        self.next_url_is_follow_up = False
+        self._guard_depth += 1
+        try:
+            fn(self, request)
+        finally:
+            self._guard_depth -= 1
+
+    return cast("_F", update_request)
+
+
+def as_bool(value: Any) -> bool | None:
+    """Read a `has_more`-style flag: booleans, "true"/"false" strings, 0/1; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no", ""):
+            return False
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """Read a count (a total, a page count): ints, integral floats, digit strings; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def set_body_path(request: PageRequest, path: str, value: Any) -> None:
+    """Set `value` at a dotted `path` in the request's JSON body, creating objects."""
+    if not isinstance(request.json, dict):
+        request.json = {}
+    node: dict[str, Any] = request.json
+    *parents, last = path.split(".")
+    for key in parents:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[last] = value

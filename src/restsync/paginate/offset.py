@@ -1,0 +1,139 @@
+"""`offset`: an offset and a page size sent as query parameters (or in the JSON body)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from restsync.extract.model import PageRequest
+from restsync.paginate._path import find_first
+from restsync.paginate.base import Paginator, as_bool, as_int, set_body_path
+from restsync.paginate.stop_condition import StopCondition
+
+__all__ = ["OffsetPaginator"]
+
+log = logging.getLogger("restsync.paginate")
+
+
+class OffsetPaginator(Paginator):
+    """Offset/limit pagination: `?offset=0&limit=100`, then `?offset=100&limit=100`, ...
+
+    The next offset advances by the number of records received, not by `limit`, so an
+    API that serves fewer records than asked (asked 500, serves 250) is still read
+    without gaps. Pagination ends, in this order of precedence:
+
+    - on an empty page (the next request would be the same one);
+    - at `maximum_offset`, or at the total, read from `total_path` (default `total`)
+      whenever the body has a number there; a total seen once (say, only on the first
+      page) is remembered, and a missing or null total is simply not used;
+    - when `has_more_path` holds a false flag (`false`, `"false"`, `0`);
+    - without a total or a flag: on a page shorter than the largest page seen so far.
+      It never compares a page with `limit` alone.
+
+    Example config: `{"type": "offset", "limit": 100, "total_path": "meta.total"}`.
+    """
+
+    type_name = "offset"
+
+    def __init__(
+        self,
+        limit: int,
+        offset: int = 0,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        offset_body_path: str | None = None,
+        limit_body_path: str | None = None,
+        total_path: str | None = "total",
+        maximum_offset: int | None = None,
+        stop_after_empty_page: bool = True,
+        has_more_path: str | None = None,
+        stop_condition: str | StopCondition | None = None,
+        max_pages: int | None = None,
+    ) -> None:
+        super().__init__(stop_condition=stop_condition, max_pages=max_pages)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        self.limit = limit
+        self.offset = offset
+        self.offset_param = offset_param
+        self.limit_param = limit_param
+        self.offset_body_path = offset_body_path
+        self.limit_body_path = limit_body_path
+        self.total_path = total_path
+        self.maximum_offset = maximum_offset
+        self.stop_after_empty_page = stop_after_empty_page
+        self.has_more_path = has_more_path
+        #: The total number of records, once the API has said it.
+        self.total: int | None = None
+        self.largest_page = 0
+
+    def init_request(self, request: PageRequest) -> None:
+        """Send the starting offset and the page size."""
+        self._write(request)
+
+    def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
+        """Advance by the records received and decide whether another page exists."""
+        received = len(records)
+        self.offset += received
+        self.largest_page = max(self.largest_page, received)
+        if self.total_path is not None:
+            total = as_int(find_first(body, self.total_path))
+            if total is not None:
+                self.total = total
+        has_more = as_bool(find_first(body, self.has_more_path)) if self.has_more_path else None
+        self.has_next_page = self._more(received, has_more)
+
+    def _more(self, received: int, has_more: bool | None) -> bool:
+        if received == 0:
+            if not self.stop_after_empty_page and self.total is not None:
+                log.warning(
+                    "offset %d returned no records although the total is %d; stopping, "
+                    "since the next request would be the same",
+                    self.offset,
+                    self.total,
+                )
+            return False
+        if self.maximum_offset is not None and self.offset >= self.maximum_offset:
+            return False
+        if self.total is not None and self.offset >= self.total:
+            return False
+        if has_more is not None:
+            return has_more
+        if self.total is not None:
+            return True
+        return received >= self.largest_page
+
+    def update_request(self, request: PageRequest) -> None:
+        """Send the offset reached so far."""
+        self._write(request)
+
+    def _write(self, request: PageRequest) -> None:
+        if self.offset_body_path:
+            set_body_path(request, self.offset_body_path, self.offset)
+        else:
+            request.params[self.offset_param] = self.offset
+        if self.limit_body_path:
+            set_body_path(request, self.limit_body_path, self.limit)
+        else:
+            request.params[self.limit_param] = self.limit
+
+    def describe(self) -> str:
+        """One line for `restsync check`."""
+        where = f"body '{self.offset_body_path}'" if self.offset_body_path else self.offset_param
+        stops = ["on an empty page"]
+        if self.total_path:
+            stops.append(f"at the total in '{self.total_path}' when present")
+        if self.maximum_offset is not None:
+            stops.append(f"at offset {self.maximum_offset}")
+        if self.has_more_path:
+            stops.append(f"when '{self.has_more_path}' is false")
+        stops.append("else on a page shorter than the largest seen")
+        return (
+            f"offset paginator: {where}={self.offset}, {self.limit_param}={self.limit}, "
+            f"advancing by the records received; stops {', '.join(stops)}"
+            f"{self.describe_guards()}"
+        )

@@ -1,0 +1,172 @@
+"""`page_number`: a page number sent as a query parameter (or in the JSON body)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import httpx
+
+from restsync.extract.model import PageRequest
+from restsync.paginate._path import find_first
+from restsync.paginate.base import Paginator, as_bool, as_int, set_body_path
+from restsync.paginate.stop_condition import StopCondition
+
+__all__ = ["PAGE_COUNT_KEYS", "PageNumberPaginator"]
+
+
+class _Auto(enum.Enum):
+    TOTAL_PAGES = "known page-count keys"
+
+
+#: Where a page count is looked for when `total_path` is not given. A bare `total` is
+#: not among them: most APIs mean the number of records by it, not of pages.
+PAGE_COUNT_KEYS = (
+    "total_pages",
+    "totalPages",
+    "page_count",
+    "pageCount",
+    "last_page",
+    "lastPage",
+    "meta.total_pages",
+    "meta.totalPages",
+    "meta.page_count",
+    "meta.last_page",
+    "pagination.total_pages",
+    "pagination.totalPages",
+    "pagination.page_count",
+    "pagination.pageCount",
+    "pagination.last_page",
+)
+
+
+class PageNumberPaginator(Paginator):
+    """Page-number pagination: `?page=1`, `?page=2`, ...
+
+    The first page is `base_page`, which is **1** unless you say otherwise (page-number
+    APIs almost always count from 1); `page` starts somewhere else. When you give
+    `limit`, it is sent as `limit_param` (default `limit`) on every request. Pagination
+    ends:
+
+    - on an empty page (unless `stop_after_empty_page` is false and a page count or a
+      `has_more` flag says more pages follow);
+    - after `maximum_page` (the last page number requested, inclusive), or after the last
+      page by the page count at `total_path` (a number of *pages*). Without `total_path`
+      the usual keys are tried (`total_pages`, `totalPages`, `page_count`,
+      `meta.total_pages`, ...); a missing or null count is simply not used;
+    - when `has_more_path` holds a false flag;
+    - without a count or a flag: on a page shorter than the largest page seen so far,
+      never on comparing a page with `limit` alone.
+
+    Example config: `{"type": "page_number", "page_param": "page", "limit": 50}`.
+    """
+
+    type_name = "page_number"
+
+    def __init__(
+        self,
+        base_page: int = 1,
+        page: int | None = None,
+        page_param: str = "page",
+        page_body_path: str | None = None,
+        limit: int | None = None,
+        limit_param: str | None = None,
+        total_path: str | _Auto | None = _Auto.TOTAL_PAGES,
+        maximum_page: int | None = None,
+        stop_after_empty_page: bool = True,
+        has_more_path: str | None = None,
+        stop_condition: str | StopCondition | None = None,
+        max_pages: int | None = None,
+    ) -> None:
+        super().__init__(stop_condition=stop_condition, max_pages=max_pages)
+        if isinstance(base_page, bool) or not isinstance(base_page, int):
+            raise ValueError(f"base_page must be an integer, got {base_page!r}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        self.base_page = base_page
+        self.page = base_page if page is None else page
+        self.page_param = page_param
+        self.page_body_path = page_body_path
+        self.limit = limit
+        self.limit_param = limit_param or "limit"
+        self.total_path = total_path
+        self.maximum_page = maximum_page
+        self.stop_after_empty_page = stop_after_empty_page
+        self.has_more_path = has_more_path
+        #: The number of pages, once the API has said it.
+        self.total_pages: int | None = None
+        self.largest_page = 0
+
+    def init_request(self, request: PageRequest) -> None:
+        """Send the first page number (and the page size, when given)."""
+        self._write(request)
+
+    def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
+        """Decide whether a page after this one exists, and move to it."""
+        received = len(records)
+        self.largest_page = max(self.largest_page, received)
+        count = self._page_count(body)
+        if count is not None:
+            self.total_pages = count
+        has_more = as_bool(find_first(body, self.has_more_path)) if self.has_more_path else None
+        self.has_next_page = self._more(received, has_more)
+        if self.has_next_page:
+            self.page += 1
+
+    def _page_count(self, body: Any) -> int | None:
+        if self.total_path is None:
+            return None
+        if isinstance(self.total_path, str):
+            return as_int(find_first(body, self.total_path))
+        for path in PAGE_COUNT_KEYS:
+            count = as_int(find_first(body, path))
+            if count is not None:
+                return count
+        return None
+
+    def _more(self, received: int, has_more: bool | None) -> bool:
+        signalled = self.total_pages is not None or has_more is not None
+        if received == 0 and (self.stop_after_empty_page or not signalled):
+            return False
+        following = self.page + 1
+        if self.maximum_page is not None and following > self.maximum_page:
+            return False
+        if self.total_pages is not None and following > self.base_page + self.total_pages - 1:
+            return False
+        if has_more is not None:
+            return has_more
+        if self.total_pages is not None:
+            return True
+        return received >= self.largest_page
+
+    def update_request(self, request: PageRequest) -> None:
+        """Send the next page number."""
+        self._write(request)
+
+    def _write(self, request: PageRequest) -> None:
+        if self.page_body_path:
+            set_body_path(request, self.page_body_path, self.page)
+        else:
+            request.params[self.page_param] = self.page
+        if self.limit is not None:
+            request.params[self.limit_param] = self.limit
+
+    def describe(self) -> str:
+        """One line for `restsync check`."""
+        where = f"body '{self.page_body_path}'" if self.page_body_path else self.page_param
+        size = f", {self.limit_param}={self.limit}" if self.limit is not None else ""
+        if isinstance(self.total_path, str):
+            count = f"after the page count in '{self.total_path}' when present, "
+        elif self.total_path is None:
+            count = ""
+        else:
+            count = "after the page count (total_pages, ...) when present, "
+        maximum = f"after page {self.maximum_page}, " if self.maximum_page is not None else ""
+        flag = f"when '{self.has_more_path}' is false, " if self.has_more_path else ""
+        return (
+            f"page_number paginator: {where} from {self.page}{size}; stops on an empty page, "
+            f"{maximum}{count}{flag}else on a page shorter than the largest seen"
+            f"{self.describe_guards()}"
+        )
