@@ -99,8 +99,8 @@ class DuckDBDestination(SqlDestination):
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
         rel = self.con.execute(sql, list(params))
         if sql.lstrip().upper().startswith(("DELETE", "INSERT", "UPDATE")):
-            row = rel.fetchone()
-            return int(row[0]) if row else 0
+            rows = rel.fetchall()
+            return int(rows[0][0]) if rows else 0
         return -1
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
