@@ -1,10 +1,13 @@
 """restsync.config: the config dialect, its validation, defaults, secrets and files.
 
-from restsync.config import validate_config, expand_resources, secrets
+    from restsync.config import validate_config, expand_resources
 
-validate_config(config)              # one ConfigError listing every problem
-for resource in expand_resources(config):
-    ...                              # full dicts, resource_defaults merged in
+    validate_config(config)              # one ConfigError listing every problem
+    for resource in expand_resources(config):
+        ...                              # full dicts, resource_defaults merged in
+
+The secrets accessor lives in `restsync.config.secrets.secrets` (and is `restsync.secrets`);
+it is not re-exported here, so `restsync.config.secrets` stays the module.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from restsync.config.defaults import (
 )
 from restsync.config.dialect import RESTAPIConfig
 from restsync.config.files import load_config_file
-from restsync.config.secrets import Secret, Secrets, secrets
+from restsync.config.secrets import Secret, Secrets
 from restsync.config.validate import find_problems, validate_config
 
 __all__ = [
@@ -31,7 +34,6 @@ __all__ = [
     "find_problems",
     "load_config_file",
     "parent_resources",
-    "secrets",
     "validate_config",
     "write_disposition_of",
 ]

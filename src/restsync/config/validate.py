@@ -196,7 +196,11 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
     if word.lower() in lowered:
         return lowered[word.lower()]
     matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    if matches:
+        return matches[0]
+    # `retry_on` for `retry_on_status_codes`: a clear prefix is a good guess too
+    prefixed = [c for c in choices if len(word) >= 4 and c.startswith(word)]
+    return prefixed[0] if len(prefixed) == 1 else None
 
 
 def _is_int(value: object) -> bool:
@@ -250,8 +254,9 @@ class _Checker:
                 self.add(path, self.unknown("key", key, allowed))
 
     def unknown(self, what: str, word: str, choices: Sequence[str], secret: bool = False) -> str:
-        shown = _show(word, secret=secret)
+        secret = secret or isinstance(word, Secret)
         match = None if secret else _suggest(word, choices)
+        shown = _show(word, secret=secret)
         if match is not None:
             return f"unknown {what} {shown} (did you mean '{match}'?)"
         if len(choices) <= 12:
@@ -412,7 +417,9 @@ class _Checker:
                 )
                 return
             if kind not in AUTH_TYPES:
-                self.add(_at(path, "type"), self.unknown("auth type", kind, AUTH_TYPES))
+                # Echo it only when it is plainly a misspelt type: it may be a pasted token.
+                secret = _suggest(kind, AUTH_TYPES) is None
+                self.add(_at(path, "type"), self.unknown("auth type", kind, AUTH_TYPES, secret))
                 return
         elif "token" in auth:
             kind = "bearer"
@@ -448,7 +455,15 @@ class _Checker:
         if "name" in auth:
             self.string(_at(path, "name"), auth["name"])
         if "location" in auth:
-            self.choice(_at(path, "location"), auth["location"], API_KEY_LOCATIONS, "location")
+            location = auth["location"]
+            if isinstance(location, str) and location not in API_KEY_LOCATIONS:
+                secret = _suggest(location, API_KEY_LOCATIONS) is None
+                self.add(
+                    _at(path, "location"),
+                    self.unknown("location", location, API_KEY_LOCATIONS, secret),
+                )
+            else:
+                self.choice(_at(path, "location"), location, API_KEY_LOCATIONS, "location")
         if "audience" in auth:
             self.string(_at(path, "audience"), auth["audience"])
         if "scopes" in auth:
