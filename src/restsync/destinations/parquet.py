@@ -221,6 +221,8 @@ class ParquetDestination:
         with pq.ParquetWriter(str(path), schema) as writer:
             for b in batches:
                 if b.num_rows:
+                    if SEQ in b.schema.names:
+                        b = b.drop_columns([SEQ])
                     writer.write_batch(conform_batch(b, schema, table=path.parent.name))
                     n += b.num_rows
         with open(path, "rb+") as fh:

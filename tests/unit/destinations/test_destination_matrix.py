@@ -1,0 +1,172 @@
+"""Write dispositions, evolution, state and atomicity, on every destination."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from rs_helpers import CHILD, ROOT, make_schema, order, rows, stage
+
+from restsync.destinations.duckdb import DuckDBDestination
+from restsync.destinations.parquet import ParquetDestination
+from restsync.errors import LoadError
+from restsync.load import load_stage
+from restsync.stage import open_stage
+
+
+def _ids(dest: Any, table: str = ROOT) -> list[Any]:
+    return sorted(r["id"] for r in rows(dest, table))
+
+
+def test_append_twice(dest: Any, tmp_path: Path) -> None:
+    s = make_schema("append")
+    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1), order(2)], [order(3)]]), "shop")
+    load_stage(dest, stage(tmp_path / "st", "L2", s, [[order(1)]]), "shop")
+    assert _ids(dest) == [1, 1, 2, 3]
+    assert len(rows(dest, CHILD)) == 8
+    assert "_restsync_seq" not in rows(dest, ROOT)[0]
+    assert {r["_dlt_load_id"] for r in rows(dest, ROOT)} == {"L1", "L2"}
+
+
+def test_replace_empties_root_and_children(dest: Any, tmp_path: Path) -> None:
+    s = make_schema("replace")
+    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1), order(2, items=3)]]), "shop")
+    st = load_stage(dest, stage(tmp_path / "st", "L2", s, [[order(7, items=0)]]), "shop")
+    assert _ids(dest) == [7]
+    assert rows(dest, CHILD) == []  # children of the old rows went, none new
+    assert st.tables[ROOT].deleted == 2
+    assert st.tables[CHILD].deleted == 5
+
+
+def test_merge_last_version_in_load_wins_with_its_children(dest: Any, tmp_path: Path) -> None:
+    s = make_schema("merge")
+    pages = [[order(1, name="old", items=3), order(2)], [order(1, name="new", items=1)]]
+    st = load_stage(dest, stage(tmp_path / "st", "L1", s, pages), "shop")
+    got = {r["id"]: r["name"] for r in rows(dest, ROOT)}
+    assert got == {1: "new", 2: "a"}
+    skus = sorted(r["sku"] for r in rows(dest, CHILD))
+    assert skus == ["a-2-0", "a-2-1", "new-1-0"]
+    assert st.tables[ROOT].inserted == 2
+
+
+def test_merge_across_loads_updates_and_replaces_children(dest: Any, tmp_path: Path) -> None:
+    s = make_schema("merge")
+    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1, items=3), order(2)]]), "shop")
+    st = load_stage(
+        dest, stage(tmp_path / "st", "L2", s, [[order(1, name="b", items=1), order(5)]]), "shop"
+    )
+    assert {r["id"]: r["name"] for r in rows(dest, ROOT)} == {1: "b", 2: "a", 5: "a"}
+    skus = sorted(r["sku"] for r in rows(dest, CHILD))
+    assert skus == ["a-2-0", "a-2-1", "a-5-0", "a-5-1", "b-1-0"]
+    assert (st.tables[ROOT].inserted, st.tables[ROOT].updated) == (1, 1)
+    assert st.tables[CHILD].deleted == 3
+    # a parent whose new version has no list loses its children
+    load_stage(dest, stage(tmp_path / "st", "L3", s, [[order(2, items=0)]]), "shop")
+    assert sorted(r["sku"] for r in rows(dest, CHILD)) == ["a-5-0", "a-5-1", "b-1-0"]
+
+
+def test_schema_evolution_new_column_and_promotion(dest: Any, tmp_path: Path) -> None:
+    s1 = make_schema("append")
+    load_stage(dest, stage(tmp_path / "st", "L1", s1, [[order(1, amount=5)]]), "shop")
+    s2 = make_schema("append", amount="double", extra=True)
+    # within the load, the first page was staged before the column existed / was promoted
+    staged = stage(
+        tmp_path / "st",
+        "L2",
+        s2,
+        [[order(2, amount=7)], [order(3, amount=2.5, note="hi")]],
+        schemas=[s1, s2],
+    )
+    st = load_stage(dest, staged, "shop")
+    got = {r["id"]: (r["amount"], r.get("note")) for r in rows(dest, ROOT)}
+    assert got == {1: (5, None), 2: (7, None), 3: (2.5, "hi")}
+    assert any("note" in d for d in st.ddl)
+    assert any("amount" in d for d in st.ddl)
+    stored = dest.stored_schema()
+    assert stored is not None
+    assert stored.tables[ROOT].columns["amount"].data_type == "double"
+
+
+def test_state_and_load_record_committed_with_rows(dest: Any, tmp_path: Path) -> None:
+    s = make_schema("append")
+    assert dest.stored_state("shop") == {}
+    staged = stage(tmp_path / "st", "L1", s, [[order(1)]], state={"orders": {"last": "2024-01-02"}})
+    load_stage(dest, staged, "shop")
+    assert dest.stored_state("shop") == {"orders": {"last": "2024-01-02"}}
+    info = dest.show()
+    assert info.loads[0]["load_id"] == "L1"
+    assert info.loads[0]["status"] == "committed"
+    assert {t.name: t.rows for t in info.tables} == {ROOT: 1, CHILD: 2}
+    assert info.schema is not None
+
+
+def test_failure_during_write_rolls_back_everything(
+    dest: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = make_schema("merge")
+    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1), order(2)]], {"orders": {"v": 1}}), "shop")
+    before = (rows(dest, ROOT), rows(dest, CHILD))
+    s2 = make_schema("merge", extra=True)
+    staged = stage(tmp_path / "st", "L2", s2, [[order(1, name="x", note="n"), order(9)]], {"orders": {"v": 2}})
+    real_write = type(dest).write
+
+    def failing(self: Any, table: Any, st: Any, load_id: str) -> Any:
+        if table.name == CHILD:
+            raise RuntimeError("disk full")
+        return real_write(self, table, st, load_id)
+
+    monkeypatch.setattr(type(dest), "write", failing)
+    with pytest.raises(LoadError, match=r"orders__items.*disk full"):
+        load_stage(dest, staged, "shop")
+    monkeypatch.undo()
+    assert (rows(dest, ROOT), rows(dest, CHILD)) == before
+    assert dest.stored_state("shop") == {"orders": {"v": 1}}
+    assert not dest.is_committed("L2")
+    # the kept stage loads fine afterwards
+    load_stage(dest, staged, "shop")
+    assert dest.stored_state("shop") == {"orders": {"v": 2}}
+    assert _ids(dest) == [1, 2, 9]
+
+
+def test_recommit_of_same_load_id_does_nothing(dest: Any, tmp_path: Path) -> None:
+    s = make_schema("append")
+    staged = stage(tmp_path / "st", "L1", s, [[order(1)]])
+    load_stage(dest, staged, "shop")
+    again = load_stage(dest, staged, "shop")
+    assert again.skipped
+    # and at the protocol level: write/commit of a committed load id are no-ops
+    dest.begin()
+    dest.ensure_tables(s)
+    dest.write(s.tables[ROOT], staged, "L1")
+    dest.commit({"orders": {"x": 1}}, {"load_id": "L1", "pipeline": "shop"})
+    assert _ids(dest) == [1]
+    assert dest.stored_state("shop") == {"orders": {"last_value": "L1"}}
+
+
+def test_stage_without_manifest_is_ignored(tmp_path: Path) -> None:
+    s = make_schema("append")
+    staged = stage(tmp_path / "st", "L1", s, [[order(1)]])
+    (staged.dir / "manifest.json").unlink()
+    assert open_stage(staged.dir) is None
+
+
+def test_parquet_read_by_duckdb_equals_duckdb_destination(tmp_path: Path) -> None:
+    s = make_schema("merge")
+    loads = [
+        [[order(1, items=3), order(2)], [order(1, name="b", items=1)]],
+        [[order(2, name="c"), order(3)]],
+    ]
+    ddb = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    pqd = ParquetDestination(tmp_path / "lake", "shop")
+    for n, pages in enumerate(loads):
+        staged = stage(tmp_path / "st", f"L{n}", s, pages)
+        load_stage(ddb, staged, "shop")
+        load_stage(pqd, staged, "shop")
+    for table in (ROOT, CHILD):
+        assert rows(ddb, table) == rows(pqd, table)
+    con = duckdb.connect()
+    n = con.execute(f"SELECT count(*) FROM read_parquet('{tmp_path}/lake/shop/{ROOT}/*.parquet')").fetchall()
+    assert n == [(3,)]
+    ddb.close()
