@@ -132,7 +132,7 @@ def _secret_label(value: Any, field: str) -> str:
     # restsync.secrets hands out str subclasses that may know their key and where they came from.
     key = getattr(value, "key", None)
     name = key if isinstance(key, str) and key else field
-    label = f"secret '{name}'"
+    label = f"'{name}'"
     source = getattr(value, "source", None)
     if isinstance(source, str) and source:
         label += f" (set from {source})"

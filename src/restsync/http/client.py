@@ -89,6 +89,7 @@ class SourceClient:
         if isinstance(self.auth, SourceAuth):
             self.auth.bind(self.base_url)
         self.headers = {str(k): str(v) for k, v in (headers or {}).items()}
+        self._client_header_names = frozenset(k.lower() for k in self.headers)
         self.allow_cross_origin_pagination = allow_cross_origin_pagination
         self.stats: dict[str, ResourceStats] = {}
         self.limits = HostLimits(
@@ -301,7 +302,10 @@ class SourceClient:
             for name in ("content-length", "Content-Length", "content-type", "Content-Type"):
                 headers.pop(name, None)
         if not trusted:
-            headers = _strip_headers(headers)
+            # Client headers are meant for base_url's origin only, like the auth.
+            headers = _strip_headers(
+                {k: v for k, v in headers.items() if k.lower() not in self._client_header_names}
+            )
             # The API may echo the key in the Location; never forward it elsewhere.
             params = [(k, v) for k, v in url.params.multi_items() if not _is_credential(k, v)]
             url = url.copy_with(params=params)
