@@ -113,7 +113,8 @@ INVALID_CONFIGS = [
             {"name": "orders", "endpoint": {"paginator": {"type": "offest", "limit": 10}}},
         ),
         [
-            "resources[2].endpoint.paginator.type: unknown paginator 'offest' (did you mean 'offset'?)"
+            "resources[2].endpoint.paginator.type: unknown paginator 'offest' "
+            "(did you mean 'offset'?)"
         ],
     ),
     Case(
@@ -136,7 +137,8 @@ INVALID_CONFIGS = [
         "paginator-offset-no-limit",
         endpoint(paginator={"type": "offset", "offset_param": "skip"}),
         [
-            "resources[0].endpoint.paginator: the 'offset' paginator needs a 'limit', e.g. 'limit': 100"
+            "resources[0].endpoint.paginator: the 'offset' paginator needs a 'limit', "
+            "e.g. 'limit': 100"
         ],
     ),
     Case(
@@ -171,7 +173,8 @@ INVALID_CONFIGS = [
         "cursor-param-and-body-path",
         endpoint(paginator={"type": "cursor", "cursor_param": "after", "cursor_body_path": "a"}),
         [
-            "resources[0].endpoint.paginator: set either 'cursor_param' or 'cursor_body_path', not both"
+            "resources[0].endpoint.paginator: set either 'cursor_param' or "
+            "'cursor_body_path', not both"
         ],
     ),
     Case(
