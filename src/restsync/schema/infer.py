@@ -1,0 +1,341 @@
+"""Type inference: which restsync `DataType` each value of a column has.
+
+Values are grouped in *families* by their JSON type; a family's types are ordered from
+narrow to wide and the wider one absorbs the narrower without loss of meaning:
+
+=========  ==================================  =====================================
+family     types, narrow -> wide               how a narrower value is stored wider
+=========  ==================================  =====================================
+number     bigint < decimal < double           cast (ints beyond int64 -> decimal(38,0))
+bool       bool
+string     date < timestamp < text             date at midnight UTC; text keeps the string
+json       json                                objects/lists stored as JSON text
+=========  ==================================  =====================================
+
+A JSON string is `date` when it is `YYYY-MM-DD`, `timestamp` when it is an ISO-8601
+date-time (`T` or space, optional seconds and fraction, `Z`/`+HH:MM`/`+HHMM` offset or none,
+which means UTC), normalized to UTC microseconds; a string column holding even one other
+string is `text` (the original strings are kept). An int beyond int64 is `decimal` with
+precision 38 while it has at most 38 digits, else `text` (its decimal digits).
+
+The *main* family of a column is chosen by a fixed precedence, never by arrival order:
+number > bool > string > json. Values of the other families go to variant columns
+`<col>__v_<type>`, one per family. This makes the schema a join over the set of seen
+types, so it does not depend on the order in which batches arrive (see `evolve`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from restsync.schema.model import DataType
+
+FAMILY: dict[str, str] = {
+    "bigint": "number",
+    "decimal": "number",
+    "double": "number",
+    "bool": "bool",
+    "date": "string",
+    "timestamp": "string",
+    "text": "string",
+    "json": "json",
+}
+# Width of a type inside its family: a wider type absorbs a narrower one.
+WIDTH: dict[str, int] = {
+    "bigint": 0,
+    "decimal": 1,
+    "double": 2,
+    "bool": 0,
+    "date": 0,
+    "timestamp": 1,
+    "text": 2,
+    "json": 0,
+}
+# Precedence of the families for the main column (lower wins).
+FAMILY_PRECEDENCE: dict[str, int] = {"number": 0, "bool": 1, "string": 2, "json": 3}
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+DECIMAL_MAX = 10**38
+INFERRED_DECIMAL_PRECISION = 38
+
+JSON_FIELD_META = {b"restsync.data_type": b"json"}
+TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_TS_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
+_NAIVE_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$"
+_RE_DATE_OR_TS = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?$")
+
+
+def join_types(a: str, b: str) -> str:
+    """The wider of two types of the same family."""
+    return a if WIDTH[a] >= WIDTH[b] else b
+
+
+def absorbs(target: str, source: str) -> bool:
+    """True when a `source` value can be stored in a `target` column without a variant."""
+    return FAMILY[target] == FAMILY[source] and WIDTH[target] >= WIDTH[source]
+
+
+def arrow_type(data_type: str, precision: int | None = None, scale: int | None = None) -> pa.DataType:
+    """The Arrow type a column of `data_type` is staged as."""
+    if data_type == "bigint":
+        return pa.int64()
+    if data_type == "double":
+        return pa.float64()
+    if data_type == "decimal":
+        return pa.decimal128(precision or INFERRED_DECIMAL_PRECISION, scale or 0)
+    if data_type == "bool":
+        return pa.bool_()
+    if data_type == "timestamp":
+        return TIMESTAMP_TYPE
+    if data_type == "date":
+        return pa.date32()
+    return pa.string()  # text, json
+
+
+def arrow_field(
+    name: str, data_type: str, nullable: bool = True, precision: int | None = None,
+    scale: int | None = None,
+) -> pa.Field:
+    """The Arrow field of a column; json columns carry `restsync.data_type=json` metadata."""
+    meta = JSON_FIELD_META if data_type == "json" else None
+    return pa.field(name, arrow_type(data_type, precision, scale), nullable, metadata=meta)
+
+
+def data_type_of_field(f: pa.Field) -> DataType:
+    """The restsync type of an Arrow field produced by the normalizer."""
+    t = f.type
+    if f.metadata and f.metadata.get(b"restsync.data_type") == b"json":
+        return "json"
+    if pa.types.is_integer(t):
+        return "bigint"
+    if pa.types.is_floating(t):
+        return "double"
+    if pa.types.is_decimal(t):
+        return "decimal"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_date(t):
+        return "date"
+    return "text"
+
+
+@dataclass
+class Observed:
+    """What one batch holds for one column.
+
+    `arrays` maps each seen type to an array of the full batch length holding that type's
+    values (null elsewhere); `raw` holds the original strings of the string family (used
+    when a date/timestamp value ends up in a text column). `complete` is True when every
+    row had a non-null value.
+    """
+
+    arrays: dict[str, pa.Array]
+    raw: pa.Array | None
+    complete: bool
+
+
+def _dumps(v: Any) -> str:
+    try:
+        return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        import json
+
+        return json.dumps(v, default=str, ensure_ascii=False)
+
+
+def _parse_ts_py(s: str) -> _dt.datetime | None:
+    """Parse an ISO-8601 date-time the Arrow cast refused (nanoseconds, odd offsets)."""
+    t = s.strip()
+    if t.endswith(("Z", "z")):
+        t = t[:-1] + "+00:00"
+    m = re.match(r"^(.*\.\d{6})\d+(.*)$", t)
+    if m:
+        t = m.group(1) + m.group(2)
+    try:
+        d = _dt.datetime.fromisoformat(t)
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=_dt.timezone.utc)
+    return d.astimezone(_dt.timezone.utc)
+
+
+def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
+    """Classify a string array (nulls allowed): `(type, typed array)`.
+
+    The typed array is the array itself for text, else date32 / timestamp[us, UTC].
+    """
+    valid = arr.drop_null() if arr.null_count else arr
+    if len(valid) == 0:
+        return "text", arr
+    first = valid[0].as_py()
+    if not _RE_DATE_OR_TS.match(first):
+        return "text", arr
+    if pc.all(pc.match_substring_regex(valid, _DATE_PATTERN)).as_py():
+        try:
+            return "date", arr.cast(pa.date32())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return "text", arr
+    if not pc.all(pc.match_substring_regex(valid, _TS_PATTERN)).as_py() and not pc.all(
+        pc.or_(
+            pc.match_substring_regex(valid, _TS_PATTERN),
+            pc.match_substring_regex(valid, _DATE_PATTERN),
+        )
+    ).as_py():
+        return "text", arr
+    # timestamps (dates among them are promoted to midnight UTC)
+    fixed = pc.if_else(
+        pc.match_substring_regex(arr, _DATE_PATTERN),
+        pc.binary_join_element_wise(arr, "T00:00:00Z", ""),
+        pc.if_else(
+            pc.match_substring_regex(arr, _NAIVE_PATTERN),
+            pc.binary_join_element_wise(arr, "Z", ""),
+            pc.replace_substring_regex(arr, "z$", "Z"),
+        ),
+    )
+    try:
+        return "timestamp", fixed.cast(TIMESTAMP_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    parsed: list[_dt.datetime | None] = []
+    for s in fixed.to_pylist():
+        if s is None:
+            parsed.append(None)
+            continue
+        d = _parse_ts_py(s)
+        if d is None:
+            return "text", arr
+        parsed.append(d)
+    return "timestamp", pa.array(parsed, TIMESTAMP_TYPE)
+
+
+def _from_arrow(arr: pa.Array, values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]:
+    t = arr.type
+    if pa.types.is_null(t):
+        return {}, None
+    if pa.types.is_integer(t):
+        return {"bigint": arr.cast(pa.int64())}, None
+    if pa.types.is_floating(t):
+        return {"double": arr.cast(pa.float64())}, None
+    if pa.types.is_boolean(t):
+        return {"bool": arr}, None
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        if pa.types.is_large_string(t):
+            arr = arr.cast(pa.string())
+        kind, typed = _classify_strings(arr)
+        return {kind: typed}, arr
+    if pa.types.is_timestamp(t):
+        if t.tz is None:
+            arr = arr.cast(pa.timestamp("us")).cast(TIMESTAMP_TYPE)
+        return {"timestamp": arr.cast(TIMESTAMP_TYPE)}, None
+    if pa.types.is_date(t):
+        return {"date": arr.cast(pa.date32())}, None
+    if pa.types.is_decimal(t):
+        return {"decimal": arr}, None
+    # structs, lists and anything else: JSON text
+    return {"json": pa.array([None if v is None else _dumps(v) for v in values], pa.string())}, None
+
+
+def _mixed(values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]:
+    """Slow path: classify value by value (mixed types in one column)."""
+    n = len(values)
+    buckets: dict[str, list[Any]] = {}
+
+    def put(kind: str, i: int, v: Any) -> None:
+        b = buckets.get(kind)
+        if b is None:
+            b = buckets[kind] = [None] * n
+        b[i] = v
+
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        t = type(v)
+        if t is bool:
+            put("bool", i, v)
+        elif t is int or isinstance(v, int) and not isinstance(v, bool):
+            if INT64_MIN <= v <= INT64_MAX:
+                put("bigint", i, int(v))
+            elif -DECIMAL_MAX < v < DECIMAL_MAX:
+                put("decimal", i, decimal.Decimal(int(v)))
+            else:
+                put("string", i, str(int(v)))
+        elif t is float or isinstance(v, float):
+            put("double", i, float(v))
+        elif t is str or isinstance(v, str):
+            put("string", i, str(v))
+        elif isinstance(v, _dt.datetime):
+            put("timestamp", i, v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc))
+        elif isinstance(v, _dt.date):
+            put("date", i, v)
+        elif isinstance(v, decimal.Decimal):
+            put("decimal", i, v)
+        else:
+            put("json", i, _dumps(v))
+    out: dict[str, pa.Array] = {}
+    raw: pa.Array | None = None
+    for kind, vals in buckets.items():
+        if kind == "string":
+            raw = pa.array(vals, pa.string())
+            skind, typed = _classify_strings(raw)
+            out[skind] = pc.coalesce(out[skind], typed) if skind in out else typed
+        elif kind == "decimal":
+            out[kind] = _decimal_array(vals)
+        elif kind == "json":
+            out[kind] = pa.array(vals, pa.string())
+        else:
+            arr = pa.array(vals, arrow_type(kind))
+            out[kind] = pc.coalesce(out[kind], arr) if kind in out else arr
+    return out, raw
+
+
+def _decimal_array(vals: list[Any]) -> pa.Array:
+    try:
+        return pa.array(vals, pa.decimal128(INFERRED_DECIMAL_PRECISION, 0))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        scale = max(
+            (-v.as_tuple().exponent for v in vals if isinstance(v, decimal.Decimal)), default=0
+        )
+        scale = max(0, min(int(scale), INFERRED_DECIMAL_PRECISION))
+        return pa.array(vals, pa.decimal128(INFERRED_DECIMAL_PRECISION, scale))
+
+
+def observe(values: Sequence[Any]) -> Observed:
+    """Infer the types of one column's values (None = no value) for a batch.
+
+    The common case (one Python type per column) is inferred by Arrow in C; only columns
+    that mix types are classified value by value.
+    """
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        arrays, raw = _mixed(values)
+    else:
+        if isinstance(arr, pa.ChunkedArray):  # more than 2 GB of text in one column
+            arrays, raw = _mixed(values)
+        else:
+            arrays, raw = _from_arrow(arr, values)
+    n = len(values)
+    if not arrays:
+        return Observed({}, None, False)
+    if len(arrays) == 1:
+        only = next(iter(arrays.values()))
+        complete = only.null_count == 0
+    else:
+        valid_total = sum(len(a) - a.null_count for a in arrays.values())
+        complete = valid_total == n
+    return Observed(arrays, raw, complete)

@@ -1,0 +1,658 @@
+"""Records -> Arrow tables in dlt's relational layout.
+
+`Normalizer.normalize(records, load_id, seq_start)` turns one page of JSON records into one
+`pyarrow.Table` per destination table touched:
+
+* nested objects are flattened into the row with `__` (`shipping_address__city`);
+* lists become child tables `<table>__<field>` (a list inside a list item gives
+  `<table>__<field>__<sub>`; a list directly inside a list gives `<...>__list`), linked by
+  `_dlt_parent_id` (the parent row's `_dlt_id`) and `_dlt_list_idx`; child rows of a merge
+  table also carry `_dlt_root_id`; scalar list items are stored in `value`; an empty list
+  gives no rows and an empty object no columns;
+* objects and lists nested deeper than `max_table_nesting` levels (objects and lists both
+  count; default 20) and columns hinted `json` are stored as JSON text;
+* `_dlt_id` is deterministic: for root rows of a table with a primary key, a digest of the
+  table name and the key values (a rerun gives the same ids); for other root rows, a
+  function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
+  a checksum of its content; for child rows, a function of the parent row's id, the child
+  table (field path) and the list index. Ids are 14 URL-safe base64 characters;
+* root rows carry `_dlt_load_id`; every row carries the staged-only `_restsync_seq` (the
+  root record's ordinal), so the loader keeps the last version of a key with its children.
+
+Speed: the record walk is plain Python with per-shape plans (the tuple of keys of an
+object -> precomputed column names), so each value costs a type check and a dict store.
+Type inference, timestamp parsing and id derivation are done per column with Arrow
+compute kernels (see `infer` and `_ids`).
+
+Use one `Normalizer` per resource and run: columns already in the schema when it is
+created are *locked* (they exist in the destination); see `evolve`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from restsync.errors import DataError
+from restsync.schema import evolve
+from restsync.schema.evolve import SchemaChange, apply_layout, group_columns, layout_group, place
+from restsync.schema.infer import arrow_field, arrow_type, observe
+from restsync.schema.model import (
+    DLT_ID,
+    DLT_LIST_IDX,
+    DLT_LOAD_ID,
+    DLT_PARENT_ID,
+    DLT_ROOT_ID,
+    SEQ,
+    Column,
+    DataType,
+    Schema,
+    Table,
+    WriteDisposition,
+)
+from restsync.schema.naming import (
+    NameCollision,
+    make_path,
+    normalize_identifier,
+    normalize_path,
+    shorten_identifier,
+)
+
+DEFAULT_MAX_NESTING = 20
+_MAX_NESTING_CAP = 200
+VALUE_COLUMN = "value"
+LIST_COLUMN = "list"
+BOOKKEEPING = frozenset({DLT_ID, DLT_LOAD_ID, DLT_PARENT_ID, DLT_LIST_IDX, DLT_ROOT_ID, SEQ})
+
+# ---------------------------------------------------------------- ids
+
+_MASK = (1 << 64) - 1
+
+
+def _u(v: int) -> pa.Scalar:
+    return pa.scalar(v & _MASK, pa.uint64())
+
+
+_S30, _S27, _S31, _S32 = _u(30), _u(27), _u(31), _u(32)
+_M1, _M2 = _u(0xBF58476D1CE4E5B9), _u(0x94D049BB133111EB)
+_LOW32 = _u(0xFFFFFFFF)
+
+
+def _mix(z: pa.Array) -> pa.Array:
+    """splitmix64's finalizer, a bijection on uint64, vectorized."""
+    z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _S30)), _M1)
+    z = pc.multiply(pc.bit_wise_xor(z, pc.shift_right(z, _S27)), _M2)
+    return pc.bit_wise_xor(z, pc.shift_right(z, _S31))
+
+
+def _key_words(*parts: str) -> tuple[pa.Scalar, pa.Scalar]:
+    d = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).digest()
+    return _u(int.from_bytes(d[:8], "little")), _u(int.from_bytes(d[8:], "little"))
+
+
+def _words_from_digests(buf: bytes, n: int) -> tuple[pa.Array, pa.Array]:
+    flat = pa.Array.from_buffers(pa.uint64(), 2 * n, [None, pa.py_buffer(buf)])
+    even = pa.array(range(0, 2 * n, 2), pa.int64())
+    return flat.take(even), flat.take(pc.add(even, 1))
+
+
+def _ids(w1: pa.Array, w2: pa.Array) -> pa.Array:
+    """14-char URL-safe base64 ids from two uint64 words per row (w1 whole, 20 bits of w2)."""
+    n = len(w1)
+    if n == 0:
+        return pa.array([], pa.string())
+    import base64
+
+    low = pc.cast(pc.bit_wise_and(w2, _LOW32), pa.uint32())
+    b1 = pa.Array.from_buffers(pa.binary(8), n, [None, w1.buffers()[1]], offset=w1.offset)
+    b2 = pa.Array.from_buffers(pa.binary(4), n, [None, low.buffers()[1]], offset=low.offset)
+    joined = pc.binary_join_element_wise(b1.cast(pa.binary()), b2.cast(pa.binary()), b"")
+    data = joined.buffers()[2]
+    start = joined.offset * 12
+    enc = base64.urlsafe_b64encode(memoryview(data)[start : start + 12 * n])
+    fixed = pa.Array.from_buffers(pa.binary(16), n, [None, pa.py_buffer(enc)])
+    return pc.binary_slice(fixed.cast(pa.binary()), 0, 14).cast(pa.string())
+
+
+# ---------------------------------------------------------------- walk state
+
+
+class _TableState:
+    """One destination table while a batch is walked: its row buffers and its plans."""
+
+    __slots__ = (
+        "children",
+        "ctx",
+        "depth",
+        "list_child",
+        "list_idx",
+        "name",
+        "parent",
+        "parent_idx",
+        "root_idx",
+        "rows",
+        "seq",
+        "w1",
+        "w2",
+    )
+
+    def __init__(self, name: str, parent: _TableState | None, depth: int) -> None:
+        self.name = name
+        self.parent = parent
+        self.depth = depth
+        self.rows: list[dict[str, Any]] = []
+        self.parent_idx: list[int] = []
+        self.list_idx: list[int] = []
+        self.seq: list[int] = []
+        self.root_idx: list[int] = []
+        self.ctx = _Ctx(self, "", (), depth)
+        self.list_child: _TableState | None = None
+        self.children: dict[str, _TableState] = {}
+        self.w1: pa.Array | None = None
+        self.w2: pa.Array | None = None
+
+    def reset(self) -> None:
+        self.rows = []
+        self.parent_idx = []
+        self.list_idx = []
+        self.seq = []
+        self.root_idx = []
+        self.w1 = self.w2 = None
+
+
+_Plan = list[tuple[str, "_Ctx | None", "_TableState | None"]]
+
+
+class _Ctx:
+    """Where the keys of one (possibly nested) object go: table, column prefix, depth."""
+
+    __slots__ = ("depth", "plans", "prefix", "raw", "subs", "table")
+
+    def __init__(self, table: _TableState, prefix: str, raw: tuple[str, ...], depth: int) -> None:
+        self.table = table
+        self.prefix = prefix
+        self.raw = raw
+        self.depth = depth
+        self.plans: dict[tuple[Any, ...], _Plan] = {}
+        self.subs: dict[str, _Ctx] = {}
+
+
+# ---------------------------------------------------------------- normalizer
+
+
+class Normalizer:
+    """Normalizes one resource's records into Arrow tables and evolves the schema in place.
+
+    `columns` are the resource's column hints (`{"price": {"data_type": "decimal",
+    "precision": 12, "scale": 2}}`, `{"tags": {"data_type": "json"}}`, `nullable`,
+    `primary_key`, ...), keyed by column name. `changes` accumulates every `SchemaChange`.
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        resource: str,
+        table_name: str,
+        *,
+        write_disposition: WriteDisposition = "append",
+        primary_key: Sequence[str] | str = (),
+        merge_key: Sequence[str] | str = (),
+        columns: Mapping[str, Mapping[str, Any]] | None = None,
+        max_table_nesting: int | None = None,
+    ) -> None:
+        self.schema = schema
+        self.resource = resource
+        self.table_name = shorten_identifier(normalize_path(table_name))
+        self.write_disposition: WriteDisposition = write_disposition
+        pk = [primary_key] if isinstance(primary_key, str) else list(primary_key)
+        mk = [merge_key] if isinstance(merge_key, str) else list(merge_key)
+        self.primary_key = [normalize_path(k) for k in pk]
+        self.merge_key = [normalize_path(k) for k in mk]
+        self.max_nesting = min(
+            DEFAULT_MAX_NESTING if max_table_nesting is None else max(0, max_table_nesting),
+            _MAX_NESTING_CAP,
+        )
+        self.changes: list[SchemaChange] = []
+        self.collisions: list[NameCollision] = []
+        self.hints: dict[str, dict[str, Column]] = {self.table_name: {}}
+        self._json_paths: set[str] = set()
+        for raw_name, h in (columns or {}).items():
+            name = normalize_path(raw_name)
+            dt = h.get("data_type")
+            col = Column(
+                name=name,
+                data_type=cast(DataType, dt or "text"),
+                nullable=h.get("nullable", True),
+                primary_key=bool(h.get("primary_key", False)),
+                merge_key=bool(h.get("merge_key", False)),
+                precision=h.get("precision"),
+                scale=h.get("scale"),
+            )
+            if dt:
+                self.hints[self.table_name][name] = col
+                if dt == "json":
+                    self._json_paths.add(name)
+            if col.primary_key and name not in self.primary_key:
+                self.primary_key.append(name)
+        self.base = copy.deepcopy(schema)
+        self._locked: dict[str, frozenset[str]] = {
+            t.name: frozenset(t.columns) for t in schema.tables.values()
+        }
+        self._owners: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._root = _TableState(self.table_name, None, 0)
+        self._states: list[_TableState] = [self._root]
+        self._merge = write_disposition == "merge"
+        self._load_words: dict[str, tuple[pa.Scalar, pa.Scalar]] = {}
+        self._id_cache: dict[str, pa.Array] = {}
+
+    # ------------------------------------------------------------ plans
+
+    def _claim(self, table: str, name: str, raw: tuple[str, ...]) -> str:
+        owners = self._owners
+        key = (table, name)
+        owner = owners.get(key)
+        if owner is None and name not in BOOKKEEPING:
+            owners[key] = raw
+            return name
+        if owner == raw:
+            return name
+        i = 2
+        while True:
+            new = shorten_identifier(f"{name}_{i}")
+            o = owners.get((table, new))
+            if o == raw:
+                return new
+            if o is None and new not in BOOKKEEPING:
+                owners[(table, new)] = raw
+                kept = "/".join(owner) if owner else name
+                col = NameCollision(table, name, kept, "/".join(raw), new)
+                self.collisions.append(col)
+                self.changes.append(SchemaChange("name_collision", table, new, str(col)))
+                return new
+            i += 1
+
+    def _plan(self, ctx: _Ctx, keys: tuple[Any, ...]) -> _Plan:
+        table = ctx.table
+        skeys = [k if type(k) is str else str(k) for k in keys]
+        # keys already in normalized form claim their name first: deterministic
+        order = sorted(range(len(skeys)), key=lambda i: normalize_identifier(skeys[i]) != skeys[i])
+        names: dict[int, str] = {}
+        for i in order:
+            k = skeys[i]
+            full = make_path(ctx.prefix, normalize_identifier(k))
+            names[i] = self._claim(table.name, full, (*ctx.raw, k))
+        plan: _Plan = []
+        stop_all = ctx.depth >= self.max_nesting
+        for i, k in enumerate(skeys):
+            name = names[i]
+            if stop_all or (table.parent is None and name in self._json_paths):
+                plan.append((name, None, None))
+                continue
+            sub = ctx.subs.get(name)
+            if sub is None:
+                sub = ctx.subs[name] = _Ctx(table, name, (*ctx.raw, k), ctx.depth + 1)
+            child = table.children.get(name)
+            if child is None:
+                child = _TableState(make_path(table.name, name), table, ctx.depth + 1)
+                table.children[name] = child
+                self._states.append(child)
+            plan.append((name, sub, child))
+        ctx.plans[keys] = plan
+        return plan
+
+    # ------------------------------------------------------------ walk
+
+    def _flatten(
+        self,
+        obj: dict[Any, Any],
+        ctx: _Ctx,
+        row: dict[str, Any],
+        pending: list[tuple[_TableState, list[Any]]],
+    ) -> None:
+        keys = tuple(obj)
+        plan = ctx.plans.get(keys)
+        if plan is None:
+            plan = self._plan(ctx, keys)
+        for (name, sub, child), v in zip(plan, obj.values()):
+            tv = type(v)
+            if tv is dict:
+                if sub is not None:
+                    if v:
+                        self._flatten(v, sub, row, pending)
+                    continue
+            elif tv is list:
+                if child is not None:
+                    if v:
+                        pending.append((child, v))
+                    continue
+            row[name] = v
+
+    def _children(
+        self,
+        pending: list[tuple[_TableState, list[Any]]],
+        parent_row: int,
+        seq: int,
+        root_row: int,
+    ) -> None:
+        for st, items in pending:
+            rows = st.rows
+            start = len(rows)
+            n = len(items)
+            st.parent_idx.extend(itertools.repeat(parent_row, n))
+            st.list_idx.extend(range(n))
+            st.seq.extend(itertools.repeat(seq, n))
+            st.root_idx.extend(itertools.repeat(root_row, n))
+            ctx = st.ctx
+            for i, item in enumerate(items):
+                ti = type(item)
+                if ti is dict:
+                    crow: dict[str, Any] = {}
+                    sub: list[tuple[_TableState, list[Any]]] = []
+                    self._flatten(item, ctx, crow, sub)
+                    rows.append(crow)
+                    if sub:
+                        self._children(sub, start + i, seq, root_row)
+                elif ti is list:
+                    if st.depth >= self.max_nesting:
+                        rows.append({VALUE_COLUMN: item})
+                        continue
+                    rows.append({})
+                    if item:
+                        lc = st.list_child
+                        if lc is None:
+                            lc = st.list_child = _TableState(
+                                make_path(st.name, LIST_COLUMN), st, st.depth + 1
+                            )
+                            self._states.append(lc)
+                        self._children([(lc, item)], start + i, seq, root_row)
+                else:
+                    rows.append({VALUE_COLUMN: item})
+
+    # ------------------------------------------------------------ public
+
+    def normalize(
+        self, records: Sequence[Any], load_id: str, seq_start: int
+    ) -> dict[str, pa.Table]:
+        """Normalize one page of records; returns one Arrow table per destination table.
+
+        The schema is updated in place. Raises `DataError` for a record that is not an
+        object, or (under merge) one without a value for a primary-key column.
+        """
+        for st in self._states:
+            st.reset()
+        self._id_cache = {}
+        root = self._root
+        rows = root.rows
+        rctx = root.ctx
+        flatten = self._flatten
+        children = self._children
+        pk = self.primary_key
+        digests = bytearray()
+        crcs: list[int] = []
+        dumps = orjson.dumps
+        crc32 = zlib.crc32
+        blake = hashlib.blake2b
+        tname = self.table_name.encode("utf-8") + b"\x1f"
+        opt = orjson.OPT_NON_STR_KEYS
+        for i, rec in enumerate(records):
+            if type(rec) is not dict:
+                rec = self._as_dict(rec, i)
+            row: dict[str, Any] = {}
+            pending: list[tuple[_TableState, list[Any]]] = []
+            flatten(rec, rctx, row, pending)
+            rows.append(row)
+            if pk:
+                key = [row.get(c) for c in pk]
+                if None in key:
+                    self._missing_pk(i, row, key)
+                digests += blake(tname + _dumps_key(key), digest_size=16).digest()
+            else:
+                try:
+                    crcs.append(crc32(dumps(rec, option=opt)))
+                except TypeError:
+                    crcs.append(crc32(repr(rec).encode("utf-8", "replace")))
+            if pending:
+                children(pending, i, seq_start + i, i)
+        n = len(rows)
+        out: dict[str, pa.Table] = {}
+        if n == 0:
+            return out
+        # ids
+        if pk:
+            root.w1, root.w2 = _words_from_digests(bytes(digests), n)
+        else:
+            k1, k2 = self._load_key(load_id)
+            s = pa.array(range(seq_start, seq_start + n), pa.uint64())
+            c = pa.array(crcs, pa.uint64())
+            root.w1 = _mix(pc.bit_wise_xor(s, k1))
+            root.w2 = _mix(pc.bit_wise_xor(root.w1, _mix(pc.bit_wise_xor(c, k2))))
+        for st in self._states:
+            if not st.rows:
+                continue
+            if st.parent is not None:
+                self._child_words(st)
+            out[st.name] = self._finish(st, load_id, seq_start)
+        return out
+
+    def _as_dict(self, rec: Any, i: int) -> dict[Any, Any]:
+        if isinstance(rec, Mapping):
+            return dict(rec)
+        preview = repr(rec)
+        if len(preview) > 60:
+            preview = preview[:57] + "..."
+        raise DataError(
+            f"record {i} on this page is {type(rec).__name__} {preview}, not an object",
+            resource=self.resource,
+            hint="point data_selector at the list of records (each record must be a JSON object)",
+        )
+
+    def _missing_pk(self, i: int, row: dict[str, Any], key: list[Any]) -> None:
+        if not self._merge:
+            return
+        col = next(c for c, v in zip(self.primary_key, key) if v is None)
+        fields = [k for k, v in row.items() if v is not None][:12]
+        state = "has no primary key" if col not in row else "has a null primary key"
+        raise DataError(
+            f"record {i} on this page {state} '{col}'",
+            resource=self.resource,
+            hint=(
+                "set primary_key to a field every record has "
+                f"(fields seen: {', '.join(fields) or 'none'})"
+            ),
+        )
+
+    def _load_key(self, load_id: str) -> tuple[pa.Scalar, pa.Scalar]:
+        k = self._load_words.get(load_id)
+        if k is None:
+            k = self._load_words[load_id] = _key_words(load_id, self.table_name)
+        return k
+
+    def _child_words(self, st: _TableState) -> None:
+        parent = st.parent
+        assert parent is not None and parent.w1 is not None and parent.w2 is not None
+        pidx = pa.array(st.parent_idx, pa.int64())
+        idx = pa.array(st.list_idx, pa.uint64())
+        p1, p2 = _key_words(st.name)
+        pw1 = parent.w1.take(pidx)
+        pw2 = parent.w2.take(pidx)
+        st.w1 = _mix(pc.add(_mix(pc.bit_wise_xor(pw1, p1)), idx))
+        st.w2 = _mix(pc.bit_wise_xor(pc.bit_wise_xor(pw2, p2), _mix(pc.bit_wise_xor(idx, p1))))
+
+    # ------------------------------------------------------------ columns
+
+    def _table(self, st: _TableState) -> tuple[Table, bool]:
+        t = self.schema.tables.get(st.name)
+        if t is not None:
+            return t, True
+        parent = st.parent.name if st.parent is not None else None
+        t = Table(
+            name=st.name,
+            resource=self.resource,
+            parent=parent,
+            write_disposition=self.write_disposition,
+            primary_key=list(self.primary_key) if parent is None else [],
+            merge_key=list(self.merge_key) if parent is None else [],
+        )
+        self.schema.tables[st.name] = t
+        self.changes.append(SchemaChange("new_table", st.name))
+        return t, False
+
+    def _finish(self, st: _TableState, load_id: str, seq_start: int) -> pa.Table:
+        table, existed = self._table(st)
+        rows = st.rows
+        n = len(rows)
+        locked = self._locked.get(table.name, frozenset())
+        hints = self.hints.get(table.name, {}) if st.parent is None else {}
+        names = dict.fromkeys(itertools.chain.from_iterable(rows))
+        placed: dict[str, pa.Array] = {}
+        seen_groups: set[str] = set()
+        is_root = st.parent is None
+        for name in names:
+            values = [r.get(name) for r in rows]
+            hint = hints.get(name)
+            if hint is not None and hint.data_type == "json":
+                values = [None if v is None else _json_text(v) for v in values]
+                obs = evolve_observe_json(values)
+            else:
+                obs = observe(values)
+            existing = group_columns(table, name)
+            if not obs.arrays:
+                for c in existing:
+                    if c.variant_of is None and not c.nullable:
+                        c.nullable = True
+                        self.changes.append(SchemaChange("nullable", table.name, c.name))
+                if existing:
+                    seen_groups.add(name)
+                continue
+            seen_groups.add(name)
+            layout = layout_group(name, existing, obs.arrays.keys(), locked=locked, hint=hint)
+            arrays, failed = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
+            if failed:
+                layout = layout_group(
+                    name, existing, obs.arrays.keys(), locked=locked, hint=hint, spill=failed
+                )
+                arrays, _ = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
+            main = layout.main
+            is_new = not existing
+            if not obs.complete or (is_new and existed) or layout.variants:
+                main.nullable = True
+            elif existing and existing[0].variant_of is None:
+                main.nullable = existing[0].nullable
+            if is_root and name in self.primary_key:
+                main.primary_key = True
+            if is_root and name in self.merge_key:
+                main.merge_key = True
+            apply_layout(table, layout, self.changes)
+            placed.update(arrays)
+        # columns of the table this batch did not fill
+        for c in table.columns.values():
+            if c.variant_of is None and c.name not in BOOKKEEPING and c.name not in seen_groups:
+                if not c.nullable:
+                    c.nullable = True
+                    self.changes.append(SchemaChange("nullable", table.name, c.name))
+        # bookkeeping
+        assert st.w1 is not None and st.w2 is not None
+        ids = _ids(st.w1, st.w2)
+        book: dict[str, pa.Array] = {DLT_ID: ids}
+        if is_root:
+            book[DLT_LOAD_ID] = pa.array([load_id] * n, pa.string())
+            seq = pa.array(range(seq_start, seq_start + n), pa.int64())
+            self._ensure(table, DLT_LOAD_ID, "text")
+            self._ensure(table, DLT_ID, "text")
+        else:
+            assert st.parent is not None
+            pidx = pa.array(st.parent_idx, pa.int64())
+            book[DLT_PARENT_ID] = self._parent_ids(st.parent).take(pidx)
+            book[DLT_LIST_IDX] = pa.array(st.list_idx, pa.int64())
+            self._ensure(table, DLT_PARENT_ID, "text")
+            self._ensure(table, DLT_LIST_IDX, "bigint")
+            self._ensure(table, DLT_ID, "text")
+            if self._merge:
+                book[DLT_ROOT_ID] = self._parent_ids(self._root).take(
+                    pa.array(st.root_idx, pa.int64())
+                )
+                self._ensure(table, DLT_ROOT_ID, "text")
+            seq = pa.array(st.seq, pa.int64())
+        self._id_cache[st.name] = ids
+        fields: list[pa.Field] = []
+        arrays_out: list[pa.Array] = []
+        for c in table.columns.values():
+            a = book.get(c.name)
+            if a is None:
+                a = placed.get(c.name)
+            if a is None:
+                a = pa.nulls(n, arrow_type(c.data_type, c.precision, c.scale))
+            fields.append(arrow_field(c.name, c.data_type, True, c.precision, c.scale))
+            arrays_out.append(a)
+        fields.append(pa.field(SEQ, pa.int64(), False))
+        arrays_out.append(seq)
+        return pa.Table.from_arrays(arrays_out, schema=pa.schema(fields))
+
+    def _parent_ids(self, st: _TableState) -> pa.Array:
+        return self._id_cache[st.name]
+
+    def _ensure(self, table: Table, name: str, data_type: DataType) -> None:
+        if name not in table.columns:
+            table.columns[name] = Column(name=name, data_type=data_type, nullable=False)
+
+    # ------------------------------------------------------------ helpers for the loader
+
+    def conform(self, table: pa.Table, table_schema: Table) -> pa.Table:
+        """Cast a table produced under an earlier schema to `table_schema` (see `evolve.conform`)."""
+        return evolve.conform(table, table_schema)
+
+    def merge_schema(self, other: Schema) -> None:
+        """Merge a schema inferred elsewhere from the same start (e.g. a worker) into ours."""
+        merged = evolve.merge_schemas(self.schema, other, base=self.base, hints=self.hints)
+        self.schema.tables = merged.tables
+
+
+def _dumps_key(key: list[Any]) -> bytes:
+    try:
+        return orjson.dumps(key, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return repr(key).encode("utf-8", "replace")
+
+
+def _json_text(v: Any) -> str:
+    try:
+        return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        import json
+
+        return json.dumps(v, default=str, ensure_ascii=False)
+
+
+def evolve_observe_json(values: list[Any]) -> Any:
+    """Observation of a json-hinted column (values already JSON text)."""
+    from restsync.schema.infer import Observed
+
+    arr = pa.array(values, pa.string())
+    return Observed({"json": arr}, None, arr.null_count == 0)
+
+
+def infer_batch(
+    records: Sequence[Any],
+    resource: str,
+    table_name: str,
+    *,
+    base: Schema | None = None,
+    load_id: str = "0",
+    **options: Any,
+) -> Schema:
+    """The schema inferred from `records` alone, starting from `base` (not modified).
+
+    `merge_schemas(infer_batch(a), infer_batch(b))` equals `infer_batch(a + b)` up to column
+    order, which lets worker processes normalize pages independently.
+    """
+    schema = copy.deepcopy(base) if base is not None else Schema(name=resource)
+    Normalizer(schema, resource, table_name, **options).normalize(records, load_id, 0)
+    return schema
