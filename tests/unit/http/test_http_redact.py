@@ -19,7 +19,8 @@ def test_sensitive_params_are_masked_by_name(name: str) -> None:
 
 def test_param_names_are_case_insensitive_and_fragment_kept() -> None:
     assert (
-        redact_url("https://h/x?API_KEY=abc123&page=2#frag") == "https://h/x?API_KEY=***&page=2#frag"
+        redact_url("https://h/x?API_KEY=abc123&page=2#frag")
+        == "https://h/x?API_KEY=***&page=2#frag"
     )
 
 
@@ -30,7 +31,10 @@ def test_other_params_are_kept() -> None:
 
 def test_registered_secret_is_masked_anywhere() -> None:
     register_secret("s3cr3t-in-path-value")
-    assert redact_url("https://h/keys/s3cr3t-in-path-value/items?x=1") == "https://h/keys/***/items?x=1"
+    assert (
+        redact_url("https://h/keys/s3cr3t-in-path-value/items?x=1")
+        == "https://h/keys/***/items?x=1"
+    )
     assert redact_url("https://h/x?q=s3cr3t-in-path-value") == "https://h/x?q=***"
     assert redact_text("token s3cr3t-in-path-value here") == "token *** here"
 

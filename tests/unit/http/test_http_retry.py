@@ -59,7 +59,9 @@ def test_every_seconds_value_parses_within_cap(seconds: int) -> None:
 
 @given(
     st.datetimes(
-        min_value=datetime(1990, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(timezone.utc)
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2200, 1, 1),
+        timezones=st.just(timezone.utc),
     )
 )
 def test_every_http_date_parses_within_cap(when: datetime) -> None:
@@ -67,7 +69,8 @@ def test_every_http_date_parses_within_cap(when: datetime) -> None:
     if when.replace(microsecond=0) <= NOW:
         assert result is None
     else:
-        assert result is not None and 0 < result <= 300
+        assert result is not None
+        assert 0 < result <= 300
 
 
 @given(st.text(max_size=40))
@@ -122,6 +125,9 @@ def test_from_config_reports_every_problem_with_paths() -> None:
         )
     text = str(info.value)
     assert "3 problems" in text
-    assert "resources[0].endpoint.error_handler.max_retry: unknown key (did you mean 'max_retries'?)" in text
+    assert (
+        "resources[0].endpoint.error_handler.max_retry: unknown key (did you mean 'max_retries'?)"
+        in text
+    )
     assert "resources[0].endpoint.error_handler.backoff_factor: expected a number" in text
     assert "retry_on_status_codes: expected a list of HTTP status codes" in text
