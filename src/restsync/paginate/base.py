@@ -174,14 +174,18 @@ class Paginator(abc.ABC):
     def follow_url(self, request: PageRequest, url: str) -> None:
         """Point `request` at `url`, a next-page URL taken from a response.
 
-        Query parameters the URL carries itself are dropped from `request.params`, so
-        they are not sent twice (or the stale value does not win over the new one).
+        The URL's own query parameters win: a parameter of the previous request that the
+        URL also carries is not sent twice (nor does its stale value win). The other
+        parameters (filters, incremental bounds) are folded into the URL and
+        `request.params` is emptied, because httpx replaces a URL's whole query string
+        when a request is given `params`.
         """
         target = httpx.URL(url)
         carried = {key for key, _ in target.params.multi_items()}
-        for key in list(request.params):
-            if key in carried:
-                del request.params[key]
+        extra = {k: v for k, v in request.params.items() if k not in carried and v is not None}
+        if extra:
+            target = target.copy_merge_params(extra)
+        request.params.clear()
         request.url = str(target)
         self.next_url_is_follow_up = True
 
