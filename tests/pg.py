@@ -82,8 +82,16 @@ class PostgresServer:
         pg_ctl = str(self.bindir / "pg_ctl")
         subprocess.run(
             self._cmd(
-                initdb, "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
-                "--no-sync", "--locale=C",
+                initdb,
+                "-D",
+                str(self.data),
+                "-U",
+                USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
             ),
             check=True,
             capture_output=True,
@@ -96,8 +104,19 @@ class PostgresServer:
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=40"
             )
             proc = subprocess.run(
-                self._cmd(pg_ctl, "-D", str(self.data), "-o", opts, "-l",
-                          str(self.dir / "log"), "-w", "-t", "30", "start"),
+                self._cmd(
+                    pg_ctl,
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(self.dir / "log"),
+                    "-w",
+                    "-t",
+                    "30",
+                    "start",
+                ),
                 capture_output=True,
                 text=True,
             )
@@ -121,8 +140,15 @@ class PostgresServer:
     def stop(self) -> None:
         if self.data.exists():
             subprocess.run(
-                self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                          "-w", "stop"),
+                self._cmd(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ),
                 capture_output=True,
             )
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -155,4 +181,4 @@ def postgres_url() -> Iterator[str]:
             "no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin "
             "or on PATH; run scripts/ensure-postgres"
         )
-    yield url
+    return url

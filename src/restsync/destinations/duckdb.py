@@ -7,6 +7,7 @@ row by row. DDL, rows, state, load record and schema share one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,9 +46,9 @@ _BACK = {
 class DuckDBDestination(SqlDestination):
     """A DuckDB database file; each dataset is a schema inside it.
 
-        dest = DuckDBDestination("shop.duckdb", dataset_name="shop")
-        dest.open()
-        print(dest.stored_state("shop"))
+    dest = DuckDBDestination("shop.duckdb", dataset_name="shop")
+    dest.open()
+    print(dest.stored_state("shop"))
     """
 
     name = "duckdb"
@@ -148,7 +149,6 @@ class DuckDBDestination(SqlDestination):
         self.con.execute("COMMIT")
 
     def _tx_rollback(self) -> None:
-        try:
+        # no transaction may be open any more: DuckDB ends it on some errors
+        with contextlib.suppress(duckdb.Error):
             self.con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # no transaction open any more (DuckDB ends it on some errors)

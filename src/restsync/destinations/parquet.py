@@ -76,8 +76,8 @@ def _read_json(path: Path, default: Any) -> Any:
 class ParquetDestination:
     """A folder of Parquet files per dataset; see the module docstring for the layout.
 
-        dest = ParquetDestination("/data", dataset_name="shop")
-        dest.open()   # finishes or undoes a commit a crash interrupted
+    dest = ParquetDestination("/data", dataset_name="shop")
+    dest.open()   # finishes or undoes a commit a crash interrupted
     """
 
     name = "parquet"
@@ -285,11 +285,12 @@ class ParquetDestination:
         if table.merge_key:
             mk = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in table.merge_key)
             match = f"({match} OR EXISTS (SELECT 1 FROM w WHERE {mk}))"
-        stats.updated = self._scalar(f"SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM w WHERE {on})")
+        stats.updated = self._scalar(
+            f"SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM w WHERE {on})"
+        )
         stats.deleted = self._scalar(f"SELECT count(*) FROM t WHERE {match}") - stats.updated
         self._gone[table.name] = con.sql(
-            f"SELECT {quote(DLT_ID)} AS id FROM t WHERE {match} "
-            f"UNION SELECT {quote(DLT_ID)} FROM w"
+            f"SELECT {quote(DLT_ID)} AS id FROM t WHERE {match} UNION SELECT {quote(DLT_ID)} FROM w"
         ).to_arrow_table()
         self._winners[table.name] = win.select([DLT_ID, SEQ])
         cl = ", ".join(quote(c) for c in cols)
@@ -350,7 +351,9 @@ class ParquetDestination:
             return
         tx = self._tx(load_id)
         tx.mkdir(parents=True, exist_ok=True)
-        record = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in load_record.items()}
+        record = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in load_record.items()
+        }
         record["status"] = COMMITTED
         journal = {
             "load_id": load_id,

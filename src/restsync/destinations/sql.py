@@ -110,8 +110,7 @@ class SqlDestination(abc.ABC):
 
     def _alter_type_sql(self, table: str, column: Column) -> str:
         return (
-            f"ALTER TABLE {table} ALTER COLUMN {quote(column.name)} "
-            f"TYPE {self._sql_type(column)}"
+            f"ALTER TABLE {table} ALTER COLUMN {quote(column.name)} TYPE {self._sql_type(column)}"
         )
 
     # ---- names -------------------------------------------------------------------------
@@ -206,7 +205,10 @@ class SqlDestination(abc.ABC):
             return [stmt]
         for c in cols:
             if c.name not in existing:
-                stmt = f"ALTER TABLE {self._t(table.name)} ADD COLUMN {quote(c.name)} {self._sql_type(c)}"
+                stmt = (
+                    f"ALTER TABLE {self._t(table.name)} ADD COLUMN {quote(c.name)} "
+                    f"{self._sql_type(c)}"
+                )
                 self._exec(stmt)
                 done.append(stmt)
                 continue
@@ -228,7 +230,9 @@ class SqlDestination(abc.ABC):
                     )
                     raise LoadError(msg)
             if c.nullable and not stored_nullable:
-                stmt = f"ALTER TABLE {self._t(table.name)} ALTER COLUMN {quote(c.name)} DROP NOT NULL"
+                stmt = (
+                    f"ALTER TABLE {self._t(table.name)} ALTER COLUMN {quote(c.name)} DROP NOT NULL"
+                )
                 self._exec(stmt)
                 done.append(stmt)
         return done
@@ -345,7 +349,7 @@ class SqlDestination(abc.ABC):
         )
         if not staged.rows(table.name):
             return
-        tmp, names = self._load_stage_temp(table, staged)
+        tmp, _names = self._load_stage_temp(table, staged)
         cols = ", ".join(quote(c) for c in columns)
         scols = ", ".join(f"s.{quote(c)}" for c in columns)
         stats.inserted = self._exec(
@@ -475,8 +479,8 @@ class SqlDestination(abc.ABC):
         state: dict[str, dict[str, dict[str, Any]]] = {}
         if self._table_exists(LOADS_TABLE):
             for r in self._fetch(
-                "SELECT load_id, pipeline, CAST(started_at AS VARCHAR), CAST(finished_at AS VARCHAR), "
-                "status, rows FROM "
+                "SELECT load_id, pipeline, CAST(started_at AS VARCHAR), "
+                "CAST(finished_at AS VARCHAR), status, rows FROM "
                 f"{self._t(LOADS_TABLE)} ORDER BY load_id DESC LIMIT 20"
             ):
                 loads.append(

@@ -10,6 +10,7 @@ nothing of the load remains, and the stage can be loaded again.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,11 +65,9 @@ def tables_to_write(schema: Schema, staged: StagedLoad) -> list[Table]:
         root = table
         while root.parent is not None and root.parent in schema.tables:
             root = schema.tables[root.parent]
-        if staged.rows(table.name):
-            out.append(table)
-        elif root.write_disposition == "replace" and root.resource in ran:
-            out.append(table)
-        elif root.write_disposition == "merge" and staged.rows(root.name):
+        replaced = root.write_disposition == "replace" and root.resource in ran
+        merged = root.write_disposition == "merge" and staged.rows(root.name) > 0
+        if staged.rows(table.name) or replaced or merged:
             out.append(table)
     return out
 
@@ -106,10 +105,8 @@ def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str)
         )
         destination.commit(staged.state, record)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(Exception):  # the original error is the one to report
             destination.rollback()
-        except Exception:  # noqa: S110 - the original error is the one to report
-            pass
         if not isinstance(exc, Exception):
             raise
         where = f" table '{current}'" if current else ""

@@ -20,7 +20,8 @@ def _load_pg() -> Any:
     if "restsync_tests_pg" in sys.modules:
         return sys.modules["restsync_tests_pg"]
     spec = importlib.util.spec_from_file_location("restsync_tests_pg", _HERE.parents[1] / "pg.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules["restsync_tests_pg"] = mod
     spec.loader.exec_module(mod)
@@ -43,9 +44,7 @@ def make_destination(kind: str, tmp_path: Path, request: pytest.FixtureRequest) 
     return destination_from_url(url, pipeline_name="shop", dataset_name=dataset)
 
 
-@pytest.fixture(
-    params=["duckdb", "parquet", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["duckdb", "parquet", pytest.param("postgres", marks=pytest.mark.postgres)])
 def dest(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     d = make_destination(request.param, tmp_path, request)
     d.open()

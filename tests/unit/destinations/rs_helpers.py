@@ -22,7 +22,9 @@ def _h(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:14]
 
 
-def make_schema(disposition: str = "append", *, amount: str = "bigint", extra: bool = False) -> Schema:
+def make_schema(
+    disposition: str = "append", *, amount: str = "bigint", extra: bool = False
+) -> Schema:
     root = Table(ROOT, "orders", write_disposition=disposition)  # type: ignore[arg-type]
     if disposition == "merge":
         root.primary_key = ["id"]
@@ -35,7 +37,10 @@ def make_schema(disposition: str = "append", *, amount: str = "bigint", extra: b
     ]
     if extra:
         cols.append(Column("note", "text"))
-    cols += [Column("_dlt_load_id", "text", nullable=False), Column("_dlt_id", "text", nullable=False)]
+    cols += [
+        Column("_dlt_load_id", "text", nullable=False),
+        Column("_dlt_id", "text", nullable=False),
+    ]
     root.columns = {c.name: c for c in cols}
     child = Table(CHILD, "orders", parent=ROOT, write_disposition=disposition)  # type: ignore[arg-type]
     ccols = [
@@ -143,7 +148,7 @@ def rows(dest: Any, table: str, order_by: str = "_dlt_id") -> list[dict[str, Any
         with dest.conn.cursor() as cur:
             cur.execute(f'SELECT * FROM "{dest.dataset_name}"."{table}" ORDER BY {order_by}')
             cols = [d.name for d in cur.description]
-            result = [dict(zip(cols, r)) for r in cur.fetchall()]
+            result = [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
         dest.conn.rollback()
         return [_norm(r) for r in result]
     return [_norm(r) for r in rel.to_arrow_table().to_pylist()]

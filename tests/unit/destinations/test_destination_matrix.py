@@ -106,10 +106,14 @@ def test_failure_during_write_rolls_back_everything(
     dest: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = make_schema("merge")
-    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1), order(2)]], {"orders": {"v": 1}}), "shop")
+    load_stage(
+        dest, stage(tmp_path / "st", "L1", s, [[order(1), order(2)]], {"orders": {"v": 1}}), "shop"
+    )
     before = (rows(dest, ROOT), rows(dest, CHILD))
     s2 = make_schema("merge", extra=True)
-    staged = stage(tmp_path / "st", "L2", s2, [[order(1, name="x", note="n"), order(9)]], {"orders": {"v": 2}})
+    staged = stage(
+        tmp_path / "st", "L2", s2, [[order(1, name="x", note="n"), order(9)]], {"orders": {"v": 2}}
+    )
     real_write = type(dest).write
 
     def failing(self: Any, table: Any, st: Any, load_id: str) -> Any:
@@ -167,6 +171,8 @@ def test_parquet_read_by_duckdb_equals_duckdb_destination(tmp_path: Path) -> Non
     for table in (ROOT, CHILD):
         assert rows(ddb, table) == rows(pqd, table)
     con = duckdb.connect()
-    n = con.execute(f"SELECT count(*) FROM read_parquet('{tmp_path}/lake/shop/{ROOT}/*.parquet')").fetchall()
+    n = con.execute(
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/lake/shop/{ROOT}/*.parquet')"
+    ).fetchall()
     assert n == [(3,)]
     ddb.close()
