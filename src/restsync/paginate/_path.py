@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-_JSONPATH_CHARS = frozenset("$[]*?@()|")
+_JSONPATH_CHARS = frozenset("$[]*?()|")
 
 Getter = Callable[[Any], list[Any]]
 
@@ -33,6 +33,8 @@ def compile_path(path: str) -> Getter:
             raise ValueError(f"invalid JSONPath {path!r}: {exc}") from None
 
         def find_jsonpath(body: Any) -> list[Any]:
+            if type(body) is dict and path in body:
+                return [body[path]]
             return [match.value for match in expr.find(body)]
 
         return find_jsonpath
