@@ -16,6 +16,7 @@ from typing import Any
 
 from restsync.destinations.base import Destination, TableLoadStats
 from restsync.errors import LoadError
+from restsync.faultpoints import checkpoint
 from restsync.schema.model import Schema, Table
 from restsync.stage.writer import StagedLoad
 from restsync.state import load_record, utcnow
@@ -89,12 +90,14 @@ def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str)
     current: str | None = None
     try:
         destination.begin()
+        checkpoint("load_begin")
         step = "ensure_tables"
         stats.ddl = destination.ensure_tables(schema)
         step = "write"
         for table in tables_to_write(schema, staged):
             current = table.name
             stats.tables[table.name] = destination.write(table, staged, staged.load_id)
+            checkpoint("load_table")
         current = None
         step = "commit"
         record = load_record(
@@ -103,6 +106,7 @@ def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str)
             started_at=started,
             rows={n: s.to_dict() for n, s in stats.tables.items()},
         )
+        checkpoint("before_commit")
         destination.commit(staged.state, record)
     except BaseException as exc:
         with contextlib.suppress(Exception):  # the original error is the one to report
@@ -119,6 +123,7 @@ def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str)
             "and run again"
         )
         raise LoadError(msg) from exc
+    checkpoint("after_commit")
     return stats
 
 

@@ -24,6 +24,7 @@ from restsync.errors import DataError, ResourceError
 from restsync.extract.engine import Extractor, ResourceRun
 from restsync.extract.model import Page
 from restsync.extract.source import RestApiSource
+from restsync.faultpoints import checkpoint
 from restsync.http.redact import redact_text
 from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
 from restsync.schema.model import Schema
@@ -151,30 +152,21 @@ class Pipeline:
                     new_state[n] = r.incremental.new_state()
             for n, r in runs.items():
                 info.resources[n] = self._resource_info(n, r)
-            loaded_tables = [
-                t for t in schema.tables.values() if t.resource not in failed
-            ]
+            failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
             for t in list(schema.tables.values()):
                 if t.resource in failed and t.name not in before:
                     del schema.tables[t.name]
-            counts = {t.name: 0 for t in loaded_tables}
+            ran = sorted(n for n, r in runs.items() if r.ok)
             staged = writer.complete(
-                schema, state=new_state, counts=counts, exclude_resources=sorted(failed)
+                schema,
+                new_state,
+                {n: r.records for n, r in runs.items()},
+                resources=ran,
+                exclude_tables=failed_tables,
             )
+            checkpoint("stage_complete")
             progress.loading()
-            stats = load_stage(
-                dest,
-                staged,
-                self.name,
-                state=new_state,
-                load_record={
-                    "load_id": load_id,
-                    "pipeline": self.name,
-                    "started_at": info.started_at,
-                    "resources": sorted(runs),
-                    "failed_resources": sorted(failed),
-                },
-            )
+            stats = load_stage(dest, staged, self.name)
             info.loaded = True
             for tname, tstats in stats.tables.items():
                 table = schema.tables.get(tname)
@@ -334,7 +326,8 @@ class Pipeline:
                     continue
                 seq += len(page.records)
                 for tname, arrow_table in tables.items():
-                    writer.write(tname, plans[page.resource].name, arrow_table)
+                    writer.write(tname, arrow_table)
+                checkpoint("page")
                 if run is not None:
                     progress.page(page.resource, len(page.records), run)
         except BaseException:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -213,16 +213,21 @@ class StageWriter:
         counts: Mapping[str, Any],
         *,
         resources: list[str] | None = None,
+        exclude_tables: Collection[str] = (),
     ) -> StagedLoad:
         """Close every file and write `manifest.json` atomically; the stage is then loadable.
 
         `state` is the per-resource incremental state to commit with the rows, `counts`
         whatever counters the run wants kept with the stage. `resources` names the resources
         that ran to the end (a replace resource that ran and returned nothing still empties
-        its tables); by default, the resources of the tables that have rows.
+        its tables); by default, the resources of the tables that have rows. The files of
+        `exclude_tables` are dropped from the stage.
         """
         for name in list(self._open):
             self._close(name)
+        for name in exclude_tables:  # e.g. the tables of a resource that failed
+            for f in self._done.pop(name, []):
+                f.path.unlink(missing_ok=True)
         _fsync_dir(self.dir)
         if resources is None:
             resources = sorted(
