@@ -104,6 +104,7 @@ class OAuth2ClientCredentials(SourceAuth):
         self._clock = clock
         self._token_url_key = token_url_key
         self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         if client_auth == "basic":
             pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
             self._basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
@@ -191,10 +192,14 @@ class OAuth2ClientCredentials(SourceAuth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """The flow `SourceClient` uses: token requests are serialized by a lock."""
-        if self._lock is None:
+        # One lock per event loop: the same auth may serve several runs (asyncio.run each).
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
             self._lock = asyncio.Lock()
+            self._lock_loop = loop
+        lock = self._lock
         if self.needs_token():
-            async with self._lock:
+            async with lock:
                 if self.needs_token():  # another request may have refreshed it meanwhile
                     token_response = yield self.token_request()
                     await token_response.aread()
@@ -202,7 +207,7 @@ class OAuth2ClientCredentials(SourceAuth):
         used = self.token
         response = yield self._authorize(request)
         if response.status_code == 401:
-            async with self._lock:
+            async with lock:
                 if self.token is used:
                     token_response = yield self.token_request()
                     await token_response.aread()

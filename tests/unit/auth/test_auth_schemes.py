@@ -365,3 +365,27 @@ def test_oauth2_async_flow_fetches_one_token_for_concurrent_requests() -> None:
 
     asyncio.run(main())
     assert token_calls == 1
+
+
+def test_oauth2_auth_can_serve_several_event_loops() -> None:
+    clock = Clock()
+    issued = 0
+
+    async def app(req: httpx.Request) -> httpx.Response:
+        nonlocal issued
+        if req.url.host == "auth.example.com":
+            issued += 1
+            await asyncio.sleep(0.001)
+            return token_response(f"at-loop-{issued}", expires_in=100)
+        return httpx.Response(200)
+
+    auth = oauth(clock)
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(app)) as client:
+            await asyncio.gather(*(client.get(API, auth=auth) for _ in range(5)))
+
+    asyncio.run(main())
+    clock.now += 1000  # expired: the second run refreshes under a new loop's lock
+    asyncio.run(main())
+    assert issued == 2
