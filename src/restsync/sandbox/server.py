@@ -34,7 +34,7 @@ class _ServerThread:
     """uvicorn (httptools) serving an ASGI app on a loopback socket, in a daemon thread."""
 
     def __init__(self, app: ASGIApp, port: int = 0) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((LOOPBACK, port))
         self.port: int = self._sock.getsockname()[1]

@@ -159,19 +159,26 @@ class BenchStore(Store):
         self.spec = spec
         self.version = 0
         self._count = count
+        self._days: dict[int, str] = {}
         gen = r.Gen(random.Random(f"{api}:{seed}:{spec.name}"))
         self._tails = [orjson.dumps(spec.builder(gen, k))[1:] for k in range(self._VARIANTS)]
 
     def __len__(self) -> int:
         return self._count
 
+    def _stamp(self, seconds: int, zone: str) -> str:
+        day, rem = divmod(seconds, 86400)
+        date = self._days.get(day)
+        if date is None:
+            date = time.strftime("%Y-%m-%d", time.gmtime(r.BASE_EPOCH + day * 86400))
+            self._days[day] = date
+        hour, rem = divmod(rem, 3600)
+        return f"{date}T{hour:02d}:{rem // 60:02d}:{rem % 60:02d}{zone}"
+
     def _record(self, i: int) -> bytes:
-        t = r.BASE_EPOCH + i * 60
-        updated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-        created = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t - (i % 97) * 3600))
-        head = (
-            f'{{"id":{i},"number":"INV-{i:08d}","created_at":"{created}","updated_at":"{updated}",'
-        )
+        updated = self._stamp(i * 60, "Z")
+        created = self._stamp(i * 60 - (i % 97) * 3600, "+00:00")
+        head = f'{{"id":{i},"number":"INV-{i:08d}","created_at":"{created}","updated_at":"{updated}",'
         return head.encode() + self._tails[i % self._VARIANTS]
 
     def _first(self, since: float | None) -> int:
