@@ -108,6 +108,7 @@ def layout_group(
         fixed_main = copy.copy(hint)
         fixed_main.name = base
         fixed_main.variant_of = None
+        fixed_main.nullable = old_main.nullable if old_main is not None else False
     elif old_main is not None and old_main.name in locked:
         fixed_main = copy.copy(old_main)
     fixed_variants = [

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import importlib.util
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from restsync.schema.model import DataType
+
+# pyarrow looks up `dateutil.relativedelta` on every conversion of Python objects and does
+# not remember a failed import; where dateutil is not installed, each `pa.array(...)` paid a
+# full (failing) module search. Recording the absence once makes that lookup fail at once.
+if "dateutil.relativedelta" not in sys.modules and importlib.util.find_spec("dateutil") is None:
+    sys.modules["dateutil.relativedelta"] = None  # type: ignore[assignment]
 
 FAMILY: dict[str, str] = {
     "bigint": "number",
@@ -185,6 +193,11 @@ def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
     first = valid[0].as_py()
     if not _RE_DATE_OR_TS.match(first):
         return "text", arr
+    if len(first) > 10:  # fast path: every value an ISO timestamp with an offset
+        try:
+            return "timestamp", arr.cast(TIMESTAMP_TYPE)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     if pc.all(pc.match_substring_regex(valid, _DATE_PATTERN)).as_py():
         try:
             return "date", arr.cast(pa.date32())

@@ -66,6 +66,7 @@ from restsync.schema.naming import (
     shorten_identifier,
 )
 
+_get = dict.get
 DEFAULT_MAX_NESTING = 20
 _MAX_NESTING_CAP = 200
 VALUE_COLUMN = "value"
@@ -387,7 +388,8 @@ class Normalizer:
         object, or (under merge) one without a value for a primary-key column.
         """
         for st in self._states:
-            st.reset()
+            if st.rows:
+                st.reset()
         self._id_cache = {}
         root = self._root
         rows = root.rows
@@ -516,7 +518,7 @@ class Normalizer:
         seen_groups: set[str] = set()
         is_root = st.parent is None
         for name in names:
-            values = [r.get(name) for r in rows]
+            values = list(map(_get, rows, itertools.repeat(name, n)))
             hint = hints.get(name)
             if hint is not None and hint.data_type == "json":
                 values = [None if v is None else _json_text(v) for v in values]
