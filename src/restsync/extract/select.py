@@ -134,7 +134,7 @@ def _miss(body: Any, selector: str, resource: str, url: str) -> list[Any]:
         seen = f"the response is a list of {len(body)} items"
         hint = "remove endpoint.data_selector: a list response is used as the records"
     else:
-        seen = f"the response is a {type(body).__name__}, not an object"
+        seen = f"the response is a JSON {_kind(body)}, not an object"
         hint = "check that the endpoint returns JSON records"
     raise SelectorError(
         f"data_selector '{selector}' matched nothing in the response from {url}; {seen}",
@@ -142,6 +142,14 @@ def _miss(body: Any, selector: str, resource: str, url: str) -> list[Any]:
         url=url,
         hint=hint,
     )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else type(value).__name__
 
 
 def _list_keys(body: dict[str, Any]) -> list[str]:
@@ -155,7 +163,7 @@ def _auto_select(body: Any, resource: str, url: str) -> list[Any]:
         return []
     if not isinstance(body, dict):
         raise SelectorError(
-            f"the response from {url} is a {type(body).__name__}, not a JSON object or list",
+            f"the response from {url} is a JSON {_kind(body)}, not an object or list",
             resource=resource,
             url=url,
             hint="check that the endpoint returns JSON records, or set endpoint.data_selector",

@@ -374,7 +374,7 @@ def test_page_number_never_requests_a_page_twice(
     assert len(run.urls) <= _at_most(n, served)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(0, 200),
     size=st.integers(1, 40),
