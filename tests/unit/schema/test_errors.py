@@ -1,0 +1,85 @@
+"""DataError messages and schema behaviour that is not a golden case."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from restsync.errors import DataError
+from restsync.schema.evolve import conform, merge_schemas
+from restsync.schema.model import SEQ, Schema
+from restsync.schema.normalize import Normalizer, infer_batch
+
+
+def test_missing_primary_key_under_merge() -> None:
+    norm = Normalizer(Schema("s"), "products", "products", write_disposition="merge",
+                      primary_key="id")
+    records = [{"id": i, "name": "x", "price": 1} for i in range(17)]
+    records.append({"product_id": 5, "name": "y", "price": 2.0})
+    with pytest.raises(DataError) as exc:
+        norm.normalize(records, "l", 0)
+    msg = str(exc.value)
+    assert "resource 'products'" in msg
+    assert "record 17 on this page has no primary key 'id'" in msg
+    assert "set primary_key to a field every record has (fields seen: product_id, name, price)" in msg
+    assert exc.value.resource == "products"
+
+
+def test_null_primary_key_under_merge() -> None:
+    norm = Normalizer(Schema("s"), "p", "p", write_disposition="merge", primary_key="id")
+    with pytest.raises(DataError, match="record 0 on this page has a null primary key 'id'"):
+        norm.normalize([{"id": None}], "l", 0)
+
+
+def test_record_not_an_object() -> None:
+    norm = Normalizer(Schema("s"), "p", "p")
+    with pytest.raises(DataError, match=r"record 1 on this page is int 5, not an object"):
+        norm.normalize([{"a": 1}, 5], "l", 0)
+
+
+def test_huge_text_deep_nesting_and_big_numbers() -> None:
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(100):
+        deep = {"n": deep}
+    rec = {"id": 1, "text": "x" * 10_000_000, "deep": deep, "big": 2**200, "f": 1e308}
+    out = Normalizer(Schema("s"), "r", "r").normalize([rec], "l", 0)
+    t = out["r"]
+    assert len(t.column("text")[0].as_py()) == 10_000_000
+    json_cols = [n for n in t.column_names if n.startswith("deep__")]
+    assert len(json_cols) == 1 and "leaf" in t.column(json_cols[0])[0].as_py()
+    assert t.column("big")[0].as_py() == str(2**200)
+    assert t.column("f")[0].as_py() == 1e308
+
+
+def test_locked_column_keeps_type_and_promotes_bigint_to_double() -> None:
+    schema = infer_batch([{"a": 1, "s": "x"}], "r", "r")
+    norm = Normalizer(schema, "r", "r")  # columns now exist: locked
+    norm.normalize([{"a": 1.5, "s": 7}], "l", 0)
+    cols = {c.name: c.data_type for c in schema.tables["r"].columns.values()}
+    assert cols["a"] == "double"
+    assert cols["s"] == "text" and cols["s__v_bigint"] == "bigint"
+    assert any(c.kind == "promotion" for c in norm.changes)
+
+
+def test_conform_promotes_and_moves_to_variants() -> None:
+    schema = Schema("s")
+    norm = Normalizer(schema, "r", "r")
+    first = norm.normalize([{"v": "abc"}, {"v": "def"}], "l", 0)["r"]
+    norm.normalize([{"v": 3}], "l", 2)
+    conformed = conform(first, schema.tables["r"])
+    assert conformed.column("v").to_pylist() == [None, None]
+    assert conformed.column("v__v_text").to_pylist() == ["abc", "def"]
+    assert conformed.column(SEQ).to_pylist() == [0, 1]
+    assert conformed.schema.field("v").type == pa.int64()
+
+
+def test_merge_schemas_equals_joint_inference() -> None:
+    a = [{"x": 1, "y": "2024-01-01"}, {"x": 2, "y": "2024-01-02", "z": True}]
+    b = [{"x": 2.5, "y": "hello", "w": [1, 2]}]
+    joint = infer_batch(a + b, "r", "r")
+    merged = merge_schemas(infer_batch(a, "r", "r"), infer_batch(b, "r", "r"))
+    norm = {t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
+            for t in joint.tables.values()}
+    got = {t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
+           for t in merged.tables.values()}
+    assert got == norm
