@@ -33,13 +33,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
-	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/run.py --records 1000000
+# bench: its own venv (.venv-bench, with dlt from the bench extra), never the test venv.
+BENCH_STAMP := .venv-bench/.installed-bench
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q --upgrade pip
+	.venv-bench/bin/python -m pip install -q -e '.[bench]'
+	touch $(BENCH_STAMP)
 
-bench-quick: $(STAMP)
-	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/run.py --records 100000
+bench: $(BENCH_STAMP)
+	.venv-bench/bin/python bench/run.py --records 1000000 --label "make bench"
+
+bench-quick: $(BENCH_STAMP)
+	.venv-bench/bin/python bench/run.py --records 100000 --label "make bench-quick"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.duckdb .restsync/pipelines

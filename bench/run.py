@@ -1,0 +1,252 @@
+"""restsync benchmark: throughput, latency-bound and scaling, in one run, on one sandbox process.
+
+    make bench-quick            # N = 100,000
+    make bench                  # N = 1,000,000
+    .venv-bench/bin/python bench/run.py --records 100000 --runs 3 --only throughput,latency,scaling
+
+Each contender runs as its own process (bench/contenders/); the sandbox API runs in another,
+shared by every contender of a scenario. Results: bench/out/results-N.json and a section of
+bench/RESULTS.md (rewritten for the same N). `--only profile` runs restsync once under
+pyinstrument and writes bench/out/profile.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import BENCH_DIR, Measurement, machine_facts, run_contender
+from report import write_report
+
+#: (name shown, script) of the throughput contenders, in the order they run within a round.
+THROUGHPUT = (
+    ("download-only", "download_only.py"),
+    ("floor script", "floor_script.py"),
+    ("restsync", "restsync_run.py"),
+    ("dlt default", "dlt_run.py"),
+    ("dlt parquet", "dlt_parquet_run.py"),
+)
+LATENCY = (("restsync", "inventory_restsync.py"), ("dlt default", "inventory_dlt.py"))
+#: Latency scenario: 50 ms per response, 10 pages of 50 records per resource, 20 resources.
+LATENCY_S = 0.05
+INVENTORY_PAGE = 50
+INVENTORY_PAGES = 10
+#: restsync's default per-host concurrency (SourceClient max_concurrency).
+RESTSYNC_MAX_CONCURRENCY = 4
+SCALING_SIZES = (10_000, 100_000, 1_000_000)
+SCENARIOS = ("throughput", "latency", "scaling", "profile")
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def timeout_for(records: int) -> float:
+    """A contender's time limit: generous (dlt default manages ~2,000 records/s), bounded."""
+    return max(300.0, records / 400)
+
+
+def start_sandbox(api: str, records: Any, faults: Any = None) -> Any:
+    from restsync.sandbox import Sandbox, SandboxOptions
+
+    return Sandbox.start_process(
+        api, records=records, options=SandboxOptions(log_requests=False), faults=faults
+    )
+
+
+def server_requests(sb: Any) -> int | None:
+    try:
+        return int(sb.stats().get("requests", 0))
+    except Exception:
+        return None
+
+
+def describe(m: Measurement) -> str:
+    if not m.ok:
+        return f"FAILED: {m.error.splitlines()[-1] if m.error else '?'}"
+    return (
+        f"{m.records:,} records in {m.seconds:.2f} s ({m.records_per_s:,.0f}/s), "
+        f"process {m.process_seconds:.2f} s, peak RSS {m.peak_rss_mb:.0f} MB, db rows {m.db_rows}"
+    )
+
+
+def run_rounds(
+    contenders: tuple[tuple[str, str], ...],
+    sb: Any,
+    *,
+    records: int,
+    runs: int,
+    out: Path,
+    scenario: str,
+) -> list[Measurement]:
+    """`runs` rounds over the contenders (interleaved, so drift hits all alike). A contender that
+    fails in a round is not run again: its error is the result."""
+    results: list[Measurement] = []
+    failed: set[str] = set()
+    for run in range(1, runs + 1):
+        for name, script in contenders:
+            if name in failed:
+                continue
+            run_out = out / scenario / name.replace(" ", "_") / f"run{run}"
+            shutil.rmtree(run_out, ignore_errors=True)
+            before = server_requests(sb)
+            m = run_contender(
+                name, script, run=run, base_url=sb.base_url, token=sb.secrets["api_key"],
+                records=records, out=run_out, timeout=timeout_for(records),
+            )  # fmt: skip
+            after = server_requests(sb)
+            if before is not None and after is not None:
+                m.server_requests = after - before  # the stats calls are not counted
+            log(f"{scenario} run {run} {name}: {describe(m)}")
+            results.append(m)
+            if not m.ok:
+                failed.add(name)
+            for db in run_out.glob("*.duckdb"):  # counted already; keep the disk small
+                db.unlink()
+            for leftover in ("pipelines", "dlt_pipelines", "dlt_data"):
+                shutil.rmtree(run_out / leftover, ignore_errors=True)
+    return results
+
+
+def throughput(records: int, runs: int, out: Path) -> list[Measurement]:
+    log(f"throughput: starting the bench sandbox with {records:,} records")
+    with start_sandbox("bench", records) as sb:
+        return run_rounds(
+            THROUGHPUT, sb, records=records, runs=runs, out=out, scenario="throughput"
+        )
+
+
+def latency(runs: int, out: Path) -> list[Measurement]:
+    from restsync.sandbox import Faults
+
+    per_resource = INVENTORY_PAGE * INVENTORY_PAGES
+    log(
+        f"latency: inventory sandbox, {per_resource} records x 20 resources, "
+        f"+{LATENCY_S * 1000:.0f} ms"
+    )
+    with start_sandbox("inventory", per_resource, Faults(slow=LATENCY_S)) as sb:
+        return run_rounds(
+            LATENCY, sb, records=per_resource * 20, runs=runs, out=out, scenario="latency"
+        )
+
+
+def scaling(
+    records: int, sizes: list[int], runs: int, out: Path, reuse: list[Measurement]
+) -> dict[int, list[Measurement]]:
+    by_size: dict[int, list[Measurement]] = {}
+    for size in sizes:
+        same = [m for m in reuse if m.contender == "restsync" and size == records]
+        if same:
+            log(f"scaling {size:,}: reusing the throughput runs of restsync")
+            by_size[size] = same
+            continue
+        log(f"scaling {size:,}: starting the bench sandbox")
+        with start_sandbox("bench", size) as sb:
+            by_size[size] = run_rounds(
+                (("restsync", "restsync_run.py"),), sb, records=size, runs=runs,
+                out=out / f"scaling_{size}", scenario="scaling",
+            )  # fmt: skip
+    return by_size
+
+
+def profile(records: int, out: Path) -> Path:
+    """One restsync run under pyinstrument; the text report goes to out/profile.txt."""
+    target = out / "profile.txt"
+    log(f"profile: restsync, {records:,} records, under pyinstrument")
+    with start_sandbox("bench", records) as sb:
+        for name, extra in (("profile.txt", []), ("profile-flat.txt", ["-p", "flat=true"])):
+            m = run_contender(
+                "restsync (pyinstrument)", "restsync_run.py", run=1, base_url=sb.base_url,
+                token=sb.secrets["api_key"], records=records, out=out / "profile_run",
+                timeout=timeout_for(records) * 3,
+                wrapper=[sys.executable, "-m", "pyinstrument", "-r", "text", *extra,
+                         "-o", str(out / name)],
+            )  # fmt: skip
+            log(f"profile ({name}): {describe(m)}")
+    return target
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=1_000_000, help="N for the throughput line")
+    parser.add_argument("--runs", type=int, default=3, help="runs per contender (median reported)")
+    parser.add_argument(
+        "--only",
+        default="throughput,latency,scaling",
+        help=f"comma-separated subset of {','.join(SCENARIOS)}",
+    )
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "out")
+    parser.add_argument(
+        "--scaling-sizes",
+        default=None,
+        help="comma-separated N for the scaling line (default: 10k,100k,1M up to N)",
+    )
+    parser.add_argument(
+        "--scaling-runs",
+        type=int,
+        default=1,
+        help="runs per scaling size other than N (N reuses the throughput runs)",
+    )
+    parser.add_argument("--label", default=None, help="the command shown in RESULTS.md")
+    parser.add_argument("--results", type=Path, default=BENCH_DIR / "RESULTS.md")
+    args = parser.parse_args()
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(only) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; use {','.join(SCENARIOS)}")
+    if args.scaling_sizes:
+        sizes = [int(s) for s in args.scaling_sizes.split(",")]
+    else:
+        sizes = [s for s in SCALING_SIZES if s <= args.records] or [args.records]
+    args.out.mkdir(parents=True, exist_ok=True)
+    label = args.label or " ".join([os.path.relpath(sys.executable), *sys.argv])
+    facts = machine_facts()
+    log(f"machine: {facts['nproc']} cpu ({facts['cpu']}), load {facts['loadavg_start']}")
+    started = time.perf_counter()
+    data: dict[str, Any] = {
+        "command": label,
+        "records": args.records,
+        "runs": args.runs,
+        "facts": facts,
+        "latency_s": LATENCY_S,
+        "max_concurrency": RESTSYNC_MAX_CONCURRENCY,
+    }
+    tp: list[Measurement] = []
+    if "throughput" in only:
+        tp = throughput(args.records, args.runs, args.out)
+        data["throughput"] = [asdict(m) for m in tp]
+    if "latency" in only:
+        data["latency"] = [asdict(m) for m in latency(args.runs, args.out)]
+    if "scaling" in only:
+        sc = scaling(args.records, sizes, args.scaling_runs, args.out, tp)
+        data["scaling"] = {str(k): [asdict(m) for m in v] for k, v in sc.items()}
+    if "profile" in only:
+        data["profile"] = str(profile(min(args.records, 100_000), args.out))
+    data["facts"]["loadavg_end"] = os.getloadavg()
+    data["total_seconds"] = time.perf_counter() - started
+    json_path = args.out / f"results-{args.records}.json"
+    json_path.write_text(json.dumps(data, indent=2, default=str))
+    if any(k in data for k in ("throughput", "latency", "scaling")):
+        section = write_report(args.results, data)
+        print(section)
+    log(f"done in {data['total_seconds']:.0f} s; raw results in {json_path}")
+
+
+if __name__ == "__main__":
+    main()
