@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -121,11 +121,7 @@ def layout_group(
     spilled = set(spill)
 
     if fixed_main is not None:
-        if (
-            hint is None
-            and fixed_main.data_type == "bigint"
-            and ("double" in types)
-        ):
+        if hint is None and fixed_main.data_type == "bigint" and ("double" in types):
             fixed_main.data_type = "double"
         main = fixed_main
         rest: set[str] = set()
@@ -192,7 +188,7 @@ def apply_layout(table: Table, layout: GroupLayout, changes: list[SchemaChange])
     base = layout.main.name
     old = {c.name: c for c in group_columns(table, base)}
     new_names = {c.name for c in layout.columns}
-    for name, c in old.items():
+    for name in old:
         if name not in new_names:
             del table.columns[name]
             changes.append(SchemaChange("dropped_variant", table.name, name, "widened"))
@@ -373,9 +369,7 @@ def merge_schemas(
                 for c in gb:
                     ta.columns[c.name] = copy.copy(c)
                 for c in group_columns(ta, g):
-                    if c.variant_of is None and c.name not in lk:
-                        c.nullable = True
-                    elif c.variant_of is None:
+                    if (c.variant_of is None and c.name not in lk) or c.variant_of is None:
                         c.nullable = True
                 continue
             main_a = next((c for c in ga if c.variant_of is None), None)

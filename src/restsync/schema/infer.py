@@ -80,7 +80,9 @@ JSON_FIELD_META = {b"restsync.data_type": b"json"}
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-_TS_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
+_TS_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?$"
+)
 _NAIVE_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$"
 _RE_DATE_OR_TS = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?$")
 
@@ -95,7 +97,9 @@ def absorbs(target: str, source: str) -> bool:
     return FAMILY[target] == FAMILY[source] and WIDTH[target] >= WIDTH[source]
 
 
-def arrow_type(data_type: str, precision: int | None = None, scale: int | None = None) -> pa.DataType:
+def arrow_type(
+    data_type: str, precision: int | None = None, scale: int | None = None
+) -> pa.DataType:
     """The Arrow type a column of `data_type` is staged as."""
     if data_type == "bigint":
         return pa.int64()
@@ -113,7 +117,10 @@ def arrow_type(data_type: str, precision: int | None = None, scale: int | None =
 
 
 def arrow_field(
-    name: str, data_type: str, nullable: bool = True, precision: int | None = None,
+    name: str,
+    data_type: str,
+    nullable: bool = True,
+    precision: int | None = None,
     scale: int | None = None,
 ) -> pa.Field:
     """The Arrow field of a column; json columns carry `restsync.data_type=json` metadata."""
@@ -203,12 +210,15 @@ def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
             return "date", arr.cast(pa.date32())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return "text", arr
-    if not pc.all(pc.match_substring_regex(valid, _TS_PATTERN)).as_py() and not pc.all(
-        pc.or_(
-            pc.match_substring_regex(valid, _TS_PATTERN),
-            pc.match_substring_regex(valid, _DATE_PATTERN),
-        )
-    ).as_py():
+    if (
+        not pc.all(pc.match_substring_regex(valid, _TS_PATTERN)).as_py()
+        and not pc.all(
+            pc.or_(
+                pc.match_substring_regex(valid, _TS_PATTERN),
+                pc.match_substring_regex(valid, _DATE_PATTERN),
+            )
+        ).as_py()
+    ):
         return "text", arr
     # timestamps (dates among them are promoted to midnight UTC)
     fixed = pc.if_else(
@@ -236,7 +246,9 @@ def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
     return "timestamp", pa.array(parsed, TIMESTAMP_TYPE)
 
 
-def _from_arrow(arr: pa.Array, values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]:
+def _from_arrow(
+    arr: pa.Array, values: Sequence[Any]
+) -> tuple[dict[str, pa.Array], pa.Array | None]:
     t = arr.type
     if pa.types.is_null(t):
         return {}, None
@@ -280,7 +292,7 @@ def _mixed(values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]
         t = type(v)
         if t is bool:
             put("bool", i, v)
-        elif t is int or isinstance(v, int) and not isinstance(v, bool):
+        elif t is int or (isinstance(v, int) and not isinstance(v, bool)):
             if INT64_MIN <= v <= INT64_MAX:
                 put("bigint", i, int(v))
             elif -DECIMAL_MAX < v < DECIMAL_MAX:
@@ -320,9 +332,8 @@ def _decimal_array(vals: list[Any]) -> pa.Array:
     try:
         return pa.array(vals, pa.decimal128(INFERRED_DECIMAL_PRECISION, 0))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        scale = max(
-            (-v.as_tuple().exponent for v in vals if isinstance(v, decimal.Decimal)), default=0
-        )
+        exps = [v.as_tuple().exponent for v in vals if isinstance(v, decimal.Decimal)]
+        scale = max((-e for e in exps if isinstance(e, int)), default=0)
         scale = max(0, min(int(scale), INFERRED_DECIMAL_PRECISION))
         return pa.array(vals, pa.decimal128(INFERRED_DECIMAL_PRECISION, scale))
 

@@ -322,18 +322,17 @@ class Normalizer:
         plan = ctx.plans.get(keys)
         if plan is None:
             plan = self._plan(ctx, keys)
-        for (name, sub, child), v in zip(plan, obj.values()):
+        for (name, sub, child), v in zip(plan, obj.values(), strict=False):
             tv = type(v)
             if tv is dict:
                 if sub is not None:
                     if v:
                         self._flatten(v, sub, row, pending)
                     continue
-            elif tv is list:
-                if child is not None:
-                    if v:
-                        pending.append((child, v))
-                    continue
+            elif tv is list and child is not None:
+                if v:
+                    pending.append((child, v))
+                continue
             row[name] = v
 
     def _children(
@@ -459,7 +458,7 @@ class Normalizer:
     def _missing_pk(self, i: int, row: dict[str, Any], key: list[Any]) -> None:
         if not self._merge:
             return
-        col = next(c for c, v in zip(self.primary_key, key) if v is None)
+        col = next(c for c, v in zip(self.primary_key, key, strict=True) if v is None)
         fields = [k for k, v in row.items() if v is not None][:12]
         state = "has no primary key" if col not in row else "has a null primary key"
         raise DataError(
@@ -479,7 +478,9 @@ class Normalizer:
 
     def _child_words(self, st: _TableState) -> None:
         parent = st.parent
-        assert parent is not None and parent.w1 is not None and parent.w2 is not None
+        assert parent is not None
+        assert parent.w1 is not None
+        assert parent.w2 is not None
         pidx = pa.array(st.parent_idx, pa.int64())
         idx = pa.array(st.list_idx, pa.uint64())
         p1, p2 = _key_words(st.name)
@@ -556,12 +557,17 @@ class Normalizer:
             placed.update(arrays)
         # columns of the table this batch did not fill
         for c in table.columns.values():
-            if c.variant_of is None and c.name not in BOOKKEEPING and c.name not in seen_groups:
-                if not c.nullable:
-                    c.nullable = True
-                    self.changes.append(SchemaChange("nullable", table.name, c.name))
+            if (
+                c.variant_of is None
+                and c.name not in BOOKKEEPING
+                and c.name not in seen_groups
+                and not c.nullable
+            ):
+                c.nullable = True
+                self.changes.append(SchemaChange("nullable", table.name, c.name))
         # bookkeeping
-        assert st.w1 is not None and st.w2 is not None
+        assert st.w1 is not None
+        assert st.w2 is not None
         ids = _ids(st.w1, st.w2)
         book: dict[str, pa.Array] = {DLT_ID: ids}
         if is_root:
@@ -608,7 +614,7 @@ class Normalizer:
     # ------------------------------------------------------------ helpers for the loader
 
     def conform(self, table: pa.Table, table_schema: Table) -> pa.Table:
-        """Cast a table produced under an earlier schema to `table_schema` (see `evolve.conform`)."""
+        """Cast a table made under an earlier schema to `table_schema` (`evolve.conform`)."""
         return evolve.conform(table, table_schema)
 
     def merge_schema(self, other: Schema) -> None:

@@ -81,8 +81,10 @@ def main() -> None:
             rows += sum(t.num_rows for t in tables.values())
         dt = time.process_time() - t0
         best = max(best, n / dt)
-    print(f"{n} records ({rows} rows) pages of {page}: {best:,.0f} records/s"
-          f" ({'merge' if merge else 'append'})")
+    print(
+        f"{n} records ({rows} rows) pages of {page}: {best:,.0f} records/s"
+        f" ({'merge' if merge else 'append'})"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from restsync.schema.normalize import Normalizer, infer_batch
 
 
 def test_missing_primary_key_under_merge() -> None:
-    norm = Normalizer(Schema("s"), "products", "products", write_disposition="merge",
-                      primary_key="id")
+    norm = Normalizer(
+        Schema("s"), "products", "products", write_disposition="merge", primary_key="id"
+    )
     records = [{"id": i, "name": "x", "price": 1} for i in range(17)]
     records.append({"product_id": 5, "name": "y", "price": 2.0})
     with pytest.raises(DataError) as exc:
@@ -21,7 +22,9 @@ def test_missing_primary_key_under_merge() -> None:
     msg = str(exc.value)
     assert "resource 'products'" in msg
     assert "record 17 on this page has no primary key 'id'" in msg
-    assert "set primary_key to a field every record has (fields seen: product_id, name, price)" in msg
+    assert (
+        "set primary_key to a field every record has (fields seen: product_id, name, price)" in msg
+    )
     assert exc.value.resource == "products"
 
 
@@ -46,7 +49,8 @@ def test_huge_text_deep_nesting_and_big_numbers() -> None:
     t = out["r"]
     assert len(t.column("text")[0].as_py()) == 10_000_000
     json_cols = [n for n in t.column_names if n.startswith("deep__")]
-    assert len(json_cols) == 1 and "leaf" in t.column(json_cols[0])[0].as_py()
+    assert len(json_cols) == 1
+    assert "leaf" in t.column(json_cols[0])[0].as_py()
     assert t.column("big")[0].as_py() == str(2**200)
     assert t.column("f")[0].as_py() == 1e308
 
@@ -57,7 +61,8 @@ def test_locked_column_keeps_type_and_promotes_bigint_to_double() -> None:
     norm.normalize([{"a": 1.5, "s": 7}], "l", 0)
     cols = {c.name: c.data_type for c in schema.tables["r"].columns.values()}
     assert cols["a"] == "double"
-    assert cols["s"] == "text" and cols["s__v_bigint"] == "bigint"
+    assert cols["s"] == "text"
+    assert cols["s__v_bigint"] == "bigint"
     assert any(c.kind == "promotion" for c in norm.changes)
 
 
@@ -78,8 +83,12 @@ def test_merge_schemas_equals_joint_inference() -> None:
     b = [{"x": 2.5, "y": "hello", "w": [1, 2]}]
     joint = infer_batch(a + b, "r", "r")
     merged = merge_schemas(infer_batch(a, "r", "r"), infer_batch(b, "r", "r"))
-    norm = {t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
-            for t in joint.tables.values()}
-    got = {t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
-           for t in merged.tables.values()}
+    norm = {
+        t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
+        for t in joint.tables.values()
+    }
+    got = {
+        t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
+        for t in merged.tables.values()
+    }
     assert got == norm

@@ -42,8 +42,11 @@ def run_case(case: str) -> dict[str, Any]:
     batches = options.pop("batches", None)
     table_name = options.pop("table_name")
     lines = (FIXTURES / f"{case}.jsonl").read_text().splitlines()
-    records = [orjson.loads(line) if "123456789012345678901234567890" not in line
-               else json.loads(line) for line in lines if line.strip()]
+    records = [
+        orjson.loads(line) if "123456789012345678901234567890" not in line else json.loads(line)
+        for line in lines
+        if line.strip()
+    ]
     schema = Schema("golden")
     norm = Normalizer(schema, case, table_name, **options)
     sizes = batches or [len(records)]
@@ -55,10 +58,7 @@ def run_case(case: str) -> dict[str, Any]:
             produced.setdefault(name, []).append(t)
         start += size
     result_schema = {
-        t.name: {
-            c.name: c.data_type + ("" if c.nullable else "!")
-            for c in t.columns.values()
-        }
+        t.name: {c.name: c.data_type + ("" if c.nullable else "!") for c in t.columns.values()}
         for t in schema.tables.values()
     }
     rows: dict[str, list[dict[str, Any]]] = {}

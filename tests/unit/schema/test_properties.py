@@ -22,9 +22,7 @@ LEAVES = st.one_of(
 )
 VALUES = st.recursive(
     LEAVES,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
     max_leaves=8,
 )
 RECORDS = st.lists(st.dictionaries(KEYS, VALUES, min_size=1, max_size=4), min_size=1, max_size=5)
@@ -43,21 +41,30 @@ def _same(a: Any, b: Any) -> bool:
             return float(a) == float(b)
         except (TypeError, ValueError):
             return False
-    return bool(a == b) and type(a) is type(b) or (
+    return (bool(a == b) and type(a) is type(b)) or (
         isinstance(a, bool) is isinstance(b, bool) and a == b
     )
 
 
 def _found(row: dict[str, Any], column: str, value: Any) -> bool:
     for name, got in row.items():
-        if (name == column or name.startswith(column + "__v_")) and got is not None:
-            if _same(got, value) or (isinstance(got, str) and got == str(value)):
-                return True
+        if (
+            (name == column or name.startswith(column + "__v_"))
+            and got is not None
+            and (_same(got, value) or (isinstance(got, str) and got == str(value)))
+        ):
+            return True
     return False
 
 
-def _check(obj: Any, table: str, row: dict[str, Any], prefix: str,
-           tables: dict[str, list[dict[str, Any]]], depth: int) -> None:
+def _check(
+    obj: Any,
+    table: str,
+    row: dict[str, Any],
+    prefix: str,
+    tables: dict[str, list[dict[str, Any]]],
+    depth: int,
+) -> None:
     for k, v in obj.items():
         col = f"{prefix}__{k}" if prefix else k
         if isinstance(v, dict):
@@ -68,8 +75,13 @@ def _check(obj: Any, table: str, row: dict[str, Any], prefix: str,
             assert _found(row, col, v), (col, v, row)
 
 
-def _check_list(items: list[Any], table: str, parent_id: str,
-                tables: dict[str, list[dict[str, Any]]], depth: int) -> None:
+def _check_list(
+    items: list[Any],
+    table: str,
+    parent_id: str,
+    tables: dict[str, list[dict[str, Any]]],
+    depth: int,
+) -> None:
     if not items:
         return
     children = sorted(
@@ -77,7 +89,7 @@ def _check_list(items: list[Any], table: str, parent_id: str,
         key=lambda r: r[DLT_LIST_IDX],
     )
     assert [r[DLT_LIST_IDX] for r in children] == list(range(len(items)))
-    for item, crow in zip(items, children):
+    for item, crow in zip(items, children, strict=True):
         if isinstance(item, dict):
             _check(item, table, crow, "", tables, depth + 1)
         elif isinstance(item, list):
@@ -92,7 +104,7 @@ def test_round_trip_every_leaf_is_linked(records: list[dict[str, Any]]) -> None:
     _, tables = _tables(records)
     root = tables.get("r", [])
     assert len(root) == len(records)
-    for rec, row in zip(records, root):
+    for rec, row in zip(records, root, strict=True):
         _check(rec, "r", row, "", tables, 0)
 
 
@@ -110,10 +122,12 @@ BATCH = st.lists(st.dictionaries(KEYS, MIXED, max_size=4), min_size=1, max_size=
 
 @FAST
 @given(st.lists(BATCH, min_size=2, max_size=4), st.randoms(use_true_random=False))
-def test_final_schema_independent_of_batch_order(batches: list[list[dict[str, Any]]],
-                                                  rnd: Any) -> None:
-    def run(order: list[list[dict[str, Any]]]) -> tuple[Schema, Normalizer,
-                                                         dict[str, list[pa.Table]]]:
+def test_final_schema_independent_of_batch_order(
+    batches: list[list[dict[str, Any]]], rnd: Any
+) -> None:
+    def run(
+        order: list[list[dict[str, Any]]],
+    ) -> tuple[Schema, Normalizer, dict[str, list[pa.Table]]]:
         schema = Schema("p")
         norm = Normalizer(schema, "r", "r")
         produced: dict[str, list[pa.Table]] = {}
@@ -127,7 +141,7 @@ def test_final_schema_independent_of_batch_order(batches: list[list[dict[str, An
     shuffled = list(batches)
     rnd.shuffle(shuffled)
     s1, _, p1 = run(batches)
-    s2, _, p2 = run(shuffled)
+    s2, _, _ = run(shuffled)
     assert schema_types(s1) == schema_types(s2)
     # every table produced under an earlier schema conforms to the final one
     for name, parts in p1.items():
@@ -153,8 +167,9 @@ def test_primary_key_ids_do_not_depend_on_position(keys: list[int]) -> None:
     recs = [{"id": k, "tags": ["a", "b"]} for k in keys]
 
     def ids(rs: list[dict[str, Any]]) -> dict[int, str]:
-        out = Normalizer(Schema("p"), "r", "r", write_disposition="merge",
-                         primary_key="id").normalize(rs, "load", 0)
+        out = Normalizer(
+            Schema("p"), "r", "r", write_disposition="merge", primary_key="id"
+        ).normalize(rs, "load", 0)
         return {r["id"]: r[DLT_ID] for r in out["r"].to_pylist()}
 
     assert ids(recs) == ids(list(reversed(recs)))
