@@ -16,7 +16,12 @@ SEED_LIMIT = {"fulfillment": 100, "ecommerce": 100, "orders": 200, "inventory": 
 def token_for(sb: Sandbox, client: httpx.Client, **extra: str) -> str:
     """An access token from the orders sandbox's token endpoint (client id/secret in the body)."""
     s = sb.secrets
-    data = {"grant_type": "client_credentials", "client_id": s["client_id"], "client_secret": s["client_secret"], **extra}
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": s["client_id"],
+        "client_secret": s["client_secret"],
+        **extra,
+    }
     response = client.post(s["token_url"], data=data)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
@@ -69,7 +74,9 @@ def walk_pages(
     position = 0 if spec.pagination == "offset" else 1
     while len(responses) < 10_000:
         key = "offset" if spec.pagination == "offset" else "page"
-        response = client.get(sb.url(resource), params={**base, key: position, "limit": size}, headers=headers)
+        response = client.get(
+            sb.url(resource), params={**base, key: position, "limit": size}, headers=headers
+        )
         assert response.status_code == 200, response.text
         responses.append(response)
         body = response.json()

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import SEED_LIMIT, Walk, auth_for
 
+from conftest import SEED_LIMIT, Walk, auth_for
 from restsync.sandbox import API_NAMES, Sandbox
 
 # (api, resource, path as the seed writes it, data_selector, primary key) -- copied from seeds/.
@@ -68,7 +68,14 @@ def test_thirty_seed_resources_are_all_there() -> None:
 
 @pytest.mark.parametrize(("api", "resource", "path", "selector", "pk"), SEED_RESOURCES)
 def test_resource_walks_to_exactly_expected(
-    sandboxes: dict[str, Sandbox], client: httpx.Client, walk: Walk, api: str, resource: str, path: str, selector: str, pk: str
+    sandboxes: dict[str, Sandbox],
+    client: httpx.Client,
+    walk: Walk,
+    api: str,
+    resource: str,
+    path: str,
+    selector: str,
+    pk: str,
 ) -> None:
     sb = sandboxes[api]
     assert sb.resources()[resource] == path
@@ -90,14 +97,21 @@ def test_resource_walks_to_exactly_expected(
 def test_seed_config_points_at_the_sandbox(sandboxes: dict[str, Sandbox]) -> None:
     cfg = sandboxes["commerce"].config()
     assert cfg["client"]["base_url"].endswith("/1.0/")
-    assert cfg["client"]["auth"] == {"type": "bearer", "token": sandboxes["commerce"].secrets["api_key"]}
+    assert cfg["client"]["auth"] == {
+        "type": "bearer",
+        "token": sandboxes["commerce"].secrets["api_key"],
+    }
     assert [r["endpoint"]["data_selector"] for r in cfg["resources"]] == [
         "inventory", "result", "storePages", "products", "documents", "profiles",
     ]  # fmt: skip
     orders = sandboxes["orders"].config()
     assert orders["client"]["auth"]["type"] == "oauth2"
     assert orders["client"]["auth"]["token_url"].endswith("/oauth/token")
-    assert orders["resources"][0]["endpoint"]["paginator"] == {"type": "offset", "limit": 200, "offset_param": "offset"}
+    assert orders["resources"][0]["endpoint"]["paginator"] == {
+        "type": "offset",
+        "limit": 200,
+        "offset_param": "offset",
+    }
     assert orders["resource_defaults"] == {"primary_key": "order_id", "write_disposition": "merge"}
 
 
@@ -110,7 +124,9 @@ def test_commerce_paths_live_under_1_0(sandboxes: dict[str, Sandbox], client: ht
     assert client.get(sb.origin + "/1.0/profiles", headers=headers).status_code == 200
 
 
-def test_cursor_next_page_url_is_absolute_and_opaque(sandboxes: dict[str, Sandbox], client: httpx.Client) -> None:
+def test_cursor_next_page_url_is_absolute_and_opaque(
+    sandboxes: dict[str, Sandbox], client: httpx.Client
+) -> None:
     sb = sandboxes["commerce"]
     _, headers = auth_for(sb, client)
     body = client.get(sb.url("orders"), headers=headers).json()
@@ -121,7 +137,9 @@ def test_cursor_next_page_url_is_absolute_and_opaque(sandboxes: dict[str, Sandbo
     bad = client.get(sb.url("orders"), params={"cursor": "not-a-cursor"}, headers=headers)
     assert bad.status_code == 400
     # a cursor of one resource is refused by another
-    other = client.get(sb.url("products"), params={"cursor": body["pagination"]["nextPageCursor"]}, headers=headers)
+    other = client.get(
+        sb.url("products"), params={"cursor": body["pagination"]["nextPageCursor"]}, headers=headers
+    )
     assert other.status_code == 400
 
 

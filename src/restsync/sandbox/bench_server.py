@@ -26,7 +26,9 @@ def _sequential(url: str, headers: dict[str, str], pages: int, limit: int) -> tu
         return time.perf_counter() - start, size
 
 
-async def _concurrent(url: str, headers: dict[str, str], pages: int, limit: int, workers: int) -> float:
+async def _concurrent(
+    url: str, headers: dict[str, str], pages: int, limit: int, workers: int
+) -> float:
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
     async with httpx.AsyncClient(headers=headers, limits=limits) as client:
         queue = list(range(pages, 0, -1))

@@ -41,6 +41,7 @@ class _ServerThread:
         config = uvicorn.Config(
             app,
             http="httptools",
+            interface="asgi3",
             loop="asyncio",
             lifespan="off",
             log_config=None,

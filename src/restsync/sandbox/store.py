@@ -178,7 +178,9 @@ class BenchStore(Store):
     def _record(self, i: int) -> bytes:
         updated = self._stamp(i * 60, "Z")
         created = self._stamp(i * 60 - (i % 97) * 3600, "+00:00")
-        head = f'{{"id":{i},"number":"INV-{i:08d}","created_at":"{created}","updated_at":"{updated}",'
+        head = (
+            f'{{"id":{i},"number":"INV-{i:08d}","created_at":"{created}","updated_at":"{updated}",'
+        )
         return head.encode() + self._tails[i % self._VARIANTS]
 
     def _first(self, since: float | None) -> int:
