@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import auth_for, token_for
 from restsync.sandbox import Sandbox, SandboxOptions
+from tests.sandbox.conftest import auth_for, token_for
 
 
 @pytest.mark.parametrize("api", ["fulfillment", "ecommerce"])

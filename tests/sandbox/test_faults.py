@@ -12,9 +12,9 @@ import httpx
 import orjson
 import pytest
 
-from conftest import auth_for, reset
 from restsync.errors import ConfigError
 from restsync.sandbox import Faults, FaultSpecError, RecordingServer, Sandbox, parse_faults
+from tests.sandbox.conftest import auth_for, reset
 
 
 @pytest.fixture(scope="module")

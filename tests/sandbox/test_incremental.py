@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from conftest import Walk
 from restsync.sandbox import Sandbox
 from restsync.sandbox.store import parse_instant
+from tests.sandbox.conftest import Walk
 
 # api -> (resource, incremental query parameter, cursor field)
 INCREMENTAL = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import Walk, auth_for
 from restsync.sandbox import Sandbox, SandboxOptions
+from tests.sandbox.conftest import Walk, auth_for
 
 
 def test_page_size_above_maximum_is_rejected(client: httpx.Client) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import SEED_LIMIT, Walk, auth_for
 from restsync.sandbox import API_NAMES, Sandbox
+from tests.sandbox.conftest import SEED_LIMIT, Walk, auth_for
 
 # (api, resource, path as the seed writes it, data_selector, primary key) -- copied from seeds/.
 SEED_RESOURCES = [
