@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees credentials from the machine's environment."""
     for key in list(os.environ):
         if key.startswith("SOURCES__") or key in {
@@ -19,4 +18,3 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "TOKEN_URL",
         }:
             monkeypatch.delenv(key, raising=False)
-    yield

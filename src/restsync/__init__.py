@@ -1,11 +1,11 @@
 """restsync: sync paginated JSON REST APIs into DuckDB, Postgres or Parquet.
 
-    import restsync
-    from restsync import rest_api_source
+import restsync
+from restsync import rest_api_source
 
-    source = rest_api_source({...})            # a rest_api_source config dict
-    pipeline = restsync.pipeline("inventory", destination="duckdb")
-    print(pipeline.run(source))
+source = rest_api_source({...})            # a rest_api_source config dict
+pipeline = restsync.pipeline("inventory", destination="duckdb")
+print(pipeline.run(source))
 """
 
 from __future__ import annotations

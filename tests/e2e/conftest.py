@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +42,20 @@ def make_pipeline(tmp_path: Path, name: str, destination: str | None = None) -> 
 
 
 def run_connector(tmp_path: Path, sb: Any, name: str, **kwargs: Any) -> Any:
-    source = connector_source(name, base_url=sb.base_url, incremental=kwargs.pop("incremental", True))
+    source = connector_source(
+        name, base_url=sb.base_url, incremental=kwargs.pop("incremental", True)
+    )
     return make_pipeline(tmp_path, name, kwargs.pop("destination", None)).run(source, **kwargs)
 
 
-def table_rows(db: Path, dataset: str, table: str, order_by: str = "_dlt_id") -> list[tuple[Any, ...]]:
+def table_rows(
+    db: Path, dataset: str, table: str, order_by: str = "_dlt_id"
+) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(f'SELECT * EXCLUDE (_dlt_load_id) FROM "{dataset}"."{table}" '
-                           f"ORDER BY {order_by}").fetchall()
+        return con.execute(
+            f'SELECT * EXCLUDE (_dlt_load_id) FROM "{dataset}"."{table}" ORDER BY {order_by}'
+        ).fetchall()
     except duckdb.BinderException:
         return con.execute(f'SELECT * FROM "{dataset}"."{table}" ORDER BY {order_by}').fetchall()
     finally:
@@ -62,15 +66,14 @@ def snapshot(db: Path, dataset: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every data table's rows (bookkeeping load ids left out), for equality checks."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY 1", [dataset]).fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY 1",
+                [dataset],
+            ).fetchall()
+        ]
     finally:
         con.close()
     return {n: table_rows(db, dataset, n) for n in names}
-
-
-@pytest.fixture
-def tmp_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path

@@ -22,21 +22,44 @@ LONG = bool(os.environ.get("RESTSYNC_LONG"))
 NAME = "inventory"
 RECORDS = 60  # 20 resources x 2 pages of 50 (last page short)
 
-LOAD_POINTS = [("stage_complete", 1), ("load_begin", 1), ("load_table", 1), ("load_table", 7),
-               ("before_commit", 1), ("after_commit", 1)]
+LOAD_POINTS = [
+    ("stage_complete", 1),
+    ("load_begin", 1),
+    ("load_table", 1),
+    ("load_table", 7),
+    ("before_commit", 1),
+    ("after_commit", 1),
+]
 PAGE_POINTS = [("page", n) for n in (range(1, 41) if LONG else (1, 7, 23, 39))]
 POINTS = PAGE_POINTS + LOAD_POINTS
 
 
-def run_cli(cwd: Path, sb: Any, dest: str, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    cwd: Path, sb: Any, dest: str, kill_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "RESTSYNC_KILL_AT"}
     env.update(sb.env())
     if kill_at:
         env["RESTSYNC_KILL_AT"] = kill_at
     return subprocess.run(
-        [sys.executable, "-m", "restsync.cli.main", "run", NAME, "--base-url", sb.base_url,
-         "--destination", dest, "--quiet"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "restsync.cli.main",
+            "run",
+            NAME,
+            "--base-url",
+            sb.base_url,
+            "--destination",
+            dest,
+            "--quiet",
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -69,14 +92,21 @@ def test_kill_then_rerun_converges(tmp_path: Path, reference: Any, point: str, n
     dest = f"duckdb:///{db}"
     killed = run_cli(tmp_path, sb, dest, kill_at=f"{point}:{n}")
     assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-2000:])
-    if db.exists() and point in ("page", "stage_complete", "load_begin", "load_table",
-                                 "before_commit"):
+    if db.exists() and point in (
+        "page",
+        "stage_complete",
+        "load_begin",
+        "load_table",
+        "before_commit",
+    ):
         # nothing of the killed run may be visible
         con = duckdb.connect(str(db), read_only=True)
         try:
             visible = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                "AND table_name = 'customers'", [f"{NAME}_data"]).fetchone()
+                "AND table_name = 'customers'",
+                [f"{NAME}_data"],
+            ).fetchone()
         finally:
             con.close()
         if visible and visible[0]:

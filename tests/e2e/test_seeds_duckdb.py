@@ -22,7 +22,9 @@ def _db(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.parametrize("name", CONNECTORS)
-def test_seed_loads_exactly_the_sandbox_records(tmp_path: Path, sandbox_env: Any, name: str) -> None:
+def test_seed_loads_exactly_the_sandbox_records(
+    tmp_path: Path, sandbox_env: Any, name: str
+) -> None:
     sb = sandbox_env(name)
     info = run_connector(tmp_path, sb, name)
     assert info.loaded, str(info)
@@ -34,15 +36,20 @@ def test_seed_loads_exactly_the_sandbox_records(tmp_path: Path, sandbox_env: Any
             rname = resource["name"]
             expected = sb.expected(rname)
             pk = _pk(name, rname)
-            rows = con.execute(f'SELECT "{pk}", count(*) OVER () FROM "{dataset}"."{rname}"').fetchall()
+            rows = con.execute(
+                f'SELECT "{pk}", count(*) OVER () FROM "{dataset}"."{rname}"'
+            ).fetchall()
             ids = [r[0] for r in rows]
             assert len(ids) == len(expected), rname
             assert len(set(ids)) == len(ids), f"duplicate keys in {rname}"
             assert {str(i) for i in ids} == {str(r[pk]) for r in expected}, rname
         # every child row links to a parent row
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [dataset]
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [dataset]
+            ).fetchall()
+        ]
         children = [t for t in tables if "__" in t and not t.startswith("_")]
         for child in children:
             parent = child.rsplit("__", 1)[0]
@@ -97,9 +104,7 @@ def test_incremental_rerun_requests_the_window_and_merges_changes(
     try:
         cursor = inc["cursor_path"]
         col = "modified_on" if cursor == "modifiedOn" else cursor
-        rows = con.execute(
-            f'SELECT "{pk}", "{col}" FROM "{name}_data"."{resource}"'
-        ).fetchall()
+        rows = con.execute(f'SELECT "{pk}", "{col}" FROM "{name}_data"."{resource}"').fetchall()
     finally:
         con.close()
     assert len(rows) == len(expected)

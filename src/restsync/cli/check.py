@@ -19,8 +19,10 @@ def _auth_text(auth: Any) -> str:
         where = auth.get("location", "header")
         return f"api_key as {where} '{auth.get('name', 'Authorization')}' = {MASK}"
     if kind in ("oauth2", "oauth2_client_credentials"):
-        return f"{kind} (client credentials; token URL {MASK if auth.get('token_url') else ''}" \
+        return (
+            f"{kind} (client credentials; token URL {MASK if auth.get('token_url') else ''}"
             f"{auth.get('access_token_url', '')})".replace("( ", "(")
+        )
     if kind == "http_basic":
         return f"http_basic (user {MASK}, password {MASK})"
     return f"{kind} ({MASK})"
@@ -77,7 +79,9 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
         cc = source.client_config
         out: list[str] = []
         async with SourceClient(
-            cc.get("base_url") or "", auth=build_auth(cc.get("auth")), headers=cc.get("headers"),
+            cc.get("base_url") or "",
+            auth=build_auth(cc.get("auth")),
+            headers=cc.get("headers"),
             transport=transport,
         ) as client:
             ex = Extractor(source.plans, client, client_config=cc, state={}, on_page=lambda p: None)
@@ -90,25 +94,36 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
                     pag = ex._paginator(p)
                     pag.init_request(req)
                     resp = await client.send(
-                        req, resource=p.name, policy=RetryPolicy.from_config(
-                            p.endpoint.get("error_handler")), follow_up=False)
+                        req,
+                        resource=p.name,
+                        policy=RetryPolicy.from_config(p.endpoint.get("error_handler")),
+                        follow_up=False,
+                    )
                     if resp is None:
                         out.append(f"- {p.name}: response ignored by response_actions")
                         continue
                     url = redact_url(str(resp.request.url))
                     body = _decode(resp, resource=p.name, url=url)
-                    records = select_records(body, p.endpoint.get("data_selector"),
-                                             resource=p.name, url=url)
+                    records = select_records(
+                        body, p.endpoint.get("data_selector"), resource=p.name, url=url
+                    )
                     pag.update_state(resp, body, records)
                     fields = sorted({k for r in records if isinstance(r, Mapping) for k in r})
                     more = "more pages" if pag.has_next_page else "last page"
-                    out.append(f"- {p.name}: {len(records)} records on page 1 ({more}); "
-                               f"fields: {', '.join(fields[:25])}{' ...' if len(fields) > 25 else ''}")
-                    missing = [k for k in p.primary_key if records and any(
-                        isinstance(r, Mapping) and k not in r for r in records)]
+                    out.append(
+                        f"- {p.name}: {len(records)} records on page 1 ({more}); "
+                        f"fields: {', '.join(fields[:25])}{' ...' if len(fields) > 25 else ''}"
+                    )
+                    missing = [
+                        k
+                        for k in p.primary_key
+                        if records and any(isinstance(r, Mapping) and k not in r for r in records)
+                    ]
                     if missing:
-                        out.append(f"    mismatch: primary_key {', '.join(missing)} missing in "
-                                   f"some records; fields seen: {', '.join(fields[:10])}")
+                        out.append(
+                            f"    mismatch: primary_key {', '.join(missing)} missing in "
+                            f"some records; fields seen: {', '.join(fields[:10])}"
+                        )
                 except Exception as exc:
                     out.append(f"- {p.name}: FAILED {exc}")
         return out

@@ -36,10 +36,10 @@ def summarize_duckdb(path: Path, dataset: str, console: Console, rows: int = 3) 
         data_tables = [t for t in tables if not t.startswith("_")]
         for t in sorted(data_tables, key=lambda t: -counts[t])[:2]:
             cur = con.execute(f'SELECT * FROM "{dataset}"."{t}" LIMIT {rows}')
-            names = [d[0] for d in cur.description][:8]
+            names = [str(d[0]) for d in cur.description or ()][:8]
             sample = Table(title=f"{t} (first {rows} rows, {len(names)} columns shown)")
-            for n in names:
-                sample.add_column(n, overflow="fold", max_width=24)
+            for cname in names:
+                sample.add_column(cname, overflow="fold", max_width=24)
             for row in cur.fetchall():
                 sample.add_row(*["" if v is None else str(v)[:24] for v in row[:8]])
             console.print(sample)
@@ -47,9 +47,7 @@ def summarize_duckdb(path: Path, dataset: str, console: Console, rows: int = 3) 
         con.close()
 
 
-def run_demo(
-    name: str, *, records: int | None, destination: str | None, console: Console
-) -> int:
+def run_demo(name: str, *, records: int | None, destination: str | None, console: Console) -> int:
     """Runs the demo of connector `name`; returns the exit code."""
     from restsync.connectors import connector_module, connector_source
     from restsync.pipeline import pipeline
@@ -82,7 +80,7 @@ def run_demo(
                     os.environ[k] = v
     console.print(str(info), markup=False)
     if dest.startswith("duckdb:///"):
-        summarize_duckdb(Path(dest[len("duckdb:///"):]), pipe.dataset_name, console)
+        summarize_duckdb(Path(dest[len("duckdb:///") :]), pipe.dataset_name, console)
     console.print(
         f"\nexplore it: restsync show --pipeline demo_{name} --destination {dest}", markup=False
     )

@@ -99,10 +99,16 @@ def cli(verbose: int, json_logs: bool) -> None:
 
 @cli.command()
 @click.argument("config")
-@click.option("--destination", default="duckdb", show_default=True,
-              help="duckdb, duckdb:///path.db, postgresql://..., parquet:///dir")
+@click.option(
+    "--destination",
+    default="duckdb",
+    show_default=True,
+    help="duckdb, duckdb:///path.db, postgresql://..., parquet:///dir",
+)
 @click.option("--dataset", default=None, help="Dataset (schema) name; default <pipeline>_data.")
-@click.option("--pipeline", "pipeline_name", default=None, help="Pipeline name; default from CONFIG.")
+@click.option(
+    "--pipeline", "pipeline_name", default=None, help="Pipeline name; default from CONFIG."
+)
 @click.option("--resources", default=None, help="Comma-separated resources to run.")
 @click.option("--full-refresh", is_flag=True, help="Ignore stored incremental state.")
 @click.option("--base-url", default=None, help="Point the source at another base URL.")
@@ -174,8 +180,9 @@ def check(config: str, probe: bool, base_url: str | None) -> None:
 @click.option("--pipeline", "pipeline_name", default=None, help="Pipeline name.")
 @click.option("--dataset", default=None, help="Dataset (schema) name.")
 @click.option("--schema", "show_schema", is_flag=True, help="Print the stored schema (YAML).")
-def show(destination: str | None, pipeline_name: str | None, dataset: str | None,
-         show_schema: bool) -> None:
+def show(
+    destination: str | None, pipeline_name: str | None, dataset: str | None, show_schema: bool
+) -> None:
     """Tables, row counts, last loads and incremental state of a pipeline's dataset."""
     from restsync.cli.show import show_pipeline
 
@@ -189,8 +196,10 @@ def show(destination: str | None, pipeline_name: str | None, dataset: str | None
     name = pipeline_name or "restsync"
     try:
         text = show_pipeline(
-            name, destination or f"duckdb:///{Path.cwd() / (name + '.duckdb')}",
-            dataset or f"{name}_data", schema=show_schema,
+            name,
+            destination or f"duckdb:///{Path.cwd() / (name + '.duckdb')}",
+            dataset or f"{name}_data",
+            schema=show_schema,
         )
     except RestsyncError as exc:
         _fail(str(exc), EXIT_CONFIG)
@@ -205,8 +214,7 @@ def connectors() -> None:
 
     for name in CONNECTORS:
         module = connector_module(name)
-        out.print(f"{name:12} {module.TITLE}  (secrets: {', '.join(module.SECRETS)})",
-                  markup=False)
+        out.print(f"{name:12} {module.TITLE}  (secrets: {', '.join(module.SECRETS)})", markup=False)
 
 
 @cli.command()

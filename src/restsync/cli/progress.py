@@ -52,7 +52,9 @@ class RichProgress:
     def resource_done(self, resource: str, run: ResourceRun) -> None:
         if resource in self.rows:
             first = str(run.error).splitlines()[0] if run.error else ""
-            self.rows[resource]["status"] = f"[red]failed[/red]: {first[:80]}" if run.error else "[green]done"
+            self.rows[resource]["status"] = (
+                f"[red]failed[/red]: {first[:80]}" if run.error else "[green]done"
+            )
             self.rows[resource]["pages"] = run.pages
         self._refresh(force=True)
 

@@ -25,16 +25,20 @@ def show_pipeline(name: str, destination: str, dataset: str, *, schema: bool = F
         lines.append(f"  {t['name']:40} {t['rows']:>10} rows")
     lines.append("last loads:")
     for load in data.get("loads", [])[:10]:
-        lines.append(f"  {load.get('load_id')}  {load.get('status', '')}  "
-                     f"{load.get('finished_at', '') or load.get('stored_at', '')}")
+        lines.append(
+            f"  {load.get('load_id')}  {load.get('status', '')}  "
+            f"{load.get('finished_at', '') or load.get('stored_at', '')}"
+        )
     lines.append("incremental state:")
     states = data.get("state", [])
     if not states:
         lines.append("  (none)")
     for s in states:
         st = s.get("state") or {}
-        lines.append(f"  {s.get('resource'):30} cursor {st.get('cursor_path')} = "
-                     f"{st.get('last_value')!s:32} stored {s.get('stored_at')}")
+        lines.append(
+            f"  {s.get('resource'):30} cursor {st.get('cursor_path')} = "
+            f"{st.get('last_value')!s:32} stored {s.get('stored_at')}"
+        )
     if schema and stored is not None:
         lines.append("schema:")
         lines.append(yaml.safe_dump(stored.to_dict(), sort_keys=False))

@@ -11,10 +11,26 @@ TITLE = "Inventory API: 20 resources (bearer token, page-number pagination, incr
 SECRETS = ("api_key",)
 DEFAULT_BASE_URL = "https://api.example.com"
 RESOURCE_NAMES = (
-    "customers", "shipping_fee", "costs", "customer_addresses", "variants", "tax_rates",
-    "suppliers", "stocktakes", "stock_adjustments", "sales_orders", "sales_order_fulfillments",
-    "sales_order_addresses", "recipes", "purchase_orders", "products", "price_lists",
-    "inventory", "locations", "manufacturing_orders", "materials",
+    "customers",
+    "shipping_fee",
+    "costs",
+    "customer_addresses",
+    "variants",
+    "tax_rates",
+    "suppliers",
+    "stocktakes",
+    "stock_adjustments",
+    "sales_orders",
+    "sales_order_fulfillments",
+    "sales_order_addresses",
+    "recipes",
+    "purchase_orders",
+    "products",
+    "price_lists",
+    "inventory",
+    "locations",
+    "manufacturing_orders",
+    "materials",
 )
 INCREMENTAL: dict[str, dict[str, Any]] = {
     name: {"cursor_path": "updated_at", "start_param": "updated_at_min"} for name in RESOURCE_NAMES

@@ -140,7 +140,9 @@ class Extractor:
                     f"not extracted: its parent resource '{plan.name}' failed", resource=child
                 )
 
-    def _first_request(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> PageRequest:
+    def _first_request(
+        self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None
+    ) -> PageRequest:
         ep = plan.endpoint
         run = self.runs[plan.name]
         inc = run.incremental.placeholders() if run.incremental else None
@@ -167,7 +169,9 @@ class Extractor:
         from restsync.paginate import build_paginator
 
         config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
-        return build_paginator(config)
+        paginator = build_paginator(config)
+        paginator.resource = plan.name
+        return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
         from restsync.extract.select import select_records
@@ -228,7 +232,9 @@ class Extractor:
                 )
             if self.children.get(plan.name) and records:
                 await self._run_children(plan, records)
-            log.debug("resource '%s': page %d, %d records from %s", plan.name, index, raw_count, url)
+            log.debug(
+                "resource '%s': page %d, %d records from %s", plan.name, index, raw_count, url
+            )
             if not paginator.has_next_page:
                 return
             paginator.update_request(request)
@@ -247,8 +253,6 @@ class Extractor:
             if crun.started == 0.0:
                 crun.started = time.monotonic()
             try:
-                await asyncio.gather(
-                    *(one(child, r) for r in records if isinstance(r, Mapping))
-                )
+                await asyncio.gather(*(one(child, r) for r in records if isinstance(r, Mapping)))
             except ResourceError as exc:
                 self._fail(child, exc)

@@ -27,7 +27,9 @@ from restsync.errors import DataError
 log = logging.getLogger("restsync.extract")
 
 MissingPolicy = str  # "raise" | "include" | "exclude"
-BOUNDARY_CAP = 10_000  # records kept for deduplication at the cursor value; older ones rely on merge
+BOUNDARY_CAP = (
+    10_000  # records kept for deduplication at the cursor value; older ones rely on merge
+)
 
 
 def parse_instant(value: Any) -> datetime | None:
@@ -66,7 +68,7 @@ def compare(a: Any, b: Any) -> int:
     if ka[0] != kb[0]:
         # Mixed kinds (a number against a timestamp): compare their text, never crash.
         ka, kb = (2, str(a)), (2, str(b))
-    return (ka[1] > kb[1]) - (ka[1] < kb[1])
+    return int(ka[1] > kb[1]) - int(ka[1] < kb[1])
 
 
 def _apply_lag(value: Any, lag: float | None) -> Any:
@@ -129,8 +131,7 @@ class Incremental:
         stored = dict(stored or {})
         if stored.get("cursor_path") not in (None, config["cursor_path"]):
             log.warning(
-                "resource '%s': cursor_path changed from '%s' to '%s'; starting from "
-                "initial_value",
+                "resource '%s': cursor_path changed from '%s' to '%s'; starting from initial_value",
                 resource,
                 stored.get("cursor_path"),
                 config["cursor_path"],
@@ -202,8 +203,7 @@ class Incremental:
                     self.dropped += 1
                     continue
                 raise DataError(
-                    f"record {index} from {url} has no value at cursor_path "
-                    f"'{self.cursor_path}'",
+                    f"record {index} from {url} has no value at cursor_path '{self.cursor_path}'",
                     resource=self.resource,
                     url=url,
                     hint="fix endpoint.incremental.cursor_path, or set "

@@ -70,7 +70,12 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
     parents: set[str] = set()
     resolve_params: list[tuple[str, str]] = []
     for text in _walk_strings(
-        [endpoint.get("path"), endpoint.get("params"), endpoint.get("json"), endpoint.get("headers")]
+        [
+            endpoint.get("path"),
+            endpoint.get("params"),
+            endpoint.get("json"),
+            endpoint.get("headers"),
+        ]
     ):
         for m in PLACEHOLDER.finditer(text):
             if m.group(1) == "resources":
@@ -123,7 +128,9 @@ def _lookup(record: Any, dotted: str) -> Any:
     return current
 
 
-def render(value: Any, *, parent: Mapping[str, Any] | None, incremental: Mapping[str, Any] | None) -> Any:
+def render(
+    value: Any, *, parent: Mapping[str, Any] | None, incremental: Mapping[str, Any] | None
+) -> Any:
     """Fill `{resources.<parent>.<field>}` and `{incremental.<name>}` placeholders.
 
     A string that is exactly one placeholder keeps the value's type (for JSON bodies); a

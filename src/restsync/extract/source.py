@@ -48,8 +48,11 @@ class RestApiSource:
                 close = difflib.get_close_matches(n, sorted(known), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(
-                    Problem("--resources", f"unknown resource '{n}'{hint}; this source has "
-                            f"{', '.join(self.resource_names)}")
+                    Problem(
+                        "--resources",
+                        f"unknown resource '{n}'{hint}; this source has "
+                        f"{', '.join(self.resource_names)}",
+                    )
                 )
             raise ConfigError(problems)
         clone = copy.copy(self)

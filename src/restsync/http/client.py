@@ -228,6 +228,10 @@ class SourceClient:
             params = _strip_params(request.params)
         if params and any(v is None for v in params.values()):
             params = {k: v for k, v in params.items() if v is not None}
+        if params and "?" in url:
+            # httpx drops a URL's own query string when `params` is given: merge them instead.
+            url = str(httpx.URL(url).copy_merge_params(dict(params)))
+            params = {}
         content: bytes | str | None = None
         data: Any = None
         if request.json is not None:

@@ -71,8 +71,8 @@ def new_load_id() -> str:
 class Pipeline:
     """Runs sources into one destination dataset.
 
-        pipeline = restsync.pipeline("inventory", destination="duckdb")
-        info = pipeline.run(source)
+    pipeline = restsync.pipeline("inventory", destination="duckdb")
+    info = pipeline.run(source)
     """
 
     def __init__(
