@@ -33,8 +33,8 @@ def summarize_duckdb(path: Path, dataset: str, console: Console, rows: int = 3) 
             counts[t] = int(n[0]) if n else 0
             summary.add_row(t, str(counts[t]))
         console.print(summary)
-        data_tables = [t for t in tables if not t.startswith("_")]
-        for t in sorted(data_tables, key=lambda t: -counts[t])[:2]:
+        root_tables = [t for t in tables if not t.startswith("_") and "__" not in t]
+        for t in root_tables[:2]:
             cur = con.execute(f'SELECT * FROM "{dataset}"."{t}" LIMIT {rows}')
             names = [str(d[0]) for d in cur.description or ()][:8]
             sample = Table(title=f"{t} (first {rows} rows, {len(names)} columns shown)")
@@ -56,6 +56,9 @@ def run_demo(name: str, *, records: int | None, destination: str | None, console
     connector_module(name)  # a clear error for an unknown name
     db = Path.cwd() / f"demo_{name}.duckdb"
     dest = destination or f"duckdb:///{db}"
+    if destination is None:  # every demo starts from an empty file
+        for leftover in (db, db.with_name(db.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     kwargs: dict[str, Any] = {}
     if records is not None:
         kwargs["records"] = records
@@ -71,7 +74,7 @@ def run_demo(name: str, *, records: int | None, destination: str | None, console
                 from restsync.cli.progress import RichProgress
 
                 progress = RichProgress()
-            info = pipe.run(source, progress=progress)
+            info = pipe.run(source, progress=progress, full_refresh=True)
         finally:
             for k, v in saved.items():
                 if v is None:
