@@ -36,7 +36,8 @@ def load_source(config: str, base_url: str | None = None, incremental: bool = Tr
     from restsync.extract.source import RestApiSource, rest_api_source
 
     path = Path(config)
-    if not path.exists() and config in CONNECTORS:
+    if not path.exists() and (config in CONNECTORS or not path.suffix):
+        # a connector's name (an unknown one gets a did-you-mean)
         return connector_source(config, base_url=base_url, incremental=incremental)
     from restsync.config.files import load_config_file
 
