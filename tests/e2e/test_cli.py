@@ -106,7 +106,8 @@ def test_run_products_without_id_fails_that_resource_only(tmp_path: Path, sandbo
         tables = {
             r[0]
             for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema='ecommerce_data'"
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema='ecommerce_data'"
             ).fetchall()
         }
     finally:
