@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,3 +19,13 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             "TOKEN_URL",
         }:
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_secret_registry() -> Iterator[None]:
+    """Secrets one test registers are not masked in the next test's text."""
+    from restsync.http.redact import registered_secrets, restore_secrets
+
+    before = registered_secrets()
+    yield
+    restore_secrets(before)

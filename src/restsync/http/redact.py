@@ -85,6 +85,14 @@ def registered_secrets() -> frozenset[str]:
         return frozenset(_secrets)
 
 
+def restore_secrets(snapshot: frozenset[str]) -> None:
+    """Forget every secret registered since `snapshot = registered_secrets()` (test isolation)."""
+    global _ordered
+    with _lock:
+        _secrets.intersection_update(snapshot)
+        _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+
+
 def is_secret(value: str) -> bool:
     """Whether `value` is a registered secret (exactly)."""
     return value in _secrets
