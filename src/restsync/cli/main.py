@@ -153,6 +153,10 @@ def run(
         click.echo(redact_text(info.to_json()))
     elif not quiet:
         out.print(redact_text(str(info)), markup=False)
+    if info.has_failures and (quiet or as_json):
+        # --quiet/--json still say why the exit code is 1, on stderr
+        for error in info.failed_resources.values():
+            err.print(redact_text(error), markup=False)
     sys.exit(EXIT_FAILED_RESOURCES if info.has_failures else EXIT_OK)
 
 

@@ -187,6 +187,7 @@ class Extractor:
         paginator.init_request(request)
         follow_up = False
         index = 0
+        unreadable = 0  # retries of this page for an unreadable body
         while True:
             if run.error is not None:
                 return
@@ -200,8 +201,31 @@ class Extractor:
             if response is None:  # a response action said to ignore it
                 return
             url = redact_url(str(response.request.url))
-            body = _decode(response, resource=plan.name, url=url)
-            records = select_records(body, ep.get("data_selector"), resource=plan.name, url=url)
+            garbled = True
+            try:
+                body = _decode(response, resource=plan.name, url=url)
+                garbled = False
+                records = select_records(body, ep.get("data_selector"), resource=plan.name, url=url)
+            except SelectorError as exc:
+                # A 200 whose body is cut, an HTML error page, not UTF-8 (any page), or a page
+                # of another shape after pages that matched: a glitch worth the endpoint's
+                # retries. A first page that does not match is a config error: fail at once.
+                if (not garbled and index == 0) or unreadable >= policy.max_retries:
+                    raise
+                unreadable += 1
+                self._count_retry(plan.name)
+                delay = policy.backoff(unreadable)
+                log.info(
+                    "resource '%s': unreadable page (%s); retry %d/%d in %.1f s",
+                    plan.name,
+                    exc.message.split(";", 1)[0],
+                    unreadable,
+                    policy.max_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            unreadable = 0
             paginator.update_state(response, body, records)
             raw_count = len(records)
             if run.incremental is not None:
@@ -240,6 +264,11 @@ class Extractor:
             paginator.update_request(request)
             follow_up = bool(getattr(paginator, "next_url_is_follow_up", False))
             index += 1
+
+    def _count_retry(self, resource: str) -> None:
+        stats = getattr(self.client, "stats", {}).get(resource)
+        if stats is not None:
+            stats.retries += 1
 
     async def _run_children(self, plan: ResourcePlan, records: list[Any]) -> None:
         async def one(child: ResourcePlan, record: Mapping[str, Any]) -> None:

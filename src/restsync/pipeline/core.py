@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -32,6 +33,8 @@ from restsync.schema.model import Schema
 log = logging.getLogger("restsync.pipeline")
 
 _DONE = object()
+# Records normalized together; bounds the memory held per resource between flushes.
+BATCH_RECORDS = 5000
 
 
 class Progress(Protocol):
@@ -205,6 +208,24 @@ class Pipeline:
                     changes.append(f"new column {tname}.{cname} ({kind})")
         return changes
 
+    @staticmethod
+    def _locate(exc: DataError, batch: list[Page]) -> DataError:
+        """The normalizer's error, pointed at the page (and record on it) it came from."""
+        index = exc.record_index or 0
+        page = batch[-1]
+        for candidate in batch:
+            if index < len(candidate.records):
+                page = candidate
+                break
+            index -= len(candidate.records)
+        message = exc.message.replace("on this page", f"on page {page.index + 1}", 1)
+        message = re.sub(r"^record \d+", f"record {index}", message)
+        located = DataError(
+            f"{message} ({page.url})", resource=page.resource, url=page.url, hint=exc.hint
+        )
+        located.record_index = index
+        return located
+
     def _resource_info(self, name: str, run: ResourceRun) -> ResourceInfo:
         stats = None
         client_stats = getattr(self, "_client_stats", {})
@@ -277,6 +298,7 @@ class Pipeline:
                 rate_limit=cc.get("rate_limit"),
                 transport=self.transport,
                 allow_cross_origin_pagination=bool(cc.get("allow_cross_origin_pagination")),
+                timeout=float(cc["timeout"]) if cc.get("timeout") else None,
             ) as client:
                 extractor = Extractor(
                     source.plans, client, client_config=cc, state=state, on_page=on_page
@@ -297,39 +319,53 @@ class Pipeline:
         thread = threading.Thread(target=thread_main, name=f"restsync-extract-{self.name}")
         thread.start()
         seq = 0
+        buffers: dict[str, list[Page]] = {}
+        buffered: dict[str, int] = {}
+
+        def run_of(resource: str) -> ResourceRun | None:
+            extractor = holder.get("extractor")
+            return extractor.runs[resource] if extractor else None
+
+        def flush(resource: str) -> None:
+            # Pages are normalized in batches: the per-batch cost of building Arrow columns
+            # is paid once per BATCH_RECORDS records, not once per (often small) page.
+            nonlocal seq
+            batch = buffers.pop(resource, [])
+            buffered.pop(resource, None)
+            run = run_of(resource)
+            if not batch or (run is not None and run.error is not None):
+                return
+            records = [r for page in batch for r in page.records]
+            try:
+                tables = normalizers[resource].normalize(records, load_id, seq)
+            except DataError as exc:
+                if run is not None and run.error is None:
+                    run.error = self._locate(exc, batch)
+                return
+            seq += len(records)
+            for tname, arrow_table in tables.items():
+                writer.write(tname, arrow_table)
+
         try:
             while True:
                 item = pages.get()
                 if item is _DONE:
                     break
                 page: Page = item
-                extractor = holder.get("extractor")
-                run = extractor.runs[page.resource] if extractor else None
+                run = run_of(page.resource)
                 if run is not None and run.error is not None:
                     continue
-                normalizer = normalizers.get(page.resource)
-                if normalizer is None or not page.records:
-                    if run is not None:
-                        progress.page(page.resource, len(page.records), run)
-                    continue
-                try:
-                    tables = normalizer.normalize(page.records, load_id, seq)
-                except DataError as exc:
-                    if run is not None and run.error is None:
-                        exc.url = exc.url or page.url
-                        run.error = DataError(
-                            f"{exc.message} (page {page.index + 1}, {page.url})",
-                            resource=page.resource,
-                            url=page.url,
-                            hint=exc.hint,
-                        )
-                    continue
-                seq += len(page.records)
-                for tname, arrow_table in tables.items():
-                    writer.write(tname, arrow_table)
+                if page.resource in normalizers and page.records:
+                    buffers.setdefault(page.resource, []).append(page)
+                    buffered[page.resource] = buffered.get(page.resource, 0) + len(page.records)
+                    if buffered[page.resource] >= BATCH_RECORDS:
+                        flush(page.resource)
                 checkpoint("page")
                 if run is not None:
                     progress.page(page.resource, len(page.records), run)
+            if "error" not in holder:
+                for resource in list(buffers):
+                    flush(resource)
         except BaseException:
             holder["abort"] = True
             raise

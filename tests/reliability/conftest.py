@@ -1,0 +1,285 @@
+"""Reliability fixtures: sandboxes with extra per-path faults, pipelines, snapshots, figures.
+
+Every test that injects something (a fault, a kill, a bad input, a secret to look for) records
+it with `figures.add(category, n)`; the counts are appended to `FIGURES_FILE` (one JSON line
+per record, each xdist worker appending) and summed at the end of the session, so the numbers
+in docs/RELIABILITY.md are the ones a run actually produced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from restsync.connectors import connector_config
+from restsync.extract.source import RestApiSource
+from restsync.pipeline import Pipeline
+from restsync.sandbox import Faults, Sandbox, SandboxOptions
+from restsync.sandbox.app import Receive, Scope, Send
+from restsync.sandbox.server import LOOPBACK, _ServerThread
+
+_HERE = Path(__file__).parent
+ROOT = _HERE.parents[1]
+LONG = bool(os.environ.get("RESTSYNC_LONG"))
+CONNECTORS = ("fulfillment", "ecommerce", "orders", "commerce", "inventory")
+FIGURES_FILE = Path(
+    os.environ.get("RESTSYNC_FIGURES_FILE", str(ROOT / ".pytest_cache" / "reliability.jsonl"))
+)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+class Figures:
+    """Counts of what a test injected and survived, appended to FIGURES_FILE."""
+
+    def __init__(self, test: str) -> None:
+        self.test = test
+
+    def add(self, category: str, n: int = 1) -> None:
+        FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"test": self.test, "category": category, "n": n})
+        with FIGURES_FILE.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Figures:
+    return Figures(request.node.nodeid)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without -n)
+        FIGURES_FILE.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if hasattr(terminalreporter.config, "workerinput") or not FIGURES_FILE.exists():
+        return
+    totals: Counter[str] = Counter()
+    for line in FIGURES_FILE.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        totals[item["category"]] += int(item["n"])
+    terminalreporter.section("reliability figures")
+    for category in sorted(totals):
+        terminalreporter.write_line(f"{category:40} {totals[category]:>8}")
+
+
+# --------------------------------------------------------------------------- postgres
+
+
+def _load_pg() -> Any:
+    if "restsync_tests_pg" in sys.modules:
+        return sys.modules["restsync_tests_pg"]
+    spec = importlib.util.spec_from_file_location("restsync_tests_pg", ROOT / "tests" / "pg.py")
+    assert spec
+    assert spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["restsync_tests_pg"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+postgres_url = _load_pg().postgres_url
+
+
+# --------------------------------------------------------------------------- sandboxes
+
+
+class PathFaults:
+    """Extra faults in front of a sandbox app, per path: `{path: [kind, ...]}` consumed in order
+    (one per request to that path), or `{path: kind}` for every request. Kinds: a status
+    (`503`, `429`: answered with a JSON error; `Retry-After: 0` on 429), `"sleep:S"` (wait S
+    seconds, then answer normally: a timeout for a client with a shorter one)."""
+
+    def __init__(self, app: Any, rules: Mapping[str, Any]) -> None:
+        self.app = app
+        self.rules: dict[str, Any] = {
+            k: (list(v) if isinstance(v, list) else v) for k, v in rules.items()
+        }
+        self.injected = 0
+
+    def _next(self, path: str) -> Any:
+        rule = self.rules.get(path)
+        if isinstance(rule, list):
+            return rule.pop(0) if rule else None
+        return rule
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = self._next(scope.get("path", "")) if scope["type"] == "http" else None
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        self.injected += 1
+        if isinstance(kind, str) and kind.startswith("sleep:"):
+            await asyncio.sleep(float(kind.split(":", 1)[1]))
+            await self.app(scope, receive, send)
+            return
+        status = int(kind)
+        body = json.dumps({"error": "injected", "status": status}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if status == 429:
+            headers.append((b"retry-after", b"0"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class FaultSandbox(Sandbox):
+    """A `Sandbox` with `PathFaults` in front of it (the sandbox's own switches still apply)."""
+
+    def __init__(
+        self,
+        name: str,
+        records: int | dict[str, int] | None = None,
+        options: SandboxOptions | None = None,
+        faults: Faults | None = None,
+        *,
+        path_faults: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(name, records, options, faults)
+        self.front = PathFaults(self.app, path_faults or {})
+
+    def start(self) -> Sandbox:
+        if self._server is None:
+            server = _ServerThread(self.front, self._port)
+            self.app.origin = f"http://{LOOPBACK}:{server.port}"
+            server.start()
+            self._server = server
+        return self
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """`sandbox(name, records=..., faults=..., path_faults=...)`: started, secrets in the env."""
+    started: list[Sandbox] = []
+
+    def start(name: str, **kwargs: Any) -> FaultSandbox:
+        sb = FaultSandbox(name, **kwargs)
+        sb.start()
+        started.append(sb)
+        for k, v in sb.env().items():
+            monkeypatch.setenv(k, v)
+        return sb
+
+    yield start
+    for sb in started:
+        sb.stop()
+
+
+# --------------------------------------------------------------------------- running
+
+
+def fast_config(
+    name: str,
+    base_url: str,
+    *,
+    backoff: float = 0.05,
+    max_retries: int = 3,
+    incremental: bool = True,
+    client: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The connector's config with a short backoff (same retry count as the seeds: 3), so
+    fault runs take seconds; the retry logic is the same, only the wait is shorter."""
+    config = connector_config(name, base_url=base_url, incremental=incremental)
+    for res in config["resources"]:
+        eh = dict(res["endpoint"].get("error_handler") or {})
+        eh.update({"backoff_factor": backoff, "max_retries": max_retries})
+        res["endpoint"]["error_handler"] = eh
+    if client:
+        config["client"].update(client)
+    return config
+
+
+def make_pipeline(tmp_path: Path, name: str, destination: str | None = None) -> Pipeline:
+    dest = destination or f"duckdb:///{tmp_path / (name + '.duckdb')}"
+    return Pipeline(name, dest, f"{name}_data", pipelines_dir=tmp_path / "pipelines")
+
+
+def run_config(tmp_path: Path, name: str, config: dict[str, Any], **kwargs: Any) -> Any:
+    dest = kwargs.pop("destination", None)
+    return make_pipeline(tmp_path, name, dest).run(RestApiSource(config, name=name), **kwargs)
+
+
+def snapshot(db: Path, dataset: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every data table's rows (load ids left out), sorted, for equality checks."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY 1",
+                [dataset],
+            ).fetchall()
+        ]
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for n in names:
+            cols = [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ? ORDER BY column_name",
+                    [dataset, n],
+                ).fetchall()
+                if r[0] != "_dlt_load_id"
+            ]
+            sel = ", ".join(f'"{c}"' for c in cols)
+            rows = con.execute(f'SELECT {sel} FROM "{dataset}"."{n}"').fetchall()
+            out[n] = sorted(rows, key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def state_rows(db: Path, dataset: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            f'SELECT resource, state FROM "{dataset}"."_restsync_state" ORDER BY resource'
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def run_cli(
+    cwd: Path,
+    args: list[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m restsync.cli.main ARGS` in `cwd`, with `env` added to a clean environment."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"RESTSYNC_KILL_AT", "API_KEY", "CLIENT_ID", "CLIENT_SECRET", "TOKEN_URL"}
+        and not k.startswith("SOURCES__")
+    }
+    base.update(env or {})
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "restsync.cli.main", *args],
+        cwd=cwd,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    done.duration = time.monotonic() - started  # type: ignore[attr-defined]
+    return done
