@@ -113,7 +113,12 @@ class SelectorError(ResourceError):
 
 
 class DataError(ResourceError):
-    """A record that cannot be loaded as configured (not an object, no primary key, ...)."""
+    """A record that cannot be loaded as configured (not an object, no primary key, ...).
+
+    `record_index` is the record's position in the batch it was found in, when known.
+    """
+
+    record_index: int | None = None
 
 
 class LoadError(RestsyncError):

@@ -449,11 +449,13 @@ class Normalizer:
         preview = repr(rec)
         if len(preview) > 60:
             preview = preview[:57] + "..."
-        raise DataError(
+        exc = DataError(
             f"record {i} on this page is {type(rec).__name__} {preview}, not an object",
             resource=self.resource,
             hint="point data_selector at the list of records (each record must be a JSON object)",
         )
+        exc.record_index = i
+        raise exc
 
     def _missing_pk(self, i: int, row: dict[str, Any], key: list[Any]) -> None:
         if not self._merge:
@@ -461,7 +463,7 @@ class Normalizer:
         col = next(c for c, v in zip(self.primary_key, key, strict=True) if v is None)
         fields = [k for k, v in row.items() if v is not None][:12]
         state = "has no primary key" if col not in row else "has a null primary key"
-        raise DataError(
+        exc = DataError(
             f"record {i} on this page {state} '{col}'",
             resource=self.resource,
             hint=(
@@ -469,6 +471,8 @@ class Normalizer:
                 f"(fields seen: {', '.join(fields) or 'none'})"
             ),
         )
+        exc.record_index = i
+        raise exc
 
     def _load_key(self, load_id: str) -> tuple[pa.Scalar, pa.Scalar]:
         k = self._load_words.get(load_id)
