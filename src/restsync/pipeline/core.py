@@ -180,9 +180,8 @@ class Pipeline:
                     updated=tstats.updated,
                     deleted=tstats.deleted,
                 )
-            info.schema_changes = self._schema_changes(before, schema) + list(
-                getattr(stats, "ddl", [])
-            )
+            info.schema_changes = self._schema_changes(before, schema)
+            info.ddl = list(stats.ddl)
             shutil.rmtree(stage_root / load_id, ignore_errors=True)
         finally:
             dest.close()

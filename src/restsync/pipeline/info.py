@@ -49,6 +49,7 @@ class LoadInfo:
     resources: dict[str, ResourceInfo] = field(default_factory=dict)
     tables: dict[str, TableInfo] = field(default_factory=dict)
     schema_changes: list[str] = field(default_factory=list)
+    ddl: list[str] = field(default_factory=list)  # statements the destination ran
     loaded: bool = False
 
     @property
