@@ -180,7 +180,7 @@ class Pipeline:
                     updated=tstats.updated,
                     deleted=tstats.deleted,
                 )
-            info.schema_changes = self._schema_changes(before, schema)
+            info.schema_changes = self._schema_changes(before, schema, failed)
             info.ddl = list(stats.ddl)
             shutil.rmtree(stage_root / load_id, ignore_errors=True)
         finally:
@@ -194,8 +194,28 @@ class Pipeline:
 
         return redact_url(self.destination_url)
 
-    @staticmethod
-    def _schema_changes(before: Mapping[str, set[str]], schema: Schema) -> list[str]:
+    def _schema_changes(
+        self, before: Mapping[str, set[str]], schema: Schema, failed: set[str]
+    ) -> list[str]:
+        # What the normalizers noticed (variants, promotions, name collisions, ...), for the
+        # resources that were loaded; else a plain diff of tables and columns.
+        found = [
+            change
+            for name, normalizer in getattr(self, "_normalizers", {}).items()
+            if name not in failed
+            for change in getattr(normalizer, "changes", [])
+            if getattr(change, "kind", "") != "nullable"
+        ]
+        new_tables = {c.table for c in found if c.kind == "new_table"}
+        noticed = [
+            f"new table {c.table} ({len(schema.tables[c.table].columns)} columns)"
+            if c.kind == "new_table" and c.table in schema.tables
+            else str(c)
+            for c in found
+            if not (c.kind == "new_column" and c.table in new_tables)
+        ]
+        if noticed:
+            return noticed
         changes: list[str] = []
         for tname, table in schema.tables.items():
             if tname not in before:
@@ -271,6 +291,7 @@ class Pipeline:
             for p in source.plans
             if p.selected
         }
+        self._normalizers = normalizers
         holder: dict[str, Any] = {}
         progress.start([p.name for p in source.plans if p.selected])
 
