@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from restsync.destinations.registry import mask_url
 from restsync.destinations.sql import SqlDestination, quote
 from restsync.errors import LoadError
-from restsync.http.redact import redact_text
+from restsync.http.redact import redact_text, register_secret
 from restsync.schema.model import Column, Table
 from restsync.stage.types import DEFAULT_PRECISION, DEFAULT_SCALE
 
@@ -69,6 +69,9 @@ class PostgresDestination(SqlDestination):
             url = "postgresql://" + url[len("postgres://") :]
         self._url = url
         self._password = password
+        for secret in (password, _password_of(url)):
+            if secret:
+                register_secret(secret)  # masked in every log line and message from here on
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
 
     @property

@@ -3,6 +3,7 @@
     duckdb                               ./<pipeline>.duckdb
     duckdb:///path/to.db                 that file (relative without the third slash)
     postgresql://user:pass@host:5432/db  (also postgres://); password may come from secrets
+                                         (see `postgres_password`)
     parquet:///path  or  file:///path    a folder of Parquet files
 
 To add a destination, write its module and add one line to `DESTINATIONS`: the URL
@@ -74,10 +75,50 @@ def _duckdb(url: str, args: DestinationArgs) -> Destination:
     return DuckDBDestination(path, dataset_name=args.dataset_name)
 
 
+PASSWORD_ENV = "RESTSYNC_DESTINATION_PASSWORD"  # noqa: S105 - a variable name
+PASSWORD_SECRET = "destination.password"  # noqa: S105 - a secret key
+
+
+def postgres_password(url: str, credentials: str | None = None) -> str | None:
+    """The password for a Postgres URL, first found wins (None: let libpq decide):
+
+    1. the password in the URL (`postgresql://user:pass@host/db`): then this returns None,
+    2. `credentials` given by the caller,
+    3. the environment variable `RESTSYNC_DESTINATION_PASSWORD`,
+    4. the secret `destination.password` (env `DESTINATION__PASSWORD`, or
+       `[destination] password = "..."` in `.restsync/secrets.toml` / `.dlt/secrets.toml`),
+    5. the environment variable `PGPASSWORD` (libpq's own; also `~/.pgpass` via libpq).
+
+    Every password found is registered with the redactor, so it is masked wherever printed.
+    """
+    from restsync.config.secrets import secrets
+    from restsync.http.redact import register_secret
+
+    try:
+        if urlsplit(url).password:
+            return None
+    except ValueError:
+        return None
+    found: str | None = (
+        credentials
+        or os.environ.get(PASSWORD_ENV)
+        or secrets.get(PASSWORD_SECRET)
+        or os.environ.get("PGPASSWORD")
+        or None
+    )
+    if found:
+        register_secret(found)
+    return found
+
+
 def _postgres(url: str, args: DestinationArgs) -> Destination:
     from restsync.destinations.postgres import PostgresDestination
 
-    return PostgresDestination(url, dataset_name=args.dataset_name, password=args.credentials)
+    return PostgresDestination(
+        url,
+        dataset_name=args.dataset_name,
+        password=postgres_password(url, args.credentials),
+    )
 
 
 def _parquet(url: str, args: DestinationArgs) -> Destination:
