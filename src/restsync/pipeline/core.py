@@ -9,6 +9,7 @@ the rows of the resources that succeeded, their incremental state and the load r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import queue
@@ -21,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from restsync.errors import DataError, ResourceError
+from restsync.errors import DataError, ResourceError, RestsyncError
 from restsync.extract.engine import Extractor, ResourceRun
 from restsync.extract.model import Page
 from restsync.extract.source import RestApiSource
@@ -87,6 +88,7 @@ class Pipeline:
         pipelines_dir: str | os.PathLike[str] | None = None,
         credentials: Mapping[str, Any] | None = None,
         transport: Any = None,
+        normalize_mode: str | None = None,
     ) -> None:
         self.name = name
         self.destination_url = destination
@@ -94,6 +96,8 @@ class Pipeline:
         self.pipelines_dir = Path(pipelines_dir or Path.cwd() / ".restsync" / "pipelines")
         self.credentials = credentials
         self.transport = transport  # for tests: an httpx transport used by every source
+        # "auto": a normalizer process once a run is big enough; "worker"; "local"
+        self.normalize_mode = normalize_mode or os.environ.get("RESTSYNC_NORMALIZE", "auto")
 
     # -- destination ---------------------------------------------------------------------
     def destination(self) -> Any:
@@ -122,7 +126,8 @@ class Pipeline:
         and `LoadError` when the destination refuses the load (nothing of it remains).
         """
         from restsync.load import load_stage
-        from restsync.stage import StageWriter
+        from restsync.pipeline.sink import NormalizerSpec, SwitchingSink
+        from restsync.stage import open_stage
 
         progress = progress or NoProgress()
         if resources:
@@ -146,27 +151,48 @@ class Pipeline:
             stage_root = self.pipelines_dir / self.name / "stage"
             if stage_root.exists():
                 shutil.rmtree(stage_root, ignore_errors=True)  # an earlier run's leftovers
-            writer = StageWriter(stage_root, load_id)
-            runs = self._extract(source, state, schema, writer, load_id, progress)
-            failed = {n for n, r in runs.items() if not r.ok}
-            new_state: dict[str, dict[str, Any]] = {}
-            for n, r in runs.items():
-                if r.ok and r.incremental is not None:
-                    new_state[n] = r.incremental.new_state()
-            for n, r in runs.items():
-                info.resources[n] = self._resource_info(n, r)
-            failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
-            for t in list(schema.tables.values()):
-                if t.resource in failed and t.name not in before:
-                    del schema.tables[t.name]
-            ran = sorted(n for n, r in runs.items() if r.ok)
-            staged = writer.complete(
-                schema,
-                new_state,
-                {n: r.records for n, r in runs.items()},
-                resources=ran,
-                exclude_tables=failed_tables,
-            )
+            specs = [
+                NormalizerSpec(
+                    resource=p.name,
+                    table_name=p.table_name,
+                    write_disposition=p.write_disposition,
+                    primary_key=list(p.primary_key),
+                    merge_key=list(p.merge_key),
+                    columns=dict(p.columns),
+                    max_table_nesting=p.max_table_nesting,
+                )
+                for p in source.plans
+                if p.selected
+            ]
+            sink = SwitchingSink(schema, specs, stage_root, load_id, mode=self.normalize_mode)
+            try:
+                runs = self._extract(source, state, sink, progress)
+                schema, changes = sink.finish()
+                self._changes = changes
+                failed = {n for n, r in runs.items() if not r.ok}
+                new_state: dict[str, dict[str, Any]] = {}
+                for n, r in runs.items():
+                    if r.ok and r.incremental is not None:
+                        new_state[n] = r.incremental.new_state()
+                for n, r in runs.items():
+                    info.resources[n] = self._resource_info(n, r)
+                failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
+                for t in list(schema.tables.values()):
+                    if t.resource in failed and t.name not in before:
+                        del schema.tables[t.name]
+                ran = sorted(n for n, r in runs.items() if r.ok)
+                stage_dir = sink.complete(
+                    schema,
+                    new_state,
+                    {n: r.records for n, r in runs.items()},
+                    ran,
+                    failed_tables,
+                )
+            finally:
+                sink.close()
+            staged = open_stage(stage_dir)
+            if staged is None:
+                raise RestsyncError(f"the stage in {stage_dir} is incomplete; run again")
             checkpoint("stage_complete")
             progress.loading()
             stats = load_stage(dest, staged, self.name)
@@ -201,9 +227,9 @@ class Pipeline:
         # resources that were loaded; else a plain diff of tables and columns.
         found = [
             change
-            for name, normalizer in getattr(self, "_normalizers", {}).items()
+            for name, changes in getattr(self, "_changes", {}).items()
             if name not in failed
-            for change in getattr(normalizer, "changes", [])
+            for change in changes
             if getattr(change, "kind", "") != "nullable"
         ]
         new_tables = {c.table for c in found if c.kind == "new_table"}
@@ -268,30 +294,12 @@ class Pipeline:
         self,
         source: RestApiSource,
         state: Mapping[str, Mapping[str, Any]],
-        schema: Schema,
-        writer: Any,
-        load_id: str,
+        sink: Any,
         progress: Progress,
     ) -> dict[str, ResourceRun]:
-        from restsync.schema.normalize import Normalizer
-
         pages: queue.Queue[Any] = queue.Queue(maxsize=64)
         plans = {p.name: p for p in source.plans}
-        normalizers = {
-            p.name: Normalizer(
-                schema,
-                p.name,
-                p.table_name,
-                write_disposition=p.write_disposition,  # type: ignore[arg-type]
-                primary_key=p.primary_key,
-                merge_key=p.merge_key,
-                columns=p.columns,
-                max_table_nesting=p.max_table_nesting,
-            )
-            for p in source.plans
-            if p.selected
-        }
-        self._normalizers = normalizers
+        selected = {p.name for p in source.plans if p.selected}
         holder: dict[str, Any] = {}
         progress.start([p.name for p in source.plans if p.selected])
 
@@ -341,12 +349,24 @@ class Pipeline:
         seq = 0
         buffers: dict[str, list[Page]] = {}
         buffered: dict[str, int] = {}
+        batches: dict[int, list[Page]] = {}
+        batch_ids = itertools.count()
 
         def run_of(resource: str) -> ResourceRun | None:
             extractor = holder.get("extractor")
             return extractor.runs[resource] if extractor else None
 
-        def flush(resource: str) -> None:
+        def take_errors() -> None:
+            for failed in sink.errors():
+                run = run_of(failed.resource)
+                batch = batches.get(failed.batch_id, [])
+                if run is not None and run.error is None and batch:
+                    run.error = self._locate(failed.error, batch)
+            if len(batches) > 64:  # keep only the recent batches' page lists
+                for old in sorted(batches)[:-64]:
+                    del batches[old]
+
+        def flush(resource: str, *, mid_run: bool) -> None:
             # Pages are normalized in batches: the per-batch cost of building Arrow columns
             # is paid once per BATCH_RECORDS records, not once per (often small) page.
             nonlocal seq
@@ -356,15 +376,13 @@ class Pipeline:
             if not batch or (run is not None and run.error is not None):
                 return
             records = [r for page in batch for r in page.records]
-            try:
-                tables = normalizers[resource].normalize(records, load_id, seq)
-            except DataError as exc:
-                if run is not None and run.error is None:
-                    run.error = self._locate(exc, batch)
-                return
+            batch_id = next(batch_ids)
+            batches[batch_id] = [
+                Page(p.resource, [{}] * len(p.records), p.url, p.index) for p in batch
+            ]
+            sink.submit(batch_id, resource, records, seq, mid_run=mid_run)
             seq += len(records)
-            for tname, arrow_table in tables.items():
-                writer.write(tname, arrow_table)
+            take_errors()
 
         try:
             while True:
@@ -375,17 +393,17 @@ class Pipeline:
                 run = run_of(page.resource)
                 if run is not None and run.error is not None:
                     continue
-                if page.resource in normalizers and page.records:
+                if page.resource in selected and page.records:
                     buffers.setdefault(page.resource, []).append(page)
                     buffered[page.resource] = buffered.get(page.resource, 0) + len(page.records)
                     if buffered[page.resource] >= BATCH_RECORDS:
-                        flush(page.resource)
+                        flush(page.resource, mid_run=True)
                 checkpoint("page")
                 if run is not None:
                     progress.page(page.resource, len(page.records), run)
             if "error" not in holder:
                 for resource in list(buffers):
-                    flush(resource)
+                    flush(resource, mid_run=False)
         except BaseException:
             holder["abort"] = True
             raise
@@ -395,6 +413,9 @@ class Pipeline:
             raise holder["error"]
         self._client_stats = holder.get("client_stats", {})
         runs: dict[str, ResourceRun] = holder["runs"]
+        if hasattr(sink, "worker") and sink.worker is not None:
+            sink.worker.finish_batches()
+        take_errors()
         for name, run in runs.items():
             progress.resource_done(name, run)
         return {n: r for n, r in runs.items() if plans[n].selected or not r.ok}
