@@ -102,7 +102,8 @@ class PathFaults:
     """Extra faults in front of a sandbox app, per path: `{path: [kind, ...]}` consumed in order
     (one per request to that path), or `{path: kind}` for every request. Kinds: a status
     (`503`, `429`: answered with a JSON error; `Retry-After: 0` on 429), `"sleep:S"` (wait S
-    seconds, then answer normally: a timeout for a client with a shorter one)."""
+    seconds, then answer normally: a timeout for a client with a shorter one), `"redirect:URL"`
+    (302 to URL, the request's query string appended)."""
 
     def __init__(self, app: Any, rules: Mapping[str, Any]) -> None:
         self.app = app
@@ -126,6 +127,12 @@ class PathFaults:
         if isinstance(kind, str) and kind.startswith("sleep:"):
             await asyncio.sleep(float(kind.split(":", 1)[1]))
             await self.app(scope, receive, send)
+            return
+        if isinstance(kind, str) and kind.startswith("redirect:"):
+            target = kind.split(":", 1)[1].encode() + b"?" + scope.get("query_string", b"")
+            head = [(b"location", target), (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 302, "headers": head})
+            await send({"type": "http.response.body", "body": b""})
             return
         status = int(kind)
         body = json.dumps({"error": "injected", "status": status}).encode()
