@@ -35,10 +35,11 @@ POINTS = PAGE_POINTS + LOAD_POINTS
 
 
 def run_cli(
-    cwd: Path, sb: Any, dest: str, kill_at: str | None = None
+    cwd: Path, sb: Any, dest: str, kill_at: str | None = None, normalize: str = "auto"
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "RESTSYNC_KILL_AT"}
     env.update(sb.env())
+    env["RESTSYNC_NORMALIZE"] = normalize
     if kill_at:
         env["RESTSYNC_KILL_AT"] = kill_at
     return subprocess.run(
@@ -85,12 +86,23 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield sb, snapshot(db, f"{NAME}_data"), state_rows(db)
 
 
-@pytest.mark.parametrize(("point", "n"), POINTS, ids=[f"{p}-{n}" for p, n in POINTS])
-def test_kill_then_rerun_converges(tmp_path: Path, reference: Any, point: str, n: int) -> None:
+CASES = [(p, n, "auto") for p, n in POINTS] + [
+    ("page", 23, "worker"),
+    ("stage_complete", 1, "worker"),
+    ("load_table", 1, "worker"),
+]
+
+
+@pytest.mark.parametrize(
+    ("point", "n", "normalize"), CASES, ids=[f"{p}-{n}-{m}" for p, n, m in CASES]
+)
+def test_kill_then_rerun_converges(
+    tmp_path: Path, reference: Any, point: str, n: int, normalize: str
+) -> None:
     sb, expected_tables, expected_state = reference
     db = tmp_path / "killed.duckdb"
     dest = f"duckdb:///{db}"
-    killed = run_cli(tmp_path, sb, dest, kill_at=f"{point}:{n}")
+    killed = run_cli(tmp_path, sb, dest, kill_at=f"{point}:{n}", normalize=normalize)
     assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-2000:])
     if db.exists() and point in (
         "page",
@@ -111,7 +123,7 @@ def test_kill_then_rerun_converges(tmp_path: Path, reference: Any, point: str, n
             con.close()
         if visible and visible[0]:
             assert snapshot(db, f"{NAME}_data").get("customers") in ([], None)
-    rerun = run_cli(tmp_path, sb, dest)
+    rerun = run_cli(tmp_path, sb, dest, normalize=normalize)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert snapshot(db, f"{NAME}_data") == expected_tables
     assert state_rows(db) == expected_state
