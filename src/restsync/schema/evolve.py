@@ -8,6 +8,8 @@ inferred from both batches at once.
 
 * main column: the family with the best precedence (number > bool > string > json), with
   the widest type seen in it (bigint < decimal < double; date < timestamp < text);
+* a double main column never takes a number it would round: decimals, and ints beyond
+  +-2**53 (`exact=True`: such ints were seen in this group), go to `c__v_decimal`;
 * one variant column per other family seen, with that family's widest type;
 * a `columns` hint fixes the main column's type (values are cast to it; those that cannot
   be cast go to a variant);
@@ -44,6 +46,7 @@ from restsync.schema.infer import (
     arrow_type,
     data_type_of_field,
     join_types,
+    wide_mask,
 )
 from restsync.schema.model import SEQ, Column, DataType, Schema, Table
 from restsync.schema.naming import VARIANT_SEPARATOR, variant_name
@@ -95,12 +98,14 @@ def layout_group(
     locked: frozenset[str] | set[str] = frozenset(),
     hint: Column | None = None,
     spill: Iterable[str] = (),
+    exact: bool = False,
 ) -> GroupLayout:
     """Decide the columns of group `base` from what exists and the types now observed.
 
     `existing` are the group's current columns (main first); `locked` the names of those that
     must keep their type; `hint` a `columns` hint fixing the main type; `spill` types that a
-    hinted main column could not take (cast failed) and that go to variants.
+    hinted main column could not take (cast failed) and that go to variants; `exact` that the
+    group has seen ints a double cannot hold (they need a decimal variant under a double).
     """
     old_main = next((c for c in existing if c.variant_of is None), None)
     fixed_main: Column | None = None
@@ -148,6 +153,8 @@ def layout_group(
             if old_main.data_type == main_type:
                 main.precision, main.scale = old_main.precision, old_main.scale
         rest = {t for t in types if FAMILY[t] != fam}
+    if main.data_type == "double" and (exact or "decimal" in types):
+        rest.add("decimal")
 
     variants: list[Column] = []
     taken: set[str] = set()
@@ -266,6 +273,8 @@ def place(
     cols = layout.columns
     for source, arr in arrays.items():
         target = _pick(cols, source)
+        if source == "bigint" and target is not None and target.data_type == "double":
+            arr = _split_wide(arr, cols, out)
         if target is None and hinted and FAMILY[source] != "json":
             target = layout.main
         if target is None:
@@ -280,6 +289,26 @@ def place(
         prev = out.get(target.name)
         out[target.name] = casted if prev is None else pc.coalesce(prev, casted)
     return out, failed
+
+
+def _split_wide(arr: pa.Array, cols: list[Column], out: dict[str, pa.Array]) -> pa.Array:
+    """Move the ints of `arr` a double cannot hold to the group's decimal variant.
+
+    Returns the rest (nulls where values moved). Without a decimal variant `arr` is returned
+    unchanged and the cast to double fails loudly on a wide value, never rounds it.
+    """
+    mask = wide_mask(arr)
+    if mask is None:
+        return arr
+    dec = next((c for c in cols if c.data_type == "decimal" and c.variant_of is not None), None)
+    if dec is None:
+        return arr
+    moved = pc.if_else(mask, arr, pa.scalar(None, pa.int64())).cast(
+        arrow_type("decimal", dec.precision, dec.scale)
+    )
+    prev = out.get(dec.name)
+    out[dec.name] = moved if prev is None else pc.coalesce(prev, moved)
+    return pc.if_else(mask, pa.scalar(None, pa.int64()), arr)
 
 
 def conform(table: pa.Table, table_schema: Table) -> pa.Table:
@@ -313,6 +342,8 @@ def conform(table: pa.Table, table_schema: Table) -> pa.Table:
                 raise ValueError(
                     f"column '{f.name}' ({source}) has no place in table '{table_schema.name}'"
                 )
+        if source == "bigint" and target.data_type == "double":
+            col = _split_wide(col, layout, out)
         casted = cast_values(col, source, target)
         prev = out.get(target.name)
         out[target.name] = casted if prev is None else pc.coalesce(prev, casted)

@@ -6,7 +6,8 @@ narrow to wide and the wider one absorbs the narrower without loss of meaning:
 =========  ==================================  =====================================
 family     types, narrow -> wide               how a narrower value is stored wider
 =========  ==================================  =====================================
-number     bigint < decimal < double           cast (ints beyond int64 -> decimal(38,0))
+number     bigint < decimal < double           cast (ints beyond int64 -> decimal(38,0));
+                                               exact numbers a double cannot hold: see below
 bool       bool
 string     date < timestamp < text             date at midnight UTC; text keeps the string
 json       json                                objects/lists stored as JSON text
@@ -17,6 +18,15 @@ date-time (`T` or space, optional seconds and fraction, `Z`/`+HH:MM`/`+HHMM` off
 which means UTC), normalized to UTC microseconds; a string column holding even one other
 string is `text` (the original strings are kept). An int beyond int64 is `decimal` with
 precision 38 while it has at most 38 digits, else `text` (its decimal digits).
+
+**Exactness.** A double column never receives a number it cannot hold exactly, so that no
+value is silently altered: a `decimal` value, and an integer beyond +-2**53 (a *wide* int, which
+a double would round), go to the variant `<col>__v_decimal` (decimal(38,0) for ints) whenever
+the column's main type is double; smaller ints still go to the double. The normalizer remembers
+which columns have seen wide ints, so a column that saw them in an earlier batch as bigint gets
+its `__v_decimal` variant when a later batch brings a double (the layout stays a function of
+the set of types seen, plus "wide ints seen"). Booleans are their own family: `True` never
+becomes `1` in a number column (it goes to `<col>__v_bool`).
 
 The *main* family of a column is chosen by a fixed precedence, never by arrival order:
 number > bool > string > json. Values of the other families go to variant columns
@@ -72,6 +82,8 @@ WIDTH: dict[str, int] = {
 FAMILY_PRECEDENCE: dict[str, int] = {"number": 0, "bool": 1, "string": 2, "json": 3}
 
 INT64_MIN = -(2**63)
+#: The largest magnitude up to which every int is exactly representable as a double.
+DOUBLE_EXACT_INT = 2**53
 INT64_MAX = 2**63 - 1
 DECIMAL_MAX = 10**38
 INFERRED_DECIMAL_PRECISION = 38
@@ -93,8 +105,25 @@ def join_types(a: str, b: str) -> str:
 
 
 def absorbs(target: str, source: str) -> bool:
-    """True when a `source` value can be stored in a `target` column without a variant."""
+    """True when a `source` value can be stored in a `target` column without a variant.
+
+    A double does not absorb a decimal (it would round it); bigint values are absorbed by
+    a double except wide ones, which `wide_mask` finds and the caller moves to a variant.
+    """
+    if target == "double" and source == "decimal":
+        return False
     return FAMILY[target] == FAMILY[source] and WIDTH[target] >= WIDTH[source]
+
+
+def wide_mask(arr: pa.Array) -> pa.Array | None:
+    """For an int64 array: a mask of the values a double cannot hold exactly, or None if none."""
+    if len(arr) == arr.null_count:
+        return None
+    mm = pc.min_max(arr)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    if lo >= -DOUBLE_EXACT_INT and hi <= DOUBLE_EXACT_INT:
+        return None
+    return pc.or_(pc.greater(arr, DOUBLE_EXACT_INT), pc.less(arr, -DOUBLE_EXACT_INT))
 
 
 def arrow_type(
@@ -155,12 +184,13 @@ class Observed:
     `arrays` maps each seen type to an array of the full batch length holding that type's
     values (null elsewhere); `raw` holds the original strings of the string family (used
     when a date/timestamp value ends up in a text column). `complete` is True when every
-    row had a non-null value.
+    row had a non-null value; `wide` when a bigint value lies beyond +-2**53.
     """
 
     arrays: dict[str, pa.Array]
     raw: pa.Array | None
     complete: bool
+    wide: bool = False
 
 
 def _dumps(v: Any) -> str:
@@ -178,15 +208,29 @@ def _parse_ts_py(s: str) -> _dt.datetime | None:
     if t.endswith(("Z", "z")):
         t = t[:-1] + "+00:00"
     m = re.match(r"^(.*\.\d{6})\d+(.*)$", t)
-    if m:
+    if m:  # timestamps are stored in microseconds (documented, see the timestamps golden)
         t = m.group(1) + m.group(2)
     try:
         d = _dt.datetime.fromisoformat(t)
-    except ValueError:
+        if d.tzinfo is None:
+            d = d.replace(tzinfo=_dt.timezone.utc)
+        return d.astimezone(_dt.timezone.utc)
+    except (ValueError, OverflowError):  # not ISO, or beyond year 1..9999 in UTC
         return None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=_dt.timezone.utc)
-    return d.astimezone(_dt.timezone.utc)
+
+
+# Instants a Python datetime can hold (year 1..9999 UTC), in microseconds since the epoch.
+_TS_MIN_US = -62135596800000000
+_TS_MAX_US = 253402300799999999
+_DATE_MIN_DAYS = -719162  # 0001-01-01
+
+
+def _in_range(ts: pa.Array) -> bool:
+    """True when every timestamp lies in year 1..9999 UTC (else readers fail on it)."""
+    if len(ts) == ts.null_count:
+        return True
+    mm = pc.min_max(ts.cast(pa.int64()))
+    return bool(mm["min"].as_py() >= _TS_MIN_US and mm["max"].as_py() <= _TS_MAX_US)
 
 
 def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
@@ -202,14 +246,19 @@ def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
         return "text", arr
     if len(first) > 10:  # fast path: every value an ISO timestamp with an offset
         try:
-            return "timestamp", arr.cast(TIMESTAMP_TYPE)
+            ts = arr.cast(TIMESTAMP_TYPE)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
+        else:
+            return ("timestamp", ts) if _in_range(ts) else ("text", arr)
     if pc.all(pc.match_substring_regex(valid, _DATE_PATTERN)).as_py():
         try:
-            return "date", arr.cast(pa.date32())
+            d = arr.cast(pa.date32())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return "text", arr
+        if len(d) > d.null_count and pc.min(d.cast(pa.int32())).as_py() < _DATE_MIN_DAYS:
+            return "text", arr  # year 0: no reader can hold it
+        return "date", d
     if (
         not pc.all(pc.match_substring_regex(valid, _TS_PATTERN)).as_py()
         and not pc.all(
@@ -231,9 +280,11 @@ def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
         ),
     )
     try:
-        return "timestamp", fixed.cast(TIMESTAMP_TYPE)
+        ts = fixed.cast(TIMESTAMP_TYPE)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
+    else:
+        return ("timestamp", ts) if _in_range(ts) else ("text", arr)
     parsed: list[_dt.datetime | None] = []
     for s in fixed.to_pylist():
         if s is None:
@@ -338,6 +389,13 @@ def _decimal_array(vals: list[Any]) -> pa.Array:
         return pa.array(vals, pa.decimal128(INFERRED_DECIMAL_PRECISION, scale))
 
 
+def _has_bool(values: Sequence[Any]) -> bool:
+    """Arrow infers `[0.5, True]` as double `[0.5, 1.0]`; a bool must stay a bool."""
+    if True not in values and False not in values:  # C-speed; 0.0 and 1.0 match too
+        return False
+    return any(type(v) is bool for v in values)
+
+
 def observe(values: Sequence[Any]) -> Observed:
     """Infer the types of one column's values (None = no value) for a batch.
 
@@ -349,11 +407,17 @@ def observe(values: Sequence[Any]) -> Observed:
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
         arrays, raw = _mixed(values)
     else:
-        if isinstance(arr, pa.ChunkedArray):  # more than 2 GB of text in one column
+        if isinstance(arr, pa.ChunkedArray) or (  # more than 2 GB of text in one column
+            pa.types.is_floating(arr.type) and _has_bool(values)
+        ):
             arrays, raw = _mixed(values)
         else:
             arrays, raw = _from_arrow(arr, values)
-    n = len(values)
+    return observed(arrays, raw, len(values))
+
+
+def observed(arrays: dict[str, pa.Array], raw: pa.Array | None, n: int) -> Observed:
+    """`Observed` from per-type arrays of length `n`."""
     if not arrays:
         return Observed({}, None, False)
     if len(arrays) == 1:
@@ -362,4 +426,6 @@ def observe(values: Sequence[Any]) -> Observed:
     else:
         valid_total = sum(len(a) - a.null_count for a in arrays.values())
         complete = valid_total == n
-    return Observed(arrays, raw, complete)
+    ints = arrays.get("bigint")
+    wide = ints is not None and wide_mask(ints) is not None
+    return Observed(arrays, raw, complete, wide)

@@ -253,6 +253,8 @@ class Normalizer:
         self._merge = write_disposition == "merge"
         self._load_words: dict[str, tuple[pa.Scalar, pa.Scalar]] = {}
         self._id_cache: dict[str, pa.Array] = {}
+        # (table, column group) that have seen ints a double cannot hold (see `infer`)
+        self._exact: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------ plans
 
@@ -540,13 +542,33 @@ class Normalizer:
                     seen_groups.add(name)
                 continue
             seen_groups.add(name)
-            layout = layout_group(name, existing, obs.arrays.keys(), locked=locked, hint=hint)
+            if obs.wide:
+                self._exact.add((table.name, name))
+            exact = (table.name, name) in self._exact
+            layout = layout_group(
+                name, existing, obs.arrays.keys(), locked=locked, hint=hint, exact=exact
+            )
+            dec = obs.arrays.get("decimal")
+            if dec is not None and dec.type.scale > 0:
+                _widen_scale(layout.columns, dec.type.scale, locked, hint)
             arrays, failed = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
             if failed:
                 layout = layout_group(
-                    name, existing, obs.arrays.keys(), locked=locked, hint=hint, spill=failed
+                    name,
+                    existing,
+                    obs.arrays.keys(),
+                    locked=locked,
+                    hint=hint,
+                    spill=failed,
+                    exact=exact,
                 )
-                arrays, _ = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
+                arrays, failed = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
+                if failed:
+                    raise DataError(
+                        f"column '{name}' of table '{table.name}': {', '.join(failed)} values"
+                        f" fit none of its columns ({', '.join(c.name for c in layout.columns)})",
+                        resource=self.resource,
+                    )
             main = layout.main
             is_new = not existing
             if not obs.complete or (is_new and existed) or layout.variants:
@@ -625,6 +647,20 @@ class Normalizer:
         """Merge a schema inferred elsewhere from the same start (e.g. a worker) into ours."""
         merged = evolve.merge_schemas(self.schema, other, base=self.base, hints=self.hints)
         self.schema.tables = merged.tables
+
+
+def _widen_scale(
+    cols: list[Column], scale: int, locked: frozenset[str], hint: Column | None
+) -> None:
+    """Give an unlocked, unhinted decimal column the scale of the decimals it now receives."""
+    for c in cols:
+        if (
+            c.data_type == "decimal"
+            and c.name not in locked
+            and not (hint is not None and c.variant_of is None)
+            and (c.scale or 0) < scale
+        ):
+            c.scale = scale
 
 
 def _dumps_key(key: list[Any]) -> bytes:
