@@ -1,8 +1,9 @@
 """Running one contender as its own process and measuring it: wall time, peak RSS, rows.
 
-Peak RSS comes from `/usr/bin/time -f %M` (the largest resident set of the contender's
-process) when that binary exists, else from polling the process tree with psutil every 20 ms
-(the sum over the tree, sampled: a lower bound).
+Peak RSS is the largest of two figures: the sum of the resident sets of the contender's process
+tree, sampled with psutil every 20 ms (restsync normalizes in a worker process on large runs;
+a sample can miss a short peak), and `/usr/bin/time -f %M` (the largest resident set of any
+single process of the tree, exact) when that binary exists.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ class Measurement:
     #: The whole process, interpreter start and imports included.
     process_seconds: float = float("nan")
     peak_rss_mb: float = float("nan")
-    rss_source: str = ""
+    #: The two sources of `peak_rss_mb`: sampled tree sum, and /usr/bin/time's single process.
+    peak_rss_tree_mb: float = float("nan")
+    peak_rss_single_mb: float = float("nan")
     #: Rows found in the contender's DuckDB file afterwards (root table / tables), None: no DB.
     db_rows: int | None = None
     child_rows: dict[str, int] = field(default_factory=dict)
@@ -104,6 +107,7 @@ def run_contender(
     out: Path,
     timeout: float,
     wrapper: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Measurement:
     """Run `bench/contenders/<script>` once in a fresh process and measure it.
 
@@ -122,6 +126,7 @@ def run_contender(
         argv = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *argv]
     env = {
         **os.environ,
+        **(env or {}),
         "PYTHONUNBUFFERED": "1",
         "RUNTIME__DLTHUB_TELEMETRY": "false",  # dlt: no telemetry calls from the bench
         "DLT_DATA_DIR": str(out / "dlt_data"),
@@ -130,7 +135,7 @@ def run_contender(
     proc = subprocess.Popen(
         argv, cwd=out, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    poller = None if use_time else _TreePoller(proc.pid)
+    poller = _TreePoller(proc.pid)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -138,15 +143,13 @@ def run_contender(
         stdout, stderr = proc.communicate()
         m.error = f"timed out after {timeout:.0f} s"
     m.process_seconds = time.perf_counter() - started
-    if poller is not None:
-        m.peak_rss_mb = poller.stop() / 2**20
-        m.rss_source = "psutil (sampled, process tree)"
-    else:
-        try:
-            m.peak_rss_mb = int(rss_file.read_text().strip().splitlines()[-1]) / 1024
-            m.rss_source = "/usr/bin/time %M (max RSS)"
-        except (ValueError, IndexError, OSError):
-            m.rss_source = "unavailable"
+    m.peak_rss_tree_mb = poller.stop() / 2**20
+    if use_time:
+        with contextlib.suppress(ValueError, IndexError, OSError):
+            m.peak_rss_single_mb = int(rss_file.read_text().strip().splitlines()[-1]) / 1024
+    m.peak_rss_mb = max(
+        (x for x in (m.peak_rss_tree_mb, m.peak_rss_single_mb) if x == x), default=float("nan")
+    )
     rss_file.unlink(missing_ok=True)
     (out / "stdout.txt").write_text(stdout)
     (out / "stderr.txt").write_text(stderr)

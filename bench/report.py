@@ -77,7 +77,8 @@ def throughput_section(data: Row) -> list[str]:
         f"### Throughput: N = {n:,} (page-number pagination, page size 100, `append`)",
         "",
         "Wall s: the contender's timed part (first request to committed rows), median of the runs;"
-        " process s adds interpreter start and imports. Peak RSS: the largest of the runs.",
+        " process s adds interpreter start and imports. Peak RSS: the largest of the runs, summed"
+        " over the contender's process tree (restsync's normalization worker included).",
         "",
         "| contender | runs ok | wall s | records/s | peak RSS MB | process s | rows in DuckDB |"
         " child rows |",
