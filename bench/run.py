@@ -118,11 +118,13 @@ def run_rounds(
     return results
 
 
-def throughput(records: int, runs: int, out: Path) -> list[Measurement]:
+def throughput(
+    records: int, runs: int, out: Path, contenders: tuple[tuple[str, str], ...] = THROUGHPUT
+) -> list[Measurement]:
     log(f"throughput: starting the bench sandbox with {records:,} records")
     with start_sandbox("bench", records) as sb:
         return run_rounds(
-            THROUGHPUT, sb, records=records, runs=runs, out=out, scenario="throughput"
+            contenders, sb, records=records, runs=runs, out=out, scenario="throughput"
         )
 
 
@@ -210,6 +212,11 @@ def main() -> None:
         default=1,
         help="runs per scaling size other than N (N reuses the throughput runs)",
     )
+    parser.add_argument(
+        "--contenders",
+        default=None,
+        help="comma-separated subset of the throughput contenders (default: all)",
+    )
     parser.add_argument("--label", default=None, help="the command shown in RESULTS.md")
     parser.add_argument("--results", type=Path, default=BENCH_DIR / "RESULTS.md")
     args = parser.parse_args()
@@ -236,7 +243,11 @@ def main() -> None:
     }
     tp: list[Measurement] = []
     if "throughput" in only:
-        tp = throughput(args.records, args.runs, args.out)
+        chosen = THROUGHPUT
+        if args.contenders:
+            wanted = {c.strip() for c in args.contenders.split(",")}
+            chosen = tuple(c for c in THROUGHPUT if c[0] in wanted)
+        tp = throughput(args.records, args.runs, args.out, chosen)
         data["throughput"] = [asdict(m) for m in tp]
     if "latency" in only:
         data["latency"] = [asdict(m) for m in latency(args.runs, args.out)]
