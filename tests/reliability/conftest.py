@@ -290,3 +290,66 @@ def run_cli(
     )
     done.duration = time.monotonic() - started  # type: ignore[attr-defined]
     return done
+
+
+class PagesServer:
+    """A loopback API serving `pages` (a list of bodies or record lists) by `?page=N` (1-based);
+    a record list is wrapped as `{"data": [...], "total_pages": len(pages)}`; `raw` bodies
+    (bytes) are served as they are, with `content_type`."""
+
+    def __init__(self, pages: list[Any], *, content_type: str = "application/json") -> None:
+        self.pages = pages
+        self.content_type = content_type
+        self.requests: list[dict[str, Any]] = []
+        self._server: _ServerThread | None = None
+
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        from urllib.parse import parse_qsl
+
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        self.requests.append({"path": scope["path"], "query": query, "headers": headers})
+        n = int(query.get("page", "1") or 1)
+        page = self.pages[n - 1] if 1 <= n <= len(self.pages) else []
+        if isinstance(page, bytes):
+            body = page
+        elif isinstance(page, list):
+            body = json.dumps({"data": page, "total_pages": len(self.pages)}).encode()
+        else:
+            body = json.dumps(page).encode()
+        head = [
+            (b"content-type", self.content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        await send({"type": "http.response.body", "body": body})
+
+    def __enter__(self) -> PagesServer:
+        self._server = _ServerThread(self._app, 0)
+        self._server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://{LOOPBACK}:{self._server.port}"
+
+    def config(self, **resource: Any) -> dict[str, Any]:
+        """A one-resource config (`items`, page-number pagination) for this server."""
+        endpoint = {
+            "path": "/items",
+            "data_selector": "data",
+            "paginator": {"type": "page_number", "total_path": "total_pages"},
+            "error_handler": {"max_retries": 1, "backoff_factor": 0.01},
+            **resource.pop("endpoint", {}),
+        }
+        return {
+            "client": {"base_url": self.base_url},
+            "resources": [{"name": "items", "endpoint": endpoint, **resource}],
+        }

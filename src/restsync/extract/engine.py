@@ -9,7 +9,10 @@ runs once per parent record, as the parent's pages arrive. Each page is handed t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,10 +48,14 @@ class ResourceRun:
         return self.error is None
 
 
+#: 20 or more digits in a row: maybe an integer beyond 64 bits, which orjson turns into a float
+_WIDE_DIGITS = re.compile(rb"\d{20}")
+
+
 def _decode(response: Any, *, resource: str, url: str) -> Any:
     content: bytes = response.content
     try:
-        return orjson.loads(content)
+        body = orjson.loads(content)
     except orjson.JSONDecodeError as exc:
         ctype = response.headers.get("content-type", "")
         excerpt = redact_text(content[:200].decode("utf-8", "replace")).replace("\n", " ")
@@ -62,6 +69,12 @@ def _decode(response: Any, *, resource: str, url: str) -> Any:
             hint="the API may have answered with an error page; check the endpoint path and "
             "the credentials",
         ) from None
+    if _WIDE_DIGITS.search(content):
+        # orjson reads an integer beyond 64 bits as a float, silently rounding it; the
+        # standard library keeps it exact (the normalizer then stores it as a decimal)
+        with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's
+            body = json.loads(content)
+    return body
 
 
 class Extractor:
