@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,9 @@ __all__ = ["postgres_url"]  # the session fixture, used by `url_for`
 LONG = bool(os.environ.get("RESTSYNC_LONG"))
 SMALL = {"fulfillment": 450, "ecommerce": 230, "orders": 650, "commerce": 60, "inventory": 75}
 DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
+# The short form leaves DuckDB's load / twice / incremental to test_seeds_duckdb.py (the same
+# checks); DuckDB is still loaded for every seed by the Parquet-equals-DuckDB test.
+MATRIX_DESTS = DESTS if LONG else DESTS[1:]
 TS_COLUMNS = ("updated_at", "last_modified_date", "created_at", "modified_on")
 PG_TYPES = {
     "timestamp with time zone",
@@ -175,7 +179,7 @@ def assert_types(url: str, dataset: str) -> None:
 
 
 @pytest.mark.parametrize("name", CONNECTORS)
-@pytest.mark.parametrize("kind", DESTS)
+@pytest.mark.parametrize("kind", MATRIX_DESTS)
 def test_seed_loads_exactly_the_sandbox_records(
     tmp_path: Path, sandbox: Any, request: pytest.FixtureRequest, kind: str, name: str
 ) -> None:
@@ -188,7 +192,7 @@ def test_seed_loads_exactly_the_sandbox_records(
 
 
 @pytest.mark.parametrize("name", CONNECTORS)
-@pytest.mark.parametrize("kind", DESTS)
+@pytest.mark.parametrize("kind", MATRIX_DESTS)
 def test_merge_twice_leaves_the_same_tables(
     tmp_path: Path, sandbox: Any, request: pytest.FixtureRequest, kind: str, name: str
 ) -> None:
@@ -203,7 +207,7 @@ def test_merge_twice_leaves_the_same_tables(
 
 
 @pytest.mark.parametrize("name", ["orders", "inventory", "commerce", "fulfillment"])
-@pytest.mark.parametrize("kind", DESTS)
+@pytest.mark.parametrize("kind", MATRIX_DESTS)
 def test_incremental_rerun_requests_the_window_and_converges(
     tmp_path: Path, sandbox: Any, request: pytest.FixtureRequest, kind: str, name: str
 ) -> None:
@@ -267,18 +271,30 @@ def test_parquet_read_by_duckdb_equals_the_duckdb_destination(
 
 # ---- kill and rerun through the CLI --------------------------------------------------------------
 
-KILL_NAME = "inventory"
-KILL_RECORDS = 60  # 20 resources x 2 pages of 50
+# Short form: commerce (6 resources, 15 tables, 12 pages at 60 records). Long: inventory too
+# (20 resources, 33 tables, 40 pages) and more points.
+KILL_RECORDS = {"commerce": 60, "inventory": 60}
 KILL_POINTS = [
-    ("page", 7),
-    ("stage_complete", 1),
-    ("load_begin", 1),
-    ("load_table", 1),
-    ("before_commit", 1),
-    ("after_commit", 1),
+    ("commerce", "page", 7),
+    ("commerce", "stage_complete", 1),
+    ("commerce", "load_begin", 1),
+    ("commerce", "load_table", 1),
+    ("commerce", "before_commit", 1),
+    ("commerce", "after_commit", 1),
+    ("commerce", "parquet_apply", 3),  # inside the Parquet commit, between two tables' moves
 ]
 if LONG:
-    KILL_POINTS += [("page", 1), ("page", 23), ("page", 39), ("load_table", 7), ("load_table", 20)]
+    KILL_POINTS += [
+        ("commerce", "page", 1),
+        ("commerce", "page", 12),
+        ("commerce", "load_table", 15),
+        ("commerce", "parquet_apply", 1),
+        ("commerce", "parquet_apply", 15),
+        *[("inventory", p, n) for p, n in [("page", 1), ("page", 23), ("page", 40)]],
+        *[("inventory", p, n) for p, n in [("load_table", 1), ("load_table", 20)]],
+        *[("inventory", p, 1) for p in ("load_begin", "before_commit", "after_commit")],
+        ("inventory", "parquet_apply", 17),
+    ]
 KILL_DESTS = [pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
 BEFORE_COMMIT = {"page", "stage_complete", "load_begin", "load_table", "before_commit"}
 
@@ -290,21 +306,9 @@ def run_cli(
     env.update(sb.env())
     if kill_at:
         env["RESTSYNC_KILL_AT"] = kill_at
+    args = ["run", sb.name, "--base-url", sb.base_url, "--destination", url, "--dataset", dataset]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "restsync.cli.main",
-            "run",
-            KILL_NAME,
-            "--base-url",
-            sb.base_url,
-            "--destination",
-            url,
-            "--dataset",
-            dataset,
-            "--quiet",
-        ],
+        [sys.executable, "-m", "restsync.cli.main", *args, "--quiet"],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -315,43 +319,61 @@ def run_cli(
 
 
 @pytest.fixture(scope="module")
-def kill_sandbox() -> Any:
-    from restsync.sandbox import Sandbox
-
-    with Sandbox(KILL_NAME, records=KILL_RECORDS) as sb:
-        yield sb
+def kill_sandboxes() -> Iterator[dict[str, Any]]:
+    """connector -> its sandbox, started on first use, shared by a worker's kill tests."""
+    started: dict[str, Any] = {}
+    yield started
+    for sb in started.values():
+        sb.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
-def references() -> dict[str, Any]:
-    """kind -> (tables, state) of an uninterrupted CLI run, computed once per worker."""
+def references() -> dict[tuple[str, str], Any]:
+    """(connector, kind) -> (tables, state) of an uninterrupted CLI run, once per worker."""
     return {}
 
 
+def kill_sandbox(name: str, sandboxes: dict[str, Any]) -> Any:
+    from restsync.sandbox import Sandbox
+
+    if name not in sandboxes:
+        sandboxes[name] = Sandbox(name, records=KILL_RECORDS[name]).__enter__()
+    return sandboxes[name]
+
+
 def reference_for(
-    kind: str, sb: Any, refs: dict[str, Any], where: Path, request: pytest.FixtureRequest
+    kind: str, sb: Any, refs: dict[tuple[str, str], Any], where: Path, request: Any
 ) -> Any:
-    if kind not in refs:
+    key = (sb.name, kind)
+    if key not in refs:
         url, dataset = url_for(kind, where, request), dataset_for("ref")
         done = run_cli(where, sb, url, dataset)
         assert done.returncode == 0, done.stderr[-2000:]
-        refs[kind] = (snapshot(url, dataset), stored_state(url, dataset, KILL_NAME))
-    return refs[kind]
+        refs[key] = (snapshot(url, dataset), stored_state(url, dataset, sb.name))
+    return refs[key]
 
 
-@pytest.mark.parametrize(("point", "n"), KILL_POINTS, ids=[f"{p}-{n}" for p, n in KILL_POINTS])
-@pytest.mark.parametrize("kind", KILL_DESTS)
+KILL_CASES = [
+    pytest.param(kind, name, point, n, marks=marks, id=f"{kind}-{name}-{point}-{n}")
+    for kind, marks in (("postgres", [pytest.mark.postgres]), ("parquet", []))
+    for name, point, n in KILL_POINTS
+    if kind == "parquet" or point != "parquet_apply"
+]
+
+
+@pytest.mark.parametrize(("kind", "name", "point", "n"), KILL_CASES)
 def test_kill_then_rerun_converges(
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    kill_sandbox: Any,
-    references: dict[str, Any],
+    kill_sandboxes: dict[str, Any],
+    references: dict[tuple[str, str], Any],
     request: pytest.FixtureRequest,
     kind: str,
+    name: str,
     point: str,
     n: int,
 ) -> None:
-    sb = kill_sandbox
+    sb = kill_sandbox(name, kill_sandboxes)
     expected_tables, expected_state = reference_for(
         kind, sb, references, tmp_path_factory.mktemp(f"ref-{kind}"), request
     )
@@ -363,13 +385,45 @@ def test_kill_then_rerun_converges(
     if point in BEFORE_COMMIT:
         # nothing of the killed run is visible to a reader
         assert not any(after_kill.values()), {t: len(r) for t, r in after_kill.items()}
-        assert stored_state(url, dataset, KILL_NAME) == {}
-    else:
+        assert stored_state(url, dataset, sb.name) == {}
+    elif point == "after_commit":
         assert after_kill == expected_tables
     rerun = run_cli(tmp_path, sb, url, dataset)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert snapshot(url, dataset) == expected_tables
-    assert stored_state(url, dataset, KILL_NAME) == expected_state
+    assert stored_state(url, dataset, sb.name) == expected_state
+
+
+MERGE_KILL_POINTS = [("load_table", 2), ("before_commit", 1), ("after_commit", 1)]
+if LONG:
+    MERGE_KILL_POINTS += [("load_table", 1), ("load_table", 3), ("page", 1)]
+
+
+@pytest.mark.parametrize(
+    ("point", "n"), MERGE_KILL_POINTS, ids=[f"{p}-{n}" for p, n in MERGE_KILL_POINTS]
+)
+@pytest.mark.parametrize("kind", [*KILL_DESTS, *(["duckdb"] if LONG else [])])
+def test_kill_during_a_merge_over_stored_rows_converges(
+    tmp_path: Path, sandbox: Any, request: pytest.FixtureRequest, kind: str, point: str, n: int
+) -> None:
+    """The second, incremental run (updates and inserts over stored rows) killed, then rerun."""
+    sb = sandbox("orders", records=300)
+    url, dataset = url_for(kind, tmp_path, request), dataset_for("orders")
+    assert run_cli(tmp_path, sb, url, dataset).returncode == 0
+    before = snapshot(url, dataset)
+    state = stored_state(url, dataset, "orders")
+    sb.mutate("orders", updates=7, inserts=5)
+    killed = run_cli(tmp_path, sb, url, dataset, kill_at=f"{point}:{n}")
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-2000:])
+    if point in BEFORE_COMMIT:
+        assert snapshot(url, dataset) == before
+        assert stored_state(url, dataset, "orders") == state
+    rerun = run_cli(tmp_path, sb, url, dataset)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    fresh_url, fresh = url_for(kind, tmp_path / "fresh", request), dataset_for("orders")
+    run(tmp_path / "fresh", sb, "orders", fresh_url, fresh)
+    assert snapshot(url, dataset) == snapshot(fresh_url, fresh)
+    assert stored_state(url, dataset, "orders") == stored_state(fresh_url, fresh, "orders")
 
 
 # ---- restsync show ----------------------------------------------------------------------------

@@ -32,7 +32,9 @@ and schema) atomically - that is the commit point - then moves the files into pl
 state and the load log (each a temp file + rename), and finally removes the tx folder.
 `open` finishes an interrupted commit (roll forward: every step is idempotent) and deletes
 a tx folder without `commit.json` (roll back). The state is never written before the data
-it describes.
+it describes. A reader that looks while a commit is being applied (or after a crash in the
+middle of it, until the next run opens the destination) may see some tables of the new load
+and some of the previous one; every table on its own is always complete.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ import pyarrow.parquet as pq
 
 from restsync.destinations.base import DestinationInfo, TableInfo, TableLoadStats
 from restsync.destinations.sql import quote, root_of
+from restsync.faultpoints import checkpoint
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Schema, Table
 from restsync.stage.types import arrow_schema, conform_batch
 from restsync.stage.writer import write_json_atomic
@@ -386,6 +389,7 @@ class ParquetDestination:
                     old.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(dest_dir, old)
                 os.replace(new_dir, dest_dir)
+            checkpoint("parquet_apply")  # crash tests: a kill between two tables' moves
         if journal.get("schema"):
             schema = Schema.from_dict(journal["schema"])
             stored = self.stored_schema()
