@@ -216,7 +216,12 @@ class WorkerSink:
     def submit(self, batch_id: int, resource: str, records: list[Any], seq_start: int) -> None:
         while len(self._pending) >= MAX_IN_FLIGHT:
             self._drain_one()
-        payload = orjson.dumps(records, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+        try:
+            payload = b"J" + orjson.dumps(records)
+        except (
+            TypeError
+        ):  # e.g. an integer beyond 64 bits, which JSON bytes from orjson cannot hold
+            payload = b"P" + pickle.dumps(records)
         head = pickle.dumps((batch_id, resource, seq_start))
         write_message(self._in, BATCH, struct.pack("!I", len(head)) + head + payload)
         self._pending.append(batch_id)

@@ -51,7 +51,9 @@ def serve(stdin: Any, stdout: Any) -> int:
                 assert sink is not None
                 (head_len,) = struct.unpack("!I", payload[:4])
                 batch_id, resource, seq_start = pickle.loads(payload[4 : 4 + head_len])  # noqa: S301
-                records = orjson.loads(payload[4 + head_len :])
+                body = payload[4 + head_len :]
+                json_body = body[:1] == b"J"
+                records = orjson.loads(body[1:]) if json_body else pickle.loads(body[1:])  # noqa: S301
                 sink.submit(batch_id, resource, records, seq_start)
                 error: tuple[str, str, str | None, int | None] | None = None
                 for failed in sink.errors():

@@ -82,3 +82,15 @@ def test_the_worker_ends_when_its_parent_goes_away(tmp_path: Path) -> None:
     sink = WorkerSink(Schema("d"), SPEC, tmp_path, "1.0")
     sink._in.close()  # what the OS does when the parent is killed
     assert sink.proc.wait(timeout=20) == 0
+
+
+def test_integers_beyond_64_bits_cross_to_the_worker_exactly(tmp_path: Path) -> None:
+    sink = WorkerSink(Schema("d"), SPEC, tmp_path, "1.0")
+    try:
+        sink.submit(0, "things", [{"id": 1, "big": 2**70 + 1}], 0)
+        schema, _ = sink.finish()
+        stage_dir = sink.complete(schema, {}, {}, ["things"], [])
+    finally:
+        sink.close()
+    rows = _stage_rows(stage_dir)["things"]
+    assert any(str(2**70 + 1) in str(v) for v in rows[0].values())
