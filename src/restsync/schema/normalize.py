@@ -31,8 +31,10 @@ created are *locked* (they exist in the destination); see `evolve`.
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import itertools
+import operator
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -43,8 +45,8 @@ import pyarrow.compute as pc
 
 from restsync.errors import DataError
 from restsync.schema import evolve
-from restsync.schema.evolve import SchemaChange, apply_layout, group_columns, layout_group, place
-from restsync.schema.infer import arrow_field, arrow_type, observe
+from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
+from restsync.schema.infer import Observed, arrow_field, arrow_type, observe
 from restsync.schema.model import (
     DLT_ID,
     DLT_LIST_IDX,
@@ -131,13 +133,19 @@ class _TableState:
 
     __slots__ = (
         "children",
+        "cols",
         "ctx",
         "depth",
+        "kind",
+        "lidx",
         "list_child",
         "list_idx",
+        "n",
         "name",
         "parent",
         "parent_idx",
+        "pidx",
+        "ridx",
         "root_idx",
         "rows",
         "seq",
@@ -159,6 +167,13 @@ class _TableState:
         self.children: dict[str, _TableState] = {}
         self.w1: pa.Array | None = None
         self.w2: pa.Array | None = None
+        # the batch in columns: name -> Observed (typed) or raw values; row count; links
+        self.cols: dict[str, Observed | list[Any]] = {}
+        self.n = 0
+        self.pidx: pa.Array | None = None  # parent row per row (int64)
+        self.lidx: pa.Array | None = None  # list index per row (int64)
+        self.ridx: pa.Array | None = None  # root row per row (int64)
+        self.kind: str | None = None  # what this table's list items were last batch
 
     def reset(self) -> None:
         self.rows = []
@@ -167,6 +182,22 @@ class _TableState:
         self.seq = []
         self.root_idx = []
         self.w1 = self.w2 = None
+        self.cols = {}
+        self.n = 0
+        self.pidx = self.lidx = self.ridx = None
+
+    def columns_from_rows(self) -> None:
+        """Slow path: turn the walked row dicts into raw columns and link arrays."""
+        rows = self.rows
+        n = self.n = len(rows)
+        self.cols = {
+            name: list(map(_get, rows, itertools.repeat(name, n)))
+            for name in dict.fromkeys(itertools.chain.from_iterable(rows))
+        }
+        if self.parent is not None:
+            self.pidx = pa.array(self.parent_idx, pa.int64())
+            self.lidx = pa.array(self.list_idx, pa.int64())
+            self.ridx = pa.array(self.root_idx, pa.int64())
 
 
 _Plan = list[tuple[str, "_Ctx | None", "_TableState | None"]]
@@ -175,7 +206,7 @@ _Plan = list[tuple[str, "_Ctx | None", "_TableState | None"]]
 class _Ctx:
     """Where the keys of one (possibly nested) object go: table, column prefix, depth."""
 
-    __slots__ = ("depth", "plans", "prefix", "raw", "subs", "table")
+    __slots__ = ("depth", "keyplan", "kinds", "plans", "prefix", "raw", "subs", "table")
 
     def __init__(self, table: _TableState, prefix: str, raw: tuple[str, ...], depth: int) -> None:
         self.table = table
@@ -184,6 +215,20 @@ class _Ctx:
         self.depth = depth
         self.plans: dict[tuple[Any, ...], _Plan] = {}
         self.subs: dict[str, _Ctx] = {}
+        # columnar path: raw key -> (name, sub ctx, child table); raw key -> last kind
+        self.keyplan: dict[Any, tuple[str, _Ctx | None, _TableState | None]] = {}
+        self.kinds: dict[Any, str] = {}
+
+
+class _Fallback(Exception):
+    """The columnar walk met a case it leaves to the row walk (same results, slower)."""
+
+
+_NONE = type(None)
+_EMPTY: dict[str, Any] = {}
+_DICT_ONLY = frozenset({dict})
+_LIST_ONLY = frozenset({list})
+_CONTAINERS = frozenset({dict, list})
 
 
 # ---------------------------------------------------------------- normalizer
@@ -378,6 +423,173 @@ class Normalizer:
                 else:
                     rows.append({VALUE_COLUMN: item})
 
+    # ------------------------------------------------------------ columnar walk
+
+    def _keyplan(
+        self, ctx: _Ctx, keys: Sequence[Any]
+    ) -> list[tuple[str, _Ctx | None, _TableState | None]]:
+        kp = ctx.keyplan
+        new = [k for k in keys if k not in kp]
+        if new:
+            plan = self._plan(ctx, tuple(new))  # claims names in the row walk's order
+            for k, entry in zip(new, plan, strict=True):
+                kp[k] = entry
+        return [kp[k] for k in keys]
+
+    def _put(self, st: _TableState, name: str, val: Observed | list[Any]) -> None:
+        if name in st.cols:
+            raise _Fallback  # two keys of one object give one column name
+        st.cols[name] = val
+
+    def _objects(self, objs: Sequence[Any], ctx: _Ctx, st: _TableState) -> None:
+        """Walk the dicts `objs` (one per row of `st`, `{}` for none) column by column."""
+        first = objs[0]
+        nk = len(first)
+        cols: list[Any]
+        keys: Sequence[Any]
+        keys = ()
+        if nk:
+            try:
+                # one list per key: no per-row tuples (they cost allocation and GC time)
+                cols = [list(map(operator.itemgetter(k), objs)) for k in first]
+            except (KeyError, TypeError):
+                pass
+            else:
+                # every object has these keys; the same count means no other key either
+                if sum(map(len, objs)) == nk * len(objs):
+                    keys = tuple(first)
+        if not keys:
+            keys = list(dict.fromkeys(itertools.chain.from_iterable(objs)))
+            if not keys:
+                return
+            n = len(objs)
+            cols = [list(map(_get, objs, itertools.repeat(k, n))) for k in keys]
+        for k, (name, sub, child), values in zip(keys, self._keyplan(ctx, keys), cols, strict=True):
+            if sub is None:  # JSON path or max nesting: stored as is
+                self._put(st, name, list(values))
+                continue
+            kind = ctx.kinds.get(k)
+            if kind == "scalar":
+                obs = observe(values)
+                if "json" not in obs.arrays:
+                    self._put(st, name, obs)
+                    continue
+            types = set(map(type, values))
+            has_none = _NONE in types
+            types.discard(_NONE)
+            if not types & _CONTAINERS:
+                ctx.kinds[k] = "scalar"
+                self._put(st, name, observe(values))
+            elif types == _DICT_ONLY:
+                ctx.kinds[k] = "dict"
+                self._objects(_or_empty(values) if has_none else values, sub, st)
+            elif types == _LIST_ONLY:
+                ctx.kinds[k] = "list"
+                assert child is not None
+                self._lists(values, child, st)
+            else:
+                ctx.kinds[k] = "mixed"
+                assert child is not None
+                self._split(values, name, sub, child, st)
+
+    def _split(
+        self, values: Sequence[Any], name: str, sub: _Ctx, child: _TableState, st: _TableState
+    ) -> None:
+        """A column mixing objects, lists and scalars: each part where the row walk puts it."""
+        objs = [v if type(v) is dict else _EMPTY for v in values]
+        lists = [v if type(v) is list else None for v in values]
+        scalars = [None if type(v) in _CONTAINERS else v for v in values]
+        self._put(st, name, scalars)
+        self._objects(objs, sub, st)
+        self._lists(lists, child, st)
+
+    def _lists(self, values: Sequence[Any], child: _TableState, parent: _TableState) -> None:
+        """The lists `values` (one per row of `parent`, None for none) as rows of `child`."""
+        if None in values:
+            values = [v or () for v in values]
+        lens = list(map(len, values))
+        total = sum(lens)
+        if total == 0:
+            return
+        if child.n:
+            raise _Fallback  # rows from two places in one batch: left to the row walk
+        items = list(itertools.chain.from_iterable(values))
+        offsets = pa.array(itertools.accumulate(lens, initial=0), pa.int32())
+        pidx = pc.list_parent_indices(pa.ListArray.from_arrays(offsets, pa.nulls(total)))
+        pidx = pidx.cast(pa.int64())
+        child.n = total
+        child.pidx = pidx
+        child.lidx = pc.subtract(pa.array(range(total), pa.int64()), offsets.take(pidx))
+        child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
+        self._items(items, child)
+
+    def _items(self, items: list[Any], st: _TableState) -> None:
+        if st.kind == "scalar":
+            obs = observe(items)
+            if "json" not in obs.arrays:
+                self._put(st, VALUE_COLUMN, obs)
+                return
+        types = set(map(type, items))
+        has_none = _NONE in types
+        types.discard(_NONE)
+        if not types & _CONTAINERS:
+            st.kind = "scalar"
+            self._put(st, VALUE_COLUMN, observe(items))
+        elif types == _DICT_ONLY:
+            st.kind = "dict"
+            self._objects(_or_empty(items) if has_none else items, st.ctx, st)
+        elif types == _LIST_ONLY and st.depth < self.max_nesting:
+            st.kind = "list"
+            self._lists(items, self._list_child(st), st)
+        else:
+            st.kind = "mixed"
+            nested = st.depth < self.max_nesting
+            stop = _CONTAINERS if nested else _DICT_ONLY
+            scalars = [None if type(v) in stop else v for v in items]
+            if any(v is not None for v in scalars):
+                self._put(st, VALUE_COLUMN, scalars)
+            if dict in types:
+                self._objects([v if type(v) is dict else _EMPTY for v in items], st.ctx, st)
+            if nested and list in types:
+                lists = [v if type(v) is list else None for v in items]
+                self._lists(lists, self._list_child(st), st)
+
+    def _list_child(self, st: _TableState) -> _TableState:
+        lc = st.list_child
+        if lc is None:
+            lc = st.list_child = _TableState(make_path(st.name, LIST_COLUMN), st, st.depth + 1)
+            self._states.append(lc)
+        return lc
+
+    def _walk_columns(self, records: Sequence[Any]) -> None:
+        root = self._root
+        root.n = len(records)
+        self._objects(records, root.ctx, root)
+
+    def _walk_rows(self, records: Sequence[Any], seq_start: int) -> None:
+        """The row walk: record by record (any input; raises `DataError` for bad records)."""
+        rows = self._root.rows
+        rctx = self._root.ctx
+        flatten = self._flatten
+        children = self._children
+        pk = self.primary_key
+        for i, rec in enumerate(records):
+            if type(rec) is not dict:
+                rec = self._as_dict(rec, i)
+            row: dict[str, Any] = {}
+            pending: list[tuple[_TableState, list[Any]]] = []
+            flatten(rec, rctx, row, pending)
+            rows.append(row)
+            if pk and self._merge:
+                key = [row.get(c) for c in pk]
+                if None in key:
+                    self._missing_pk(i, row, key)
+            if pending:
+                children(pending, i, seq_start + i, i)
+        for st in self._states:
+            if st.rows:
+                st.columns_from_rows()
+
     # ------------------------------------------------------------ public
 
     def normalize(
@@ -389,61 +601,87 @@ class Normalizer:
         object, or (under merge) one without a value for a primary-key column.
         """
         for st in self._states:
-            if st.rows:
+            if st.n or st.rows:
                 st.reset()
         self._id_cache = {}
-        root = self._root
-        rows = root.rows
-        rctx = root.ctx
-        flatten = self._flatten
-        children = self._children
-        pk = self.primary_key
-        digests = bytearray()
-        crcs: list[int] = []
-        dumps = orjson.dumps
-        crc32 = zlib.crc32
-        blake = hashlib.blake2b
-        tname = self.table_name.encode("utf-8") + b"\x1f"
-        opt = orjson.OPT_NON_STR_KEYS
-        for i, rec in enumerate(records):
-            if type(rec) is not dict:
-                rec = self._as_dict(rec, i)
-            row: dict[str, Any] = {}
-            pending: list[tuple[_TableState, list[Any]]] = []
-            flatten(rec, rctx, row, pending)
-            rows.append(row)
-            if pk:
-                key = [row.get(c) for c in pk]
-                if None in key:
-                    self._missing_pk(i, row, key)
-                digests += blake(tname + _dumps_key(key), digest_size=16).digest()
-            else:
-                try:
-                    crcs.append(crc32(dumps(rec, option=opt)))
-                except TypeError:
-                    crcs.append(crc32(repr(rec).encode("utf-8", "replace")))
-            if pending:
-                children(pending, i, seq_start + i, i)
-        n = len(rows)
+        n = len(records)
         out: dict[str, pa.Table] = {}
         if n == 0:
             return out
+        # The walk allocates many short-lived containers; a cyclic GC pass over the whole heap
+        # (the pages held by the caller) in the middle of it costs more than the walk itself.
+        # Reference counting frees what the walk drops; the collector is back on afterwards.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            return self._normalize(records, load_id, seq_start, out)
+        finally:
+            if gc_was_on:
+                gc.enable()
+
+    def _normalize(
+        self, records: Sequence[Any], load_id: str, seq_start: int, out: dict[str, pa.Table]
+    ) -> dict[str, pa.Table]:
+        n = len(records)
+        root = self._root
+        pk = self.primary_key
+        keys: list[list[Any]] | None = None
+        fast = set(map(type, records)) == _DICT_ONLY
+        if fast:
+            try:
+                self._walk_columns(records)
+                if pk:
+                    keys = self._pk_keys(records)
+            except _Fallback:
+                fast = False
+                for st in self._states:
+                    st.reset()
+        if not fast:
+            self._walk_rows(records, seq_start)
+            if pk:
+                keys = [[row.get(c) for c in pk] for row in root.rows]
         # ids
-        if pk:
-            root.w1, root.w2 = _words_from_digests(bytes(digests), n)
+        if keys is not None:
+            blake = hashlib.blake2b
+            tname = self.table_name.encode("utf-8") + b"\x1f"
+            digests = b"".join(
+                [blake(tname + _dumps_key(key), digest_size=16).digest() for key in keys]
+            )
+            root.w1, root.w2 = _words_from_digests(digests, n)
         else:
             k1, k2 = self._load_key(load_id)
             s = pa.array(range(seq_start, seq_start + n), pa.uint64())
-            c = pa.array(crcs, pa.uint64())
+            c = pa.array(_crcs(records), pa.uint64())
             root.w1 = _mix(pc.bit_wise_xor(s, k1))
             root.w2 = _mix(pc.bit_wise_xor(root.w1, _mix(pc.bit_wise_xor(c, k2))))
         for st in self._states:
-            if not st.rows:
+            if not st.n:
                 continue
             if st.parent is not None:
                 self._child_words(st)
             out[st.name] = self._finish(st, load_id, seq_start)
         return out
+
+    def _pk_keys(self, records: Sequence[dict[Any, Any]]) -> list[list[Any]]:
+        """The primary-key values of each record (raises `_Fallback` on a missing one)."""
+        cols: list[list[Any]] = []
+        n = len(records)
+        for name in self.primary_key:
+            path = _raw_path(self._root.ctx, name)
+            if path is None:
+                if self._merge:
+                    raise _Fallback
+                cols.append([None] * n)
+                continue
+            vals: list[Any] = list(map(_get, records, itertools.repeat(path[0], n)))
+            for k in path[1:]:
+                vals = [v.get(k) if type(v) is dict else None for v in vals]
+            if self._merge and None in vals:
+                raise _Fallback  # the row walk raises the DataError with the record's fields
+            cols.append(vals)
+        if len(cols) == 1:
+            return [[v] for v in cols[0]]
+        return [list(t) for t in zip(*cols, strict=True)]
 
     def _as_dict(self, rec: Any, i: int) -> dict[Any, Any]:
         if isinstance(rec, Mapping):
@@ -487,8 +725,10 @@ class Normalizer:
         assert parent is not None
         assert parent.w1 is not None
         assert parent.w2 is not None
-        pidx = pa.array(st.parent_idx, pa.int64())
-        idx = pa.array(st.list_idx, pa.uint64())
+        pidx = st.pidx
+        assert pidx is not None
+        assert st.lidx is not None
+        idx = st.lidx.cast(pa.uint64())
         p1, p2 = _key_words(st.name)
         pw1 = parent.w1.take(pidx)
         pw2 = parent.w2.take(pidx)
@@ -516,23 +756,27 @@ class Normalizer:
 
     def _finish(self, st: _TableState, load_id: str, seq_start: int) -> pa.Table:
         table, existed = self._table(st)
-        rows = st.rows
-        n = len(rows)
+        n = st.n
         locked = self._locked.get(table.name, frozenset())
         hints = self.hints.get(table.name, {}) if st.parent is None else {}
-        names = dict.fromkeys(itertools.chain.from_iterable(rows))
         placed: dict[str, pa.Array] = {}
         seen_groups: set[str] = set()
         is_root = st.parent is None
-        for name in names:
-            values = list(map(_get, rows, itertools.repeat(name, n)))
+        groups: dict[str, list[Column]] = {}
+        for c in table.columns.values():
+            groups.setdefault(c.variant_of or c.name, []).append(c)
+        for name, col in st.cols.items():
             hint = hints.get(name)
-            if hint is not None and hint.data_type == "json":
-                values = [None if v is None else _json_text(v) for v in values]
+            if isinstance(col, Observed):
+                obs = col
+            elif hint is not None and hint.data_type == "json":
+                values = [None if v is None else _json_text(v) for v in col]
                 obs = evolve_observe_json(values)
             else:
-                obs = observe(values)
-            existing = group_columns(table, name)
+                obs = observe(col)
+            existing = groups.get(name, [])
+            if len(existing) > 1:
+                existing.sort(key=lambda c: c.variant_of is not None)
             if not obs.arrays:
                 for c in existing:
                     if c.variant_of is None and not c.nullable:
@@ -544,6 +788,25 @@ class Normalizer:
             seen_groups.add(name)
             if obs.wide:
                 self._exact.add((table.name, name))
+            if hint is None and len(existing) == 1 and len(obs.arrays) == 1:
+                # settled column: one type, the column's own; no layout to decide
+                main = existing[0]
+                ((t, arr),) = obs.arrays.items()
+                if (
+                    main.data_type == t
+                    and main.variant_of is None
+                    and t != "decimal"
+                    and arr.type == arrow_type(t)
+                ):
+                    if not obs.complete and not main.nullable:
+                        main.nullable = True
+                        self.changes.append(SchemaChange("nullable", table.name, main.name))
+                    if is_root and name in self.primary_key:
+                        main.primary_key = True
+                    if is_root and name in self.merge_key:
+                        main.merge_key = True
+                    placed[name] = arr
+                    continue
             exact = (table.name, name) in self._exact
             layout = layout_group(
                 name, existing, obs.arrays.keys(), locked=locked, hint=hint, exact=exact
@@ -603,18 +866,18 @@ class Normalizer:
             self._ensure(table, DLT_ID, "text")
         else:
             assert st.parent is not None
-            pidx = pa.array(st.parent_idx, pa.int64())
-            book[DLT_PARENT_ID] = self._parent_ids(st.parent).take(pidx)
-            book[DLT_LIST_IDX] = pa.array(st.list_idx, pa.int64())
+            assert st.pidx is not None
+            assert st.lidx is not None
+            assert st.ridx is not None
+            book[DLT_PARENT_ID] = self._parent_ids(st.parent).take(st.pidx)
+            book[DLT_LIST_IDX] = st.lidx
             self._ensure(table, DLT_PARENT_ID, "text")
             self._ensure(table, DLT_LIST_IDX, "bigint")
             self._ensure(table, DLT_ID, "text")
             if self._merge:
-                book[DLT_ROOT_ID] = self._parent_ids(self._root).take(
-                    pa.array(st.root_idx, pa.int64())
-                )
+                book[DLT_ROOT_ID] = self._parent_ids(self._root).take(st.ridx)
                 self._ensure(table, DLT_ROOT_ID, "text")
-            seq = pa.array(st.seq, pa.int64())
+            seq = pc.add(st.ridx, seq_start)
         self._id_cache[st.name] = ids
         fields: list[pa.Field] = []
         arrays_out: list[pa.Array] = []
@@ -661,6 +924,39 @@ def _widen_scale(
             and (c.scale or 0) < scale
         ):
             c.scale = scale
+
+
+def _crcs(records: Sequence[Any]) -> list[int]:
+    """A checksum of each record's content (for the ids of rows without a primary key)."""
+    dumps = orjson.dumps
+    opt = orjson.OPT_NON_STR_KEYS
+    crc32 = zlib.crc32
+    try:
+        return [crc32(dumps(r, option=opt)) for r in records]
+    except TypeError:
+        out = []
+        for r in records:
+            try:
+                out.append(crc32(dumps(r, option=opt)))
+            except TypeError:
+                out.append(crc32(repr(r).encode("utf-8", "replace")))
+        return out
+
+
+def _raw_path(ctx: _Ctx, name: str) -> tuple[Any, ...] | None:
+    """The raw keys leading to column `name` of a table, from the column plans."""
+    for k, (col, sub, _) in ctx.keyplan.items():
+        if col == name:
+            return (k,)
+        if sub is not None and name.startswith(col + "__"):
+            rest = _raw_path(sub, name)
+            if rest is not None:
+                return (k, *rest)
+    return None
+
+
+def _or_empty(values: Sequence[Any]) -> list[Any]:
+    return [_EMPTY if v is None else v for v in values]
 
 
 def _dumps_key(key: list[Any]) -> bytes:
