@@ -6,6 +6,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a property failure is then reproducible, never a
+# flake); RESTSYNC_LONG=1 explores new random examples on every run.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile("explore" if os.environ.get("RESTSYNC_LONG") else "ci")
 
 
 @pytest.fixture(autouse=True)
