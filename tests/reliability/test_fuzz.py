@@ -3,7 +3,7 @@ the strategies of tests/unit/config/test_fuzz.py) and the stop-condition parser,
 `rest_api_source(config)`, the user's entry point. Nothing may escape but a `ConfigError`, and
 no stop condition may reach `eval`/`exec`/`compile`.
 
-Budget per target: 8 s in `make test`, 120 s with RESTSYNC_LONG=1."""
+Budget per target: 5 s in `make test`, 120 s with RESTSYNC_LONG=1."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from restsync.errors import ConfigError
 
 from .conftest import LONG, ROOT, Figures
 
-BUDGET = 120.0 if LONG else 8.0
+BUDGET = 120.0 if LONG else 5.0
 
 
 def _unit_fuzz() -> ModuleType:

@@ -70,14 +70,8 @@ if LONG:
         ("at", "after_commit:1"),
         *_time_points(3, SEED + 2),
     ]
-else:
-    DUCK_POINTS = [
-        ("at", "page:3"),
-        ("at", "stage_complete:1"),
-        ("at", "load_table:5"),
-        ("at", "before_commit:1"),
-        *_time_points(1, SEED),
-    ]
+else:  # tests/e2e/test_kill_rerun.py adds more named points on DuckDB to `make test`
+    DUCK_POINTS = [("at", "load_table:5"), ("at", "before_commit:1"), *_time_points(1, SEED)]
     PG_POINTS = [("at", "page:17"), ("at", "load_table:9"), ("at", "after_commit:1")]
     MUTATE_POINTS = [("at", "before_commit:1")]
 
