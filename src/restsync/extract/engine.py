@@ -92,11 +92,13 @@ class Extractor:
         client_config: Mapping[str, Any],
         state: Mapping[str, Mapping[str, Any]],
         on_page: Callable[[Page], None],
+        on_done: Callable[[str], None] | None = None,
     ) -> None:
         self.plans = plans
         self.client = client
         self.client_config = client_config
         self.on_page = on_page
+        self.on_done = on_done
         self.runs: dict[str, ResourceRun] = {}
         self.children: dict[str, list[ResourcePlan]] = {}
         for plan in plans:
@@ -134,6 +136,9 @@ class Extractor:
             run.finished = time.monotonic()
             for child in self._descendants(plan.name):
                 self.runs[child].finished = run.finished
+            if self.on_done is not None:
+                for name in (plan.name, *self._descendants(plan.name)):
+                    self.on_done(name)
 
     def _descendants(self, name: str) -> list[str]:
         out: list[str] = []

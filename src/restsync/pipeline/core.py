@@ -34,6 +34,7 @@ from restsync.schema.model import Schema
 log = logging.getLogger("restsync.pipeline")
 
 _DONE = object()
+_DONE_INDEX = -1  # a Page with this index marks the end of its resource
 # Records normalized together; bounds the memory held per resource between flushes.
 BATCH_RECORDS = 5000
 
@@ -312,6 +313,9 @@ class Pipeline:
                     if holder.get("abort"):
                         raise ResourceError("run aborted", resource=page.resource) from None
 
+        def on_done(resource: str) -> None:
+            on_page(Page(resource, [], "", _DONE_INDEX))
+
         async def main() -> dict[str, ResourceRun]:
             from restsync.auth import build_auth
             from restsync.http.client import SourceClient
@@ -329,7 +333,12 @@ class Pipeline:
                 timeout=float(cc["timeout"]) if cc.get("timeout") else None,
             ) as client:
                 extractor = Extractor(
-                    source.plans, client, client_config=cc, state=state, on_page=on_page
+                    source.plans,
+                    client,
+                    client_config=cc,
+                    state=state,
+                    on_page=on_page,
+                    on_done=on_done,
                 )
                 holder["extractor"] = extractor
                 runs = await extractor.run()
@@ -390,6 +399,9 @@ class Pipeline:
                 if item is _DONE:
                     break
                 page: Page = item
+                if page.index == _DONE_INDEX:  # the resource ended: normalize what it left
+                    flush(page.resource, mid_run=False)
+                    continue
                 run = run_of(page.resource)
                 if run is not None and run.error is not None:
                     continue

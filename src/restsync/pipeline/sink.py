@@ -125,6 +125,10 @@ class LocalSink:
     def finish(self) -> tuple[Schema, dict[str, list[Any]]]:
         return self.schema, {n: list(z.changes) for n, z in self.normalizers.items()}
 
+    def close_files(self) -> dict[str, list[Any]]:
+        """Close the stage files written so far; they stay for another writer to adopt."""
+        return self.writer.close_files()
+
     def complete(
         self,
         schema: Schema,
@@ -238,7 +242,8 @@ class WorkerSink:
     def finish(self) -> tuple[Schema, dict[str, list[Any]]]:
         self.finish_batches()
         write_message(self._in, FINISH, b"")
-        _kind, (schema_dict, changes) = self._receive()
+        _kind, (schema_dict, changes, files) = self._receive()
+        self.files: dict[str, list[Any]] = files
         return Schema.from_dict(schema_dict), changes
 
     def complete(
@@ -266,9 +271,13 @@ class WorkerSink:
 
 
 class SwitchingSink:
-    """Local until a resource fills a whole batch mid-run, then a worker process.
+    """Each resource goes local or to a worker process, decided by its first batch.
 
-    `mode`: "auto" (as described), "worker" (from the first batch), "local" (never).
+    `mode` "auto": a resource whose first batch is full mid-run (a big one) goes to the worker,
+    one that ended with fewer records is normalized locally, at once; "worker": every
+    resource goes to the worker; "local": none does. Resources own disjoint tables, so the
+    final schema takes each table from the side that normalized its resource, and the stage
+    is completed here with the worker's files adopted.
     """
 
     def __init__(
@@ -279,19 +288,25 @@ class SwitchingSink:
         load_id: str,
         mode: str = "auto",
     ) -> None:
-        self.args = (specs, stage_root, load_id)
+        self.specs = specs
+        self.stage_root = stage_root
+        self.load_id = load_id
         self.schema = schema
         self.mode = mode
         self.local: LocalSink | None = None
         self.worker: WorkerSink | None = None
+        self.owner: dict[str, Sink] = {}
 
-    @property
-    def active(self) -> Sink:
-        if self.worker is not None:
-            return self.worker
+    def _local(self) -> LocalSink:
         if self.local is None:
-            self.local = LocalSink(self.schema, *self.args)
+            self.local = LocalSink(self.schema, self.specs, self.stage_root, self.load_id)
         return self.local
+
+    def _worker(self) -> WorkerSink:
+        if self.worker is None:
+            # the worker starts from the schema as it stands (stored + what was normalized here)
+            self.worker = WorkerSink(self.schema, self.specs, self.stage_root, self.load_id)
+        return self.worker
 
     def submit(
         self,
@@ -302,19 +317,31 @@ class SwitchingSink:
         *,
         mid_run: bool = True,
     ) -> None:
-        if (
-            self.worker is None
-            and self.local is None
-            and (self.mode == "worker" or (self.mode == "auto" and mid_run))
-        ):
-            self.worker = WorkerSink(self.schema, *self.args)
-        self.active.submit(batch_id, resource, records, seq_start)
+        sink = self.owner.get(resource)
+        if sink is None:
+            to_worker = self.mode == "worker" or (self.mode == "auto" and mid_run)
+            sink = self._worker() if to_worker else self._local()
+            self.owner[resource] = sink
+        sink.submit(batch_id, resource, records, seq_start)
 
     def errors(self) -> list[BatchError]:
-        return self.active.errors()
+        out: list[BatchError] = []
+        for sink in (self.local, self.worker):
+            if sink is not None:
+                out.extend(sink.errors())
+        return out
 
     def finish(self) -> tuple[Schema, dict[str, list[Any]]]:
-        return self.active.finish()
+        schema, changes = self._local().finish()
+        if self.worker is not None:
+            worker_schema, worker_changes = self.worker.finish()
+            mine = {r for r, s in self.owner.items() if s is self.worker}
+            for name, table in worker_schema.tables.items():
+                if table.resource in mine:
+                    schema.tables[name] = table
+            for resource in mine:
+                changes[resource] = worker_changes.get(resource, [])
+        return schema, changes
 
     def complete(
         self,
@@ -324,7 +351,10 @@ class SwitchingSink:
         resources: list[str],
         exclude_tables: list[str],
     ) -> Path:
-        return self.active.complete(schema, state, counts, resources, exclude_tables)
+        local = self._local()
+        if self.worker is not None:
+            local.writer.adopt(getattr(self.worker, "files", {}))
+        return local.complete(schema, state, counts, resources, exclude_tables)
 
     def close(self) -> None:
         if self.worker is not None:

@@ -63,7 +63,8 @@ def serve(stdin: Any, stdout: Any) -> int:
             elif kind == FINISH:
                 assert sink is not None
                 schema, changes = sink.finish()
-                write_message(stdout, RESULT, pickle.dumps((schema.to_dict(), changes)))
+                files = sink.close_files()
+                write_message(stdout, RESULT, pickle.dumps((schema.to_dict(), changes, files)))
             elif kind == COMPLETE:
                 assert sink is not None
                 schema_dict, state, counts, resources, exclude = pickle.loads(payload)  # noqa: S301

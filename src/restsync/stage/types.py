@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from restsync.errors import LoadError
-from restsync.schema.model import SEQ, Column, Table
+from restsync.schema.evolve import conform
+from restsync.schema.infer import data_type_of_field
+from restsync.schema.model import DATA_TYPES, SEQ, Column, DataType, Table
+from restsync.schema.naming import VARIANT_SEPARATOR
 
 DEFAULT_PRECISION = 38
 DEFAULT_SCALE = 9
@@ -43,12 +48,52 @@ def arrow_schema(table: Table, *, with_seq: bool = False) -> pa.Schema:
     return pa.schema(fields)
 
 
-def conform_batch(batch: pa.RecordBatch, target: pa.Schema, *, table: str) -> pa.RecordBatch:
-    """Reorder, null-fill and cast `batch` to `target`.
+def table_of(target: pa.Schema, name: str) -> Table:
+    """The `Table` an Arrow schema made by `arrow_schema` stands for (for `conform_batch`).
 
-    Columns missing from the batch (added to the schema by a later page) become nulls;
-    bigint columns promoted to double are cast. A staged column the target does not know,
-    or a value that does not fit, raises `LoadError`.
+    Variant columns are recognised by name (`<col>__v_<type>` next to `<col>`) and take their
+    type from it (a json variant is staged as text); decimals keep the schema's precision
+    and scale.
+    """
+    names = set(target.names)
+    cols: dict[str, Column] = {}
+    for f in target:
+        if f.name == SEQ:
+            continue
+        dt = data_type_of_field(f)
+        variant_of = None
+        if VARIANT_SEPARATOR in f.name:
+            base, _, suffix = f.name.rpartition(VARIANT_SEPARATOR)
+            if base in names and suffix in DATA_TYPES:
+                variant_of = base
+                dt = cast(DataType, suffix)
+        precision = scale = None
+        if pa.types.is_decimal(f.type):
+            precision, scale = f.type.precision, f.type.scale
+        cols[f.name] = Column(
+            f.name, dt, True, precision=precision, scale=scale, variant_of=variant_of
+        )
+    return Table(name, "", cols)
+
+
+def conform_batch(
+    batch: pa.RecordBatch,
+    target: pa.Schema,
+    *,
+    table: str,
+    table_schema: Table | None = None,
+) -> pa.RecordBatch:
+    """Conform `batch`, staged under an earlier schema of the run, to `target`.
+
+    The schema package's rules apply (`restsync.schema.evolve.conform`), so the rows come
+    out as if they had been normalized under the final schema: columns missing from the
+    batch (added by a later page) become nulls, widened types are cast (bigint -> double,
+    date -> timestamp, ...), and values whose type the final schema keeps in a variant
+    column move there (an int a double cannot hold -> `<col>__v_decimal`, text staged
+    before the column's main type changed -> `<col>__v_text`). `table_schema` is the final
+    `Table` (`target` is its `arrow_schema`); without it the table is read off `target`
+    (`table_of`). A staged column the target does not know, or a value that fits none of
+    its group's columns, raises `LoadError`.
     """
     if batch.schema.equals(target):
         return batch
@@ -60,20 +105,19 @@ def conform_batch(batch: pa.RecordBatch, target: pa.Schema, *, table: str) -> pa
             "final schema\n  the stage and its manifest disagree; delete the stage and run again"
         )
         raise LoadError(msg)
-    arrays: list[pa.Array] = []
-    for field in target:
-        if field.name in names:
-            arr = batch.column(field.name)
-            if not arr.type.equals(field.type):
-                try:
+    final = table_schema if table_schema is not None else table_of(target, table)
+    try:
+        conformed = conform(pa.Table.from_batches([batch]), final)
+        arrays: list[pa.Array] = []
+        for field in target:
+            if field.name in conformed.column_names:
+                arr = conformed.column(field.name).combine_chunks()
+                if not arr.type.equals(field.type):
                     arr = pc.cast(arr, field.type)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                    msg = (
-                        f"table '{table}': column '{field.name}' staged as {arr.type} "
-                        f"cannot become {field.type}: {str(exc)[:200]}"
-                    )
-                    raise LoadError(msg) from exc
+            else:
+                arr = pa.nulls(batch.num_rows, type=field.type)
             arrays.append(arr)
-        else:
-            arrays.append(pa.nulls(batch.num_rows, type=field.type))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError) as exc:
+        msg = f"table '{table}': a staged batch does not fit the final schema: {str(exc)[:200]}"
+        raise LoadError(msg) from exc
     return pa.RecordBatch.from_arrays(arrays, schema=target)

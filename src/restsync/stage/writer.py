@@ -95,23 +95,34 @@ class StagedLoad:
         """Yield the staged batches of `table_name`, conformed to its final schema.
 
         `final_schema` is the table as it stands at the end of extraction (by default the
-        manifest's); batches staged before a column appeared get it as nulls, bigint
-        columns promoted to double are cast. `_restsync_seq` is kept.
+        manifest's). Batches staged under an earlier schema of the run come out as if they
+        had been normalized under the final one (`conform_batch`, the schema package's
+        rules): a column that appeared later is null, bigint promoted to double is cast, and
+        values the final schema keeps in a variant column (wide ints under a double, text
+        under a column whose main type changed) move there. `_restsync_seq` is kept.
         """
         target = self.arrow_schema(table_name, final_schema)
+        table = self._table(table_name, final_schema)
         for staged in self.files.get(table_name, []):
             with pa.OSFile(str(staged.path), "rb") as fh:
                 reader = pa.ipc.open_stream(fh)
                 for batch in reader:
                     if batch.num_rows:
-                        yield conform_batch(batch, target, table=table_name)
+                        yield conform_batch(batch, target, table=table_name, table_schema=table)
 
     def reader(
         self, table_name: str, final_schema: Table | pa.Schema | None = None
     ) -> pa.RecordBatchReader:
         """`read_table` as a `pyarrow.RecordBatchReader` (for DuckDB's Arrow scan)."""
         target = self.arrow_schema(table_name, final_schema)
-        return pa.RecordBatchReader.from_batches(target, self.read_table(table_name, target))
+        return pa.RecordBatchReader.from_batches(target, self.read_table(table_name, final_schema))
+
+    def _table(self, table_name: str, final_schema: Table | pa.Schema | None) -> Table | None:
+        if isinstance(final_schema, Table):
+            return final_schema
+        if final_schema is None:
+            return self.schema.tables.get(table_name)
+        return None  # an Arrow schema: `conform_batch` reads the table off it
 
     def arrow_schema(
         self, table_name: str, final_schema: Table | pa.Schema | None = None
@@ -197,6 +208,17 @@ class StageWriter:
         with open(f.path, "rb+") as fh:
             os.fsync(fh.fileno())
         self._done.setdefault(table_name, []).append(StagedFile(f.path, f.rows))
+
+    def close_files(self) -> dict[str, list[StagedFile]]:
+        """Close every open file; the files written so far, per table."""
+        for name in list(self._open):
+            self._close(name)
+        return {t: list(files) for t, files in self._done.items()}
+
+    def adopt(self, files: Mapping[str, list[StagedFile]]) -> None:
+        """Take files another writer of the same stage wrote (for tables this one has not)."""
+        for table, staged in files.items():
+            self._done.setdefault(table, []).extend(staged)
 
     def abort(self) -> None:
         """Close the open files and remove this stage (extraction failed)."""
