@@ -94,3 +94,26 @@ def test_integers_beyond_64_bits_cross_to_the_worker_exactly(tmp_path: Path) -> 
         sink.close()
     rows = _stage_rows(stage_dir)["things"]
     assert any(str(2**70 + 1) in str(v) for v in rows[0].values())
+
+
+def test_switching_sink_mixes_local_and_worker_resources(tmp_path: Path) -> None:
+    specs = [
+        NormalizerSpec("small", "small", "merge", ["id"]),
+        NormalizerSpec("big", "big", "append"),
+    ]
+    sink = SwitchingSink(Schema("d"), specs, tmp_path, "1.0", mode="auto")
+    try:
+        sink.submit(0, "big", RECORDS[:25], 0, mid_run=True)
+        sink.submit(1, "small", RECORDS[:5], 25, mid_run=False)
+        sink.submit(2, "big", RECORDS[25:], 30, mid_run=False)  # stays with the worker
+        assert sink.owner["big"] is sink.worker
+        assert sink.owner["small"] is sink.local
+        schema, changes = sink.finish()
+        assert {"small", "big", "big__tags"} <= set(schema.tables)
+        assert set(changes) >= {"small", "big"}
+        stage_dir = sink.complete(schema, {}, {}, ["small", "big"], [])
+    finally:
+        sink.close()
+    rows = _stage_rows(stage_dir)
+    assert len(rows["big"]) == 50
+    assert len(rows["small"]) == 5
