@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -76,3 +77,70 @@ def test_incomplete_stage_is_discarded(tmp_path: Path) -> None:
     done.complete(_schema(), {}, {})
     assert discard_incomplete(tmp_path) == [tmp_path / "L1"]
     assert [s.load_id for s in list_stages(tmp_path)] == ["L2"]
+
+
+def _normalized_then_staged(
+    tmp_path: Path, batches: list[list[dict[str, object]]]
+) -> tuple[dict[str, list[dict[str, object]]], dict[str, list[dict[str, object]]]]:
+    """(staged batch by batch with one normalizer and read back, all batches normalized at
+    once): the rows of each table, with the staged-only seq and the load-dependent ids."""
+    from restsync.schema.normalize import Normalizer
+
+    schema = Schema("p")
+    norm = Normalizer(schema, "r", "r")
+    w = StageWriter(tmp_path, "L1")
+    seq = 0
+    for b in batches:
+        for name, t in norm.normalize(b, "L1", seq).items():
+            w.write(name, t)
+        seq += len(b)
+    staged = w.complete(schema, {}, {})
+    got = {
+        name: pa.Table.from_batches(list(staged.read_table(name)), staged.arrow_schema(name))
+        for name in staged.files
+    }
+    together_schema = Schema("p")
+    records = [r for b in batches for r in b]
+    together = Normalizer(together_schema, "r", "r").normalize(records, "L1", 0)
+    assert set(got) == set(together)
+    for name, t in together.items():
+        assert set(got[name].schema.names) == set(t.schema.names), name  # order may differ
+    return (
+        {n: t.to_pylist() for n, t in got.items()},
+        {n: t.to_pylist() for n, t in together.items()},
+    )
+
+
+def test_staged_batches_load_as_if_normalized_under_the_final_schema(tmp_path: Path) -> None:
+    wide = [2**53 + 1, -(2**60), 2**63 - 1]
+    a = [{"n": v, "t": "abc", "d": "2024-05-01"} for v in wide]  # bigint, text, date
+    b = [{"n": 1.5, "t": 7, "d": "2024-05-01T10:00:00Z"}, {"n": 2.0, "t": 8.25, "d": None}]
+    got, together = _normalized_then_staged(tmp_path, [a, b])
+    assert got == together
+    rows = got["r"]
+    assert [r["n__v_decimal"] for r in rows[:3]] == [decimal.Decimal(v) for v in wide]
+    assert [r["n"] for r in rows] == [None, None, None, 1.5, 2.0]
+    assert [r["t__v_text"] for r in rows[:3]] == ["abc"] * 3
+
+
+def test_staged_child_tables_conform_too(tmp_path: Path) -> None:
+    a = [{"id": 1, "items": [{"q": 2**62}, {"q": "x"}]}]
+    b = [{"id": 2, "items": [{"q": 0.5}]}]
+    got, together = _normalized_then_staged(tmp_path, [a, b])
+    assert got == together
+
+
+def test_read_with_an_arrow_schema_uses_variant_names(tmp_path: Path) -> None:
+    w = StageWriter(tmp_path, "L1")
+    w.write("t", _batch([1, 2], [2**60, 3]))  # staged while amount was bigint
+    final = _schema("double")
+    final.tables["t"].columns["amount__v_decimal"] = Column(
+        "amount__v_decimal", "decimal", precision=38, scale=0, variant_of="amount"
+    )
+    staged = w.complete(final, {}, {})
+    target = staged.arrow_schema("t")
+    out = pa.Table.from_batches(list(staged.read_table("t", target)), target).to_pylist()
+    assert [(r["amount"], r["amount__v_decimal"]) for r in out] == [
+        (None, decimal.Decimal(2**60)),
+        (3.0, None),
+    ]
