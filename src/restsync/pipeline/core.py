@@ -87,7 +87,7 @@ class Pipeline:
         dataset_name: str | None = None,
         *,
         pipelines_dir: str | os.PathLike[str] | None = None,
-        credentials: Mapping[str, Any] | None = None,
+        credentials: str | None = None,
         transport: Any = None,
         normalize_mode: str | None = None,
     ) -> None:
@@ -95,7 +95,7 @@ class Pipeline:
         self.destination_url = destination
         self.dataset_name = dataset_name or f"{name}_data"
         self.pipelines_dir = Path(pipelines_dir or Path.cwd() / ".restsync" / "pipelines")
-        self.credentials = credentials
+        self.credentials = credentials  # a destination password, when its URL has none
         self.transport = transport  # for tests: an httpx transport used by every source
         # "auto": a normalizer process once a run is big enough; "worker"; "local"
         self.normalize_mode = normalize_mode or os.environ.get("RESTSYNC_NORMALIZE", "auto")
@@ -109,6 +109,7 @@ class Pipeline:
             pipeline_name=self.name,
             dataset_name=self.dataset_name,
             pipelines_dir=self.pipelines_dir,
+            credentials=self.credentials,
         )
 
     # -- run -----------------------------------------------------------------------------
