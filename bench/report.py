@@ -234,17 +234,23 @@ def render(data: Row) -> str:
 
 
 def write_report(path: Path, data: Row) -> str:
-    """Rewrite (or append) the section of `path` for this N; returns the section."""
+    """Rewrite (or append) the section of `path` for this N; returns the section.
+
+    The section it replaces is kept below the new one, headed "Earlier run", so that runs
+    taken under other conditions stay on record (delete them by hand when stale)."""
     n = data["records"]
     begin, end = f"<!-- bench:N={n}:begin -->", f"<!-- bench:N={n}:end -->"
     section = render(data)
     block = f"{begin}\n{section}\n{end}"
     text = path.read_text() if path.exists() else "# restsync benchmark results\n\n"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
-    text = (
-        pattern.sub(lambda _: block, text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + block + "\n"
-    )
+    found = pattern.search(text)
+    if found:
+        old = found.group(0)[len(begin) : -len(end)].strip()
+        old = old.replace("## N =", "## Earlier run: N =", 1)
+        earlier = f"<!-- bench:earlier -->\n{old}\n<!-- /bench:earlier -->"
+        text = text[: found.start()] + block + "\n\n" + earlier + text[found.end() :]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
     return section

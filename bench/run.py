@@ -52,8 +52,9 @@ def log(message: str) -> None:
 
 
 def timeout_for(records: int) -> float:
-    """A contender's time limit: generous (dlt default manages ~2,000 records/s), bounded."""
-    return max(300.0, records / 400)
+    """A contender's time limit: generous, bounded. dlt default needs ~300 s for 100,000
+    records on a busy 2-CPU machine (~2,000 records/s when idle)."""
+    return max(900.0, records / 100)
 
 
 def start_sandbox(api: str, records: Any, faults: Any = None) -> Any:
