@@ -3,7 +3,8 @@ the strategies of tests/unit/config/test_fuzz.py) and the stop-condition parser,
 `rest_api_source(config)`, the user's entry point. Nothing may escape but a `ConfigError`, and
 no stop condition may reach `eval`/`exec`/`compile`.
 
-Budget per target: 5 s in `make test`, 120 s with RESTSYNC_LONG=1."""
+`make test` (hypothesis derandomized): one round of 200 examples per target; RESTSYNC_LONG=1
+(exploring): rounds of 200 new examples until 120 s per target are used."""
 
 from __future__ import annotations
 
@@ -84,9 +85,12 @@ def _for_a_while(strategy: st.SearchStrategy[Any], body: Callable[[Any], None]) 
         count += 1
         body(value)
 
+    # derandomized (the CI profile of tests/conftest.py), every round would draw the same
+    # examples: one round then; exploring (RESTSYNC_LONG=1), new rounds until the budget is used
+    max_rounds = 1 if settings.default.derandomize else 1000
     end = time.monotonic() + BUDGET
     rounds = 0
-    while time.monotonic() < end and rounds < 1000:
+    while time.monotonic() < end and rounds < max_rounds:
         round_()
         rounds += 1
     return count
