@@ -58,7 +58,8 @@ class SchemaChange:
 
     `kind` is one of: `new_table`, `new_column`, `variant_column`, `promotion`,
     `name_collision`, `nullable`, `dropped_variant` (an unlocked variant widened into
-    another, e.g. `c__v_date` -> `c__v_text`).
+    another, e.g. `c__v_date` -> `c__v_text`), `table_clash` (lists whose child table name
+    is another list's table: stored as JSON text in `column` of `table`; see `normalize`).
     """
 
     kind: str

@@ -11,6 +11,20 @@
   gives no rows and an empty object no columns;
 * objects and lists nested deeper than `max_table_nesting` levels (objects and lists both
   count; default 20) and columns hinted `json` are stored as JSON text;
+* **one origin per child table name.** Names are paths, so two different lists can give
+  one name: a key holding an object in one record and a list in another (`{"c": {"a": [1]}}`
+  and `{"c": [{"a": [2]}]}`: the list `a` of the object `c` and the lists `a` in the items of
+  `c` are both `<table>__c__a`), or a list directly in a list and a list at a key `list` in
+  the items of the same list (both `<table>__c__list`). A table holds the rows of one origin
+  only; the lists of the other are stored as JSON text in their column of the parent row
+  (`a` of `r__c`, `c__a` of `r`, `value` for a list in a list; `<col>__v_json` when the
+  column holds other types too) and a `table_clash` `SchemaChange` is reported. The owner:
+  the origin that already has the table (an earlier batch of this normalizer; a table in
+  the schema it started from belongs to the lists whose parent is that table's `parent`);
+  between origins new in one batch, a fixed precedence, never the order of the records: the
+  one whose parent is fewer tables from the root, then a list in a list over a key `list`,
+  then the parent's name. A clash is found after the batch is walked; the batch is then
+  walked again with the losing lists as JSON. Inputs without a clash are not affected;
 * `_dlt_id` is deterministic: for root rows of a table with a primary key, a digest of the
   table name and the key values (a rerun gives the same ids); for other root rows, a
   function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
@@ -133,7 +147,9 @@ class _TableState:
 
     __slots__ = (
         "children",
+        "clash",
         "cols",
+        "column",
         "ctx",
         "depth",
         "kind",
@@ -174,6 +190,10 @@ class _TableState:
         self.lidx: pa.Array | None = None  # list index per row (int64)
         self.ridx: pa.Array | None = None  # root row per row (int64)
         self.kind: str | None = None  # what this table's list items were last batch
+        # the parent's column the lists of this table sit in (`value` for lists in lists)
+        self.column = VALUE_COLUMN
+        # the name is another table's: these lists are stored as JSON text (`_resolve_clashes`)
+        self.clash = False
 
     def reset(self) -> None:
         self.rows = []
@@ -300,6 +320,8 @@ class Normalizer:
         self._id_cache: dict[str, pa.Array] = {}
         # (table, column group) that have seen ints a double cannot hold (see `infer`)
         self._exact: set[tuple[str, str]] = set()
+        # child table name -> the table state (origin) whose rows it holds
+        self._table_owner: dict[str, _TableState] = {}
 
     # ------------------------------------------------------------ plans
 
@@ -350,6 +372,7 @@ class Normalizer:
             child = table.children.get(name)
             if child is None:
                 child = _TableState(make_path(table.name, name), table, ctx.depth + 1)
+                child.column = name
                 table.children[name] = child
                 self._states.append(child)
             plan.append((name, sub, child))
@@ -376,7 +399,7 @@ class Normalizer:
                     if v:
                         self._flatten(v, sub, row, pending)
                     continue
-            elif tv is list and child is not None:
+            elif tv is list and child is not None and not child.clash:
                 if v:
                     pending.append((child, v))
                 continue
@@ -408,18 +431,13 @@ class Normalizer:
                     if sub:
                         self._children(sub, start + i, seq, root_row)
                 elif ti is list:
-                    if st.depth >= self.max_nesting:
+                    lc = st.list_child
+                    if st.depth >= self.max_nesting or (lc is not None and lc.clash):
                         rows.append({VALUE_COLUMN: item})
                         continue
                     rows.append({})
                     if item:
-                        lc = st.list_child
-                        if lc is None:
-                            lc = st.list_child = _TableState(
-                                make_path(st.name, LIST_COLUMN), st, st.depth + 1
-                            )
-                            self._states.append(lc)
-                        self._children([(lc, item)], start + i, seq, root_row)
+                        self._children([(self._list_child(st), item)], start + i, seq, root_row)
                 else:
                     rows.append({VALUE_COLUMN: item})
 
@@ -477,6 +495,14 @@ class Normalizer:
             types = set(map(type, values))
             has_none = _NONE in types
             types.discard(_NONE)
+            if child is not None and child.clash and list in types:
+                # lists here are leaves (JSON text): their table name is another table's
+                ctx.kinds[k] = "mixed"
+                if dict in types:
+                    self._split(values, name, sub, None, st)
+                else:
+                    self._put(st, name, list(values))
+                continue
             if not types & _CONTAINERS:
                 ctx.kinds[k] = "scalar"
                 self._put(st, name, observe(values))
@@ -493,15 +519,22 @@ class Normalizer:
                 self._split(values, name, sub, child, st)
 
     def _split(
-        self, values: Sequence[Any], name: str, sub: _Ctx, child: _TableState, st: _TableState
+        self,
+        values: Sequence[Any],
+        name: str,
+        sub: _Ctx,
+        child: _TableState | None,
+        st: _TableState,
     ) -> None:
-        """A column mixing objects, lists and scalars: each part where the row walk puts it."""
+        """A column mixing objects, lists and scalars: each part where the row walk puts it
+        (lists stay in the column, as JSON text, when `child` is None)."""
         objs = [v if type(v) is dict else _EMPTY for v in values]
-        lists = [v if type(v) is list else None for v in values]
-        scalars = [None if type(v) in _CONTAINERS else v for v in values]
+        stop = _CONTAINERS if child is not None else _DICT_ONLY
+        scalars = [None if type(v) in stop else v for v in values]
         self._put(st, name, scalars)
         self._objects(objs, sub, st)
-        self._lists(lists, child, st)
+        if child is not None:
+            self._lists([v if type(v) is list else None for v in values], child, st)
 
     def _lists(self, values: Sequence[Any], child: _TableState, parent: _TableState) -> None:
         """The lists `values` (one per row of `parent`, None for none) as rows of `child`."""
@@ -532,18 +565,19 @@ class Normalizer:
         types = set(map(type, items))
         has_none = _NONE in types
         types.discard(_NONE)
+        lc = st.list_child
+        nested = st.depth < self.max_nesting and not (lc is not None and lc.clash)
         if not types & _CONTAINERS:
             st.kind = "scalar"
             self._put(st, VALUE_COLUMN, observe(items))
         elif types == _DICT_ONLY:
             st.kind = "dict"
             self._objects(_or_empty(items) if has_none else items, st.ctx, st)
-        elif types == _LIST_ONLY and st.depth < self.max_nesting:
+        elif types == _LIST_ONLY and nested:
             st.kind = "list"
             self._lists(items, self._list_child(st), st)
         else:
             st.kind = "mixed"
-            nested = st.depth < self.max_nesting
             stop = _CONTAINERS if nested else _DICT_ONLY
             scalars = [None if type(v) in stop else v for v in items]
             if any(v is not None for v in scalars):
@@ -624,22 +658,17 @@ class Normalizer:
     ) -> dict[str, pa.Table]:
         n = len(records)
         root = self._root
-        pk = self.primary_key
-        keys: list[list[Any]] | None = None
-        fast = set(map(type, records)) == _DICT_ONLY
-        if fast:
-            try:
-                self._walk_columns(records)
-                if pk:
-                    keys = self._pk_keys(records)
-            except _Fallback:
-                fast = False
-                for st in self._states:
-                    st.reset()
-        if not fast:
-            self._walk_rows(records, seq_start)
-            if pk:
-                keys = [[row.get(c) for c in pk] for row in root.rows]
+        # a batch that gives two origins one child table name is walked again once the
+        # losers store their lists as JSON text (`_resolve_clashes`); each pass marks one more
+        for _ in range(len(self._states) + 1):
+            keys = self._walk(records, seq_start)
+            if not self._resolve_clashes():
+                break
+            for st in self._states:
+                st.reset()
+        for st in self._states:
+            if st.n and st.parent is not None:
+                self._table_owner.setdefault(st.name, st)
         # ids
         if keys is not None:
             blake = hashlib.blake2b
@@ -661,6 +690,66 @@ class Normalizer:
                 self._child_words(st)
             out[st.name] = self._finish(st, load_id, seq_start)
         return out
+
+    def _walk(self, records: Sequence[Any], seq_start: int) -> list[list[Any]] | None:
+        """Walk the batch into the table states; returns the primary-key values per record."""
+        pk = self.primary_key
+        keys: list[list[Any]] | None = None
+        fast = set(map(type, records)) == _DICT_ONLY
+        if fast:
+            try:
+                self._walk_columns(records)
+                if pk:
+                    keys = self._pk_keys(records)
+            except _Fallback:
+                fast = False
+                for st in self._states:
+                    st.reset()
+        if not fast:
+            self._walk_rows(records, seq_start)
+            if pk:
+                keys = [[row.get(c) for c in pk] for row in self._root.rows]
+        return keys
+
+    def _resolve_clashes(self) -> bool:
+        """Give each child table name that this batch fills to one origin (see the module
+        docstring); mark the others, whose lists become JSON text. True if any was marked."""
+        by_name: dict[str, list[_TableState]] = {}
+        for st in self._states:
+            if st.n and st.parent is not None and not st.clash:
+                by_name.setdefault(st.name, []).append(st)
+        marked = False
+        for name, sts in by_name.items():
+            owner = self._table_owner.get(name)
+            if owner is not None and len(sts) == 1 and sts[0] is owner:
+                continue
+            holder = ""
+            if owner is None:
+                existing = self.schema.tables.get(name)
+                if existing is not None:  # stored, or made by another normalizer of the run
+                    holder = f"the lists of '{existing.parent}'"
+                    sts_own = [s for s in sts if _parent_name(s) == existing.parent]
+                else:
+                    sts_own = sts
+                if sts_own:
+                    owner = min(sts_own, key=_precedence)
+            if owner is not None:
+                holder = _origin(owner)
+            for s in sts:
+                if s is not owner:
+                    self._lose(s, holder)
+                    marked = True
+        return marked
+
+    def _lose(self, st: _TableState, holder: str) -> None:
+        st.clash = True
+        parent = _parent_name(st)
+        col = st.column
+        detail = (
+            f"{_origin(st)} would be table '{st.name}', which holds {holder}: "
+            f"stored as JSON text in {parent}.{col}"
+        )
+        self.changes.append(SchemaChange("table_clash", parent, col, detail))
 
     def _pk_keys(self, records: Sequence[dict[Any, Any]]) -> list[list[Any]]:
         """The primary-key values of each record (raises `_Fallback` on a missing one)."""
@@ -924,6 +1013,31 @@ def _widen_scale(
             and (c.scale or 0) < scale
         ):
             c.scale = scale
+
+
+def _parent_name(st: _TableState) -> str:
+    assert st.parent is not None
+    return st.parent.name
+
+
+def _precedence(st: _TableState) -> tuple[int, int, str]:
+    """Which origin of a child table name owns it when both first appear in one batch: the
+    one whose parent is fewer tables from the root, then a list directly in a list (over a
+    list at a key), then the parent's name."""
+    level = 0
+    p = st.parent
+    while p is not None:
+        level += 1
+        p = p.parent
+    item = st.parent is not None and st.parent.list_child is st
+    return (level, 0 if item else 1, _parent_name(st))
+
+
+def _origin(st: _TableState) -> str:
+    parent = _parent_name(st)
+    if st.parent is not None and st.parent.list_child is st:
+        return f"the lists in the lists of '{parent}'"
+    return f"the lists at '{parent}.{st.column}'"
 
 
 def _crcs(records: Sequence[Any]) -> list[int]:

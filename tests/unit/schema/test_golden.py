@@ -4,7 +4,8 @@ The expected file holds the normalizer `options` (plus `batches`: how many recor
 `normalize` call gets) and the expected `schema` (table -> column -> type, `!` = NOT NULL)
 and `rows` (table -> rows, conformed to the final schema; id columns are replaced by
 references to the row they point at so the links are checked without pinning hashes,
-unless `keep_ids`). Regenerate with RESTSYNC_REGEN_GOLDEN=1 and review the diff.
+unless `keep_ids`), and, where the file has them, the `changes` reported. Regenerate
+with RESTSYNC_REGEN_GOLDEN=1 and review the diff.
 """
 
 from __future__ import annotations
@@ -95,9 +96,13 @@ def test_golden(case: str) -> None:
     actual = run_case(case)
     if os.environ.get("RESTSYNC_REGEN_GOLDEN"):
         spec.update({"schema": actual["schema"], "rows": actual["rows"]})
+        if "changes" in spec:
+            spec["changes"] = actual["changes"]
         path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
     assert actual["schema"] == spec["schema"]
     assert actual["rows"] == spec["rows"]
+    if "changes" in spec:  # the cases that pin the reported schema changes
+        assert actual["changes"] == spec["changes"]
     assert SEQ  # every produced table carries the staged seq (checked in run_case)
 
 

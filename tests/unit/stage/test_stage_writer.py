@@ -113,9 +113,12 @@ def _normalized_then_staged(
 
 def test_staged_batches_load_as_if_normalized_under_the_final_schema(tmp_path: Path) -> None:
     wide = [2**53 + 1, -(2**60), 2**63 - 1]
-    a = [{"n": v, "t": "abc", "d": "2024-05-01"} for v in wide]  # bigint, text, date
-    b = [{"n": 1.5, "t": 7, "d": "2024-05-01T10:00:00Z"}, {"n": 2.0, "t": 8.25, "d": None}]
-    got, together = _normalized_then_staged(tmp_path, [a, b])
+    a: list[dict[str, object]] = [{"n": v, "t": "abc", "d": "2024-05-01"} for v in wide]
+    b: list[dict[str, object]] = [
+        {"n": 1.5, "t": 7, "d": "2024-05-01T10:00:00Z"},
+        {"n": 2.0, "t": 8.25, "d": None},
+    ]
+    got, together = _normalized_then_staged(tmp_path, [a, b])  # bigint, text, date first
     assert got == together
     rows = got["r"]
     assert [r["n__v_decimal"] for r in rows[:3]] == [decimal.Decimal(v) for v in wide]
