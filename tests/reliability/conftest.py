@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,11 @@ _HERE = Path(__file__).parent
 ROOT = _HERE.parents[1]
 LONG = bool(os.environ.get("RESTSYNC_LONG"))
 CONNECTORS = ("fulfillment", "ecommerce", "orders", "commerce", "inventory")
-FIGURES_FILE = Path(
-    os.environ.get("RESTSYNC_FIGURES_FILE", str(ROOT / ".pytest_cache" / "reliability.jsonl"))
-)
+FIGURES_DIR = ROOT / ".pytest_cache" / "reliability"
+#: One file per test run: the xdist run id (shared by the workers), else this process's.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"{int(time.time())}-{os.getpid()}"
+FIGURES_FILE = Path(os.environ.get("RESTSYNC_FIGURES_FILE") or FIGURES_DIR / f"{RUN_ID}.jsonl")
+_STARTED = time.time()
 
 
 # --------------------------------------------------------------------------- figures
@@ -60,21 +61,23 @@ def figures(request: pytest.FixtureRequest) -> Figures:
     return Figures(request.node.nodeid)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if not hasattr(session.config, "workerinput"):  # the controller (or a run without -n)
-        FIGURES_FILE.unlink(missing_ok=True)
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if hasattr(terminalreporter.config, "workerinput") or not FIGURES_FILE.exists():
+    """The figures of this run (when pytest's controller loaded this conftest: runs naming
+    tests/reliability; after a whole-suite run use `python -m tests.reliability.figures`)."""
+    if hasattr(terminalreporter.config, "workerinput"):
         return
-    totals: Counter[str] = Counter()
-    for line in FIGURES_FILE.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        totals[item["category"]] += int(item["n"])
+    from tests.reliability.figures import latest, summary
+
+    path = (
+        Path(os.environ["RESTSYNC_FIGURES_FILE"])
+        if os.environ.get("RESTSYNC_FIGURES_FILE")
+        else latest(FIGURES_DIR, since=_STARTED)
+    )
+    if path is None or not path.exists():
+        return
     terminalreporter.section("reliability figures")
-    for category in sorted(totals):
-        terminalreporter.write_line(f"{category:40} {totals[category]:>8}")
+    for line in summary(path):
+        terminalreporter.write_line(line)
 
 
 # --------------------------------------------------------------------------- postgres
