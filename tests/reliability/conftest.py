@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from restsync.connectors import connector_config
+from restsync.extract.incremental import parse_instant
 from restsync.extract.source import RestApiSource
 from restsync.pipeline import Pipeline
 from restsync.sandbox import Faults, Sandbox, SandboxOptions
@@ -356,3 +357,82 @@ class PagesServer:
             "client": {"base_url": self.base_url},
             "resources": [{"name": "items", "endpoint": endpoint, **resource}],
         }
+
+
+class Reader:
+    """Tables and state of a dataset, in DuckDB or Postgres."""
+
+    def __init__(self, dest: str, dataset: str) -> None:
+        self.dest = dest
+        self.dataset = dataset
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        if self.dest.startswith("duckdb"):
+            return snapshot(Path(self.dest.removeprefix("duckdb:///")), self.dataset)
+        import psycopg
+
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        with psycopg.connect(self.dest) as con:
+            names = [
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                    "AND table_name NOT LIKE '\\_%%' ORDER BY 1",
+                    [self.dataset],
+                ).fetchall()
+            ]
+            for n in names:
+                cols = [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT column_name FROM information_schema.columns WHERE table_schema"
+                        " = %s AND table_name = %s ORDER BY column_name",
+                        [self.dataset, n],
+                    ).fetchall()
+                    if r[0] != "_dlt_load_id"
+                ]
+                sel = ", ".join(f'"{c}"' for c in cols)
+                rows = con.execute(f'SELECT {sel} FROM "{self.dataset}"."{n}"').fetchall()
+                out[n] = sorted(rows, key=repr)
+        return out
+
+    def _query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.dest.startswith("duckdb"):
+            path = self.dest.removeprefix("duckdb:///")
+            if not Path(path).exists():
+                return []
+            con = duckdb.connect(path, read_only=True)
+            try:
+                return con.execute(sql).fetchall()
+            except duckdb.CatalogException:
+                return []
+            finally:
+                con.close()
+        import psycopg
+
+        with psycopg.connect(self.dest) as con:
+            try:
+                return con.execute(sql).fetchall()  # type: ignore[arg-type]
+            except psycopg.errors.UndefinedTable:
+                return []
+
+    def state(self) -> dict[str, Any]:
+        import json
+
+        rows = self._query(f'SELECT resource, state FROM "{self.dataset}"."_restsync_state"')
+        return {r: (json.loads(s) if isinstance(s, str) else s) for r, s in rows}
+
+    def assert_state_within_data(self) -> int:
+        """Every stored cursor is at most the largest cursor value loaded in its table."""
+        checked = 0
+        for resource, st in self.state().items():
+            col = st.get("cursor_path")
+            last = parse_instant(st.get("last_value"))
+            if not col or last is None:
+                continue
+            rows = self._query(f'SELECT max("{col}") FROM "{self.dataset}"."{resource}"')
+            loaded = parse_instant(rows[0][0]) if rows else None
+            assert loaded is not None, f"state of {resource} points at {last}, its table is empty"
+            assert last <= loaded, f"state of {resource} ({last}) is past its data ({loaded})"
+            checked += 1
+        return checked

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from restsync.extract.source import RestApiSource
+from restsync.pipeline import Pipeline
 from restsync.sandbox import Faults
 
 from .conftest import (
@@ -236,3 +238,45 @@ def test_beyond_budget_fails_that_resource_only_and_keeps_loaded_data(
     # 4. the next good run converges
     assert not run_config(tmp_path / "run", name, config).failed_resources
     assert snapshot(db, dataset) == fresh
+
+
+@pytest.mark.postgres
+def test_beyond_budget_on_postgres_keeps_loaded_data(
+    tmp_path: Path, sandbox: Any, figures: Figures, postgres_url: str
+) -> None:
+    """The same on Postgres: one resource fails beyond its retries; its rows and state stay
+    those of the previous load, the other resource's equal a reference run's."""
+    import uuid
+
+    from .conftest import Reader
+
+    name, target = "ecommerce", "products"
+    sb = sandbox(name, records=150)
+    config = fast_config(name, sb.base_url)
+    run_ds, ref_ds = f"run_{uuid.uuid4().hex[:8]}", f"ref_{uuid.uuid4().hex[:8]}"
+    run, ref = Reader(postgres_url, run_ds), Reader(postgres_url, ref_ds)
+
+    def load(dataset: str) -> Any:
+        pipe = Pipeline(name, postgres_url, dataset, pipelines_dir=tmp_path / dataset)
+        return pipe.run(RestApiSource(config, name=name))
+
+    assert not load(run_ds).failed_resources
+    assert not load(ref_ds).failed_resources
+    before, state_before = run.snapshot(), run.state()
+    sb.mutate(updates=3, inserts=2)
+    sb.front.rules[_path(sb, target)] = 503
+    info = load(run_ds)
+    assert set(info.failed_resources) == {target}
+    assert MESSAGES[503] in info.failed_resources[target]
+    sb.front.rules.clear()
+    assert not load(ref_ds).failed_resources
+    after, fresh = run.snapshot(), ref.snapshot()
+    for table in before:
+        if table == target or table.startswith(f"{target}__"):
+            assert after[table] == before[table], table
+        else:
+            assert after[table] == fresh[table], table
+    assert run.state()[target] == state_before[target]
+    assert run.state()["order_payments"] == ref.state()["order_payments"]
+    figures.add("faults injected", 4)
+    figures.add("beyond-budget resource failures reported", 1)
