@@ -190,10 +190,10 @@ def check_rows(m: Measurement) -> None:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
             ).fetchall()
         ]
-        counts = {
-            n: int(con.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()[0])
-            for n in names
-        }
+        counts: dict[str, int] = {}
+        for n in names:
+            row = con.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()
+            counts[n] = int(row[0]) if row else 0
     finally:
         con.close()
     roots = m.result.get("tables") or [m.result.get("table", "items")]

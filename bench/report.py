@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def throughput_section(data: Row) -> list[str]:
         return s["wall"] if s and not s["runs"].startswith("0/") else math.nan
 
     rs, dl = wall("restsync"), wall("download-only")
-    ratios = [
+    ratios: list[tuple[str, float, str, Callable[[float], bool] | None]] = [
         ("restsync / download-only (wall)", rs / dl, "≤ 2×", lambda x: x <= 2),
         ("dlt default / restsync (wall)", wall("dlt default") / rs, "≥ 10×", lambda x: x >= 10),
         ("dlt parquet / restsync (wall)", wall("dlt parquet") / rs, "≥ 4×", lambda x: x >= 4),

@@ -244,7 +244,7 @@ def main() -> None:
     }
     tp: list[Measurement] = []
     if "throughput" in only:
-        chosen = THROUGHPUT
+        chosen: tuple[tuple[str, str], ...] = THROUGHPUT
         if args.contenders:
             wanted = {c.strip() for c in args.contenders.split(",")}
             chosen = tuple(c for c in THROUGHPUT if c[0] in wanted)

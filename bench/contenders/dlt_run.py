@@ -50,7 +50,7 @@ def run(base_url: str, token: str, out: Path, *, loader_file_format: str | None)
     pipelines_dir = out / "dlt_pipelines"
     shutil.rmtree(pipelines_dir, ignore_errors=True)
     started = time.perf_counter()
-    source = rest_api_source(dlt_config(base_url, token))  # type: ignore[arg-type]
+    source = rest_api_source(dlt_config(base_url, token))  # type: ignore[arg-type, unused-ignore]
     pipeline = dlt.pipeline(
         pipeline_name=f"bench_dlt_{suffix}",
         destination=dlt.destinations.duckdb(str(db_path)),
@@ -58,7 +58,7 @@ def run(base_url: str, token: str, out: Path, *, loader_file_format: str | None)
         pipelines_dir=str(pipelines_dir),
     )
     if loader_file_format:
-        pipeline.run(source, loader_file_format=loader_file_format)  # type: ignore[arg-type]
+        pipeline.run(source, loader_file_format=loader_file_format)  # type: ignore[arg-type, unused-ignore]
     else:
         pipeline.run(source)
     seconds = time.perf_counter() - started

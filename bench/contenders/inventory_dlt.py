@@ -38,7 +38,7 @@ def main() -> None:
     pipelines_dir = args.out / "dlt_pipelines"
     shutil.rmtree(pipelines_dir, ignore_errors=True)
     started = time.perf_counter()
-    source = rest_api_source(config)  # type: ignore[arg-type]
+    source = rest_api_source(config)  # type: ignore[arg-type, unused-ignore]
     pipeline = dlt.pipeline(
         pipeline_name="bench_inventory_dlt",
         destination=dlt.destinations.duckdb(str(db_path)),
