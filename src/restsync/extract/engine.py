@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,14 @@ class ResourceRun:
 
 
 #: 20 or more digits in a row: maybe an integer beyond 64 bits, which orjson turns into a float
-_WIDE_DIGITS = re.compile(rb"\d{20}")
+_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_WIDE_RUN = b"0" * 20
+
+
+def _has_wide_digits(content: bytes) -> bool:
+    # Digits mapped to "0", everything else to " ": then a plain substring search, which is
+    # an order of magnitude faster than a regular expression over a whole page.
+    return _WIDE_RUN in content.translate(_DIGIT_MAP)
 
 
 def _decode(response: Any, *, resource: str, url: str) -> Any:
@@ -69,7 +75,7 @@ def _decode(response: Any, *, resource: str, url: str) -> Any:
             hint="the API may have answered with an error page; check the endpoint path and "
             "the credentials",
         ) from None
-    if _WIDE_DIGITS.search(content):
+    if _has_wide_digits(content):
         # orjson reads an integer beyond 64 bits as a float, silently rounding it; the
         # standard library keeps it exact (the normalizer then stores it as a decimal)
         with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's
