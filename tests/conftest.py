@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -36,3 +39,21 @@ def _isolated_secret_registry() -> Iterator[None]:
     before = registered_secrets()
     yield
     restore_secrets(before)
+
+
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The reliability figures this run produced (faults, kills, bad inputs, secret greps)."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    from tests.reliability.figures import FIGURES_DIR, latest, summary
+
+    env_file = os.environ.get("RESTSYNC_FIGURES_FILE")
+    path = Path(env_file) if env_file else latest(FIGURES_DIR, since=_STARTED)
+    if path is None or not path.exists():
+        return
+    terminalreporter.section("reliability figures")
+    for line in summary(path):
+        terminalreporter.write_line(line)

@@ -62,25 +62,6 @@ def figures(request: pytest.FixtureRequest) -> Figures:
     return Figures(request.node.nodeid)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The figures of this run (when pytest's controller loaded this conftest: runs naming
-    tests/reliability; after a whole-suite run use `python -m tests.reliability.figures`)."""
-    if hasattr(terminalreporter.config, "workerinput"):
-        return
-    from tests.reliability.figures import latest, summary
-
-    path = (
-        Path(os.environ["RESTSYNC_FIGURES_FILE"])
-        if os.environ.get("RESTSYNC_FIGURES_FILE")
-        else latest(FIGURES_DIR, since=_STARTED)
-    )
-    if path is None or not path.exists():
-        return
-    terminalreporter.section("reliability figures")
-    for line in summary(path):
-        terminalreporter.write_line(line)
-
-
 # --------------------------------------------------------------------------- postgres
 
 
