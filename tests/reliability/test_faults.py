@@ -83,19 +83,31 @@ def test_faults_within_budget_load_exactly_the_clean_rows(
     if name == "inventory":  # 20 resources: their first pages take the first ~25 requests
         plan[50] = plan.pop(27)
     faults = Faults(fail_requests=plan, **RETRY_AFTER[name])
-    sb = sandbox(name, records=RECORDS[name], faults=faults)
-    config = fast_config(name, sb.base_url)
-    info = run_config(tmp_path / "faulted", name, config)
-    log = [e for e in sb.requests if e.resource is not None]
-    hit = [e for e in log if _faulted(e)]
-    # the premise: every fault of the plan was served, none on a resource's first page for the
-    # shape change (a first page of another shape is a config error, see test_bad_inputs), and
-    # no single request got more faults than its retries
-    assert sorted(e.number for e in hit) == sorted(plan), [(e.number, e.fault) for e in hit]
-    shape = next(e for e in hit if e.fault == "shape")
-    assert not _first_page(shape), "the shape fault landed on a first page; move it later"
-    per_url = Counter(_url_key(e) for e in hit)
-    assert max(per_url.values()) <= 3, per_url
+    # The plan numbers requests across all resources; with concurrent resources, which page a
+    # number lands on depends on timing. The scenario is valid when every fault was served,
+    # the shape change did not hit a first page (that is a config error, see test_bad_inputs)
+    # and no request got more faults than its retries; a scenario that came out otherwise is
+    # set up again (the product's assertions below are never relaxed).
+    premise: list[str] = []
+    for attempt in range(6):
+        sb = sandbox(name, records=RECORDS[name], faults=faults)
+        config = fast_config(name, sb.base_url)
+        info = run_config(tmp_path / f"faulted-{attempt}", name, config)
+        log = [e for e in sb.requests if e.resource is not None]
+        hit = [e for e in log if _faulted(e)]
+        shape = [e for e in hit if e.fault == "shape"]
+        per_url = Counter(_url_key(e) for e in hit)
+        premise = []
+        if sorted(e.number for e in hit) != sorted(plan):
+            premise.append(f"faults served: {[(e.number, e.fault) for e in hit]}")
+        if not shape or _first_page(shape[0]):
+            premise.append("the shape fault landed on a first page")
+        if max(per_url.values(), default=0) > 3:
+            premise.append(f"a request got more faults than its retries: {per_url}")
+        if not premise:
+            break
+    assert not premise, premise
+    faulted_dir = tmp_path / f"faulted-{attempt}"
     assert not info.failed_resources, str(info)
     assert sum(r.retries for r in info.resources.values()) >= len(PLAN), str(info)
     figures.add("faults injected", len(PLAN))
@@ -104,7 +116,7 @@ def test_faults_within_budget_load_exactly_the_clean_rows(
     sb.faults = Faults()
     clean = run_config(tmp_path / "clean", name, fast_config(name, sb.base_url))
     assert not clean.failed_resources
-    got = snapshot(tmp_path / "faulted" / f"{name}.duckdb", f"{name}_data")
+    got = snapshot(faulted_dir / f"{name}.duckdb", f"{name}_data")
     want = snapshot(tmp_path / "clean" / f"{name}.duckdb", f"{name}_data")
     assert got.keys() == want.keys()
     for table in want:
