@@ -10,22 +10,15 @@ from restsync.http.redact import MASK, redact_text
 
 
 def _auth_text(auth: Any) -> str:
-    if auth is None:
+    """The auth scheme and how its credentials travel, as the auth itself describes them."""
+    from restsync.auth import build_auth
+
+    built = build_auth(auth)
+    if built is None:
         return "none"
-    if not isinstance(auth, Mapping):
-        return type(auth).__name__
-    kind = str(auth.get("type") or ("bearer" if "token" in auth else "?"))
-    if kind == "api_key":
-        where = auth.get("location", "header")
-        return f"api_key as {where} '{auth.get('name', 'Authorization')}' = {MASK}"
-    if kind in ("oauth2", "oauth2_client_credentials"):
-        return (
-            f"{kind} (client credentials; token URL {MASK if auth.get('token_url') else ''}"
-            f"{auth.get('access_token_url', '')})".replace("( ", "(")
-        )
-    if kind == "http_basic":
-        return f"http_basic (user {MASK}, password {MASK})"
-    return f"{kind} ({MASK})"
+    kind = auth.get("type", "bearer") if isinstance(auth, Mapping) else type(built).__name__
+    how = built.describe() if hasattr(built, "describe") else type(built).__name__
+    return f"{kind}: {how} (values {MASK})"
 
 
 def describe(source: Any) -> str:

@@ -23,7 +23,10 @@ from restsync.errors import ResourceError, SelectorError
 from restsync.extract.incremental import Incremental
 from restsync.extract.model import Page, PageRequest
 from restsync.extract.resources import ResourcePlan, render
-from restsync.http.redact import redact_text
+from restsync.extract.select import select_records
+from restsync.http.redact import redact_text, redact_url
+from restsync.http.retry import RetryPolicy
+from restsync.paginate import build_paginator
 
 log = logging.getLogger("restsync.extract")
 
@@ -190,18 +193,12 @@ class Extractor:
         )
 
     def _paginator(self, plan: ResourcePlan) -> Any:
-        from restsync.paginate import build_paginator
-
         config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
         paginator = build_paginator(config)
         paginator.resource = plan.name
         return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
-        from restsync.extract.select import select_records
-        from restsync.http.redact import redact_url
-        from restsync.http.retry import RetryPolicy
-
         run = self.runs[plan.name]
         ep = plan.endpoint
         policy = RetryPolicy.from_config(ep.get("error_handler"))

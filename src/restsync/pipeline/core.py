@@ -148,7 +148,7 @@ class Pipeline:
         try:
             stored_schema = dest.stored_schema()
             schema = stored_schema or Schema(self.dataset_name)
-            before = {t: set(tb.columns) for t, tb in schema.tables.items()}
+            before = set(schema.tables)  # tables the destination already has
             state = {} if full_refresh else dest.stored_state(self.name)
             stage_root = self.pipelines_dir / self.name / "stage"
             if stage_root.exists():
@@ -208,7 +208,7 @@ class Pipeline:
                     updated=tstats.updated,
                     deleted=tstats.deleted,
                 )
-            info.schema_changes = self._schema_changes(before, schema, failed)
+            info.schema_changes = self._schema_changes(schema, failed)
             info.ddl = list(stats.ddl)
             shutil.rmtree(stage_root / load_id, ignore_errors=True)
         finally:
@@ -222,38 +222,24 @@ class Pipeline:
 
         return redact_url(self.destination_url)
 
-    def _schema_changes(
-        self, before: Mapping[str, set[str]], schema: Schema, failed: set[str]
-    ) -> list[str]:
-        # What the normalizers noticed (variants, promotions, name collisions, ...), for the
-        # resources that were loaded; else a plain diff of tables and columns.
+    def _schema_changes(self, schema: Schema, failed: set[str]) -> list[str]:
+        """What the normalizers noticed for the loaded resources (new tables summarized;
+        variants, promotions, name collisions listed)."""
         found = [
             change
             for name, changes in getattr(self, "_changes", {}).items()
             if name not in failed
             for change in changes
-            if getattr(change, "kind", "") != "nullable"
+            if change.kind != "nullable"
         ]
         new_tables = {c.table for c in found if c.kind == "new_table"}
-        noticed = [
+        return [
             f"new table {c.table} ({len(schema.tables[c.table].columns)} columns)"
             if c.kind == "new_table" and c.table in schema.tables
             else str(c)
             for c in found
             if not (c.kind == "new_column" and c.table in new_tables)
         ]
-        if noticed:
-            return noticed
-        changes: list[str] = []
-        for tname, table in schema.tables.items():
-            if tname not in before:
-                changes.append(f"new table {tname} ({len(table.columns)} columns)")
-                continue
-            for cname, col in table.columns.items():
-                if cname not in before[tname]:
-                    kind = f"variant of {col.variant_of}" if col.variant_of else col.data_type
-                    changes.append(f"new column {tname}.{cname} ({kind})")
-        return changes
 
     @staticmethod
     def _locate(exc: DataError, batch: list[Page]) -> DataError:
