@@ -61,6 +61,51 @@ def _has_wide_digits(content: bytes) -> bool:
     return _WIDE_RUN in content.translate(_DIGIT_MAP)
 
 
+def _request_key(request: PageRequest) -> bytes:
+    """What makes two requests the same request (for matching pages fetched ahead)."""
+    parts = [request.method, request.url, request.params, request.headers, request.json]
+    data = request.data if isinstance(request.data, (str, dict, list)) else repr(request.data)
+    return orjson.dumps(
+        [*parts, data], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=repr
+    )
+
+
+class _Ahead:
+    """Pages of one resource fetched ahead of the one being read (see `Paginator.lookahead`).
+
+    At most `depth` requests are in flight beyond the current one; the host's concurrency
+    limit still bounds them all. A page fetched ahead is only used when the paginator then
+    asks for exactly that request; the others are cancelled, and their errors dropped.
+    """
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.tasks: dict[bytes, asyncio.Task[Any]] = {}
+
+    def take(self, request: PageRequest) -> asyncio.Task[Any] | None:
+        return self.tasks.pop(_request_key(request), None) if self.tasks else None
+
+    def plan(
+        self, current: PageRequest, wanted: list[PageRequest], send: Callable[[PageRequest], Any]
+    ) -> None:
+        """Fetch `wanted` (the requests after `current`, the next one to be read) ahead."""
+        keys = [_request_key(r) for r in wanted]
+        keep = {_request_key(current), *keys}
+        for key in [k for k in self.tasks if k not in keep]:
+            self.tasks.pop(key).cancel()  # the pagination went another way
+        for key, request in zip(keys, wanted, strict=True):
+            if key not in self.tasks:
+                self.tasks[key] = asyncio.ensure_future(send(request))
+
+    async def close(self) -> None:
+        tasks = list(self.tasks.values())
+        self.tasks.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _decode(response: Any, *, resource: str, url: str) -> Any:
     content: bytes = response.content
     try:
@@ -118,7 +163,11 @@ class Extractor:
             self.runs[plan.name] = run
             if plan.parent:
                 self.children.setdefault(plan.parent, []).append(plan)
-        self.child_limit = asyncio.Semaphore(int(client_config.get("max_concurrency") or 4) * 2)
+        concurrency = int(client_config.get("max_concurrency") or 4)
+        self.child_limit = asyncio.Semaphore(concurrency * 2)
+        #: Pages fetched ahead per resource, beyond the one being read (when the paginator
+        #: knows them: a page count or total was given); the host limit bounds them all.
+        self.lookahead = max(0, concurrency - 1)
 
     async def run(self) -> dict[str, ResourceRun]:
         roots = [p for p in self.plans if not p.parent]
@@ -199,6 +248,15 @@ class Extractor:
         return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
+        ahead = _Ahead(self.lookahead)
+        try:
+            await self._paginate_pages(plan, parent_record, ahead)
+        finally:
+            await ahead.close()
+
+    async def _paginate_pages(
+        self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None, ahead: _Ahead
+    ) -> None:
         run = self.runs[plan.name]
         ep = plan.endpoint
         policy = RetryPolicy.from_config(ep.get("error_handler"))
@@ -212,13 +270,17 @@ class Extractor:
         while True:
             if run.error is not None:
                 return
-            response = await self.client.send(
-                request,
-                resource=plan.name,
-                policy=policy,
-                response_actions=actions,
-                follow_up=follow_up,
-            )
+            fetched = ahead.take(request)
+            if fetched is not None:
+                response = await fetched
+            else:
+                response = await self.client.send(
+                    request,
+                    resource=plan.name,
+                    policy=policy,
+                    response_actions=actions,
+                    follow_up=follow_up,
+                )
             if response is None:  # a response action said to ignore it
                 return
             url = redact_url(str(response.request.url))
@@ -284,6 +346,14 @@ class Extractor:
                 return
             paginator.update_request(request)
             follow_up = bool(getattr(paginator, "next_url_is_follow_up", False))
+            if ahead.depth and not follow_up:
+                ahead.plan(
+                    request,
+                    paginator.lookahead(request, ahead.depth),
+                    lambda r: self.client.send(
+                        r, resource=plan.name, policy=policy, response_actions=actions
+                    ),
+                )
             index += 1
 
     def _count_retry(self, resource: str) -> None:

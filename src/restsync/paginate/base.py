@@ -128,6 +128,17 @@ class Paginator(abc.ABC):
     def update_request(self, request: PageRequest) -> None:
         """Turn `request` (the previous page's) into the next page's request, in place."""
 
+    def lookahead(self, request: PageRequest, depth: int) -> list[PageRequest]:
+        """Up to `depth` requests that follow `request` (the next one to send), when they
+        are known before its response arrives; the extraction engine fetches them ahead.
+
+        The default knows none. Page-number and offset pagination know them once the API
+        has given a total. A request fetched ahead is used only if it equals the request
+        the paginator then really makes, and responses are handled in page order, so
+        fetching ahead never changes which records are read or their order.
+        """
+        return []
+
     def describe(self) -> str:
         """One line for `restsync check`: the strategy and when it stops."""
         return f"{self.type_name} paginator ({type(self).__name__}){self.describe_guards()}"

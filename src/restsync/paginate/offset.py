@@ -111,11 +111,32 @@ class OffsetPaginator(Paginator):
         """Send the offset reached so far."""
         self._write(request)
 
-    def _write(self, request: PageRequest) -> None:
+    def lookahead(self, request: PageRequest, depth: int) -> list[PageRequest]:
+        """Once the total is known: the offsets that follow if every page is as large as the
+        largest seen. A page served shorter makes them differ from the real next offsets,
+        and the engine then drops them (the offset still advances by records received)."""
+        if self.total is None or not self.has_next_page or self.largest_page < 1:
+            return []
+        end = self.total
+        if self.maximum_offset is not None:
+            end = min(end, self.maximum_offset)
+        ahead = []
+        offset = self.offset
+        for _ in range(depth):
+            offset += self.largest_page
+            if offset >= end:
+                break
+            following = request.copy()
+            self._write(following, offset)
+            ahead.append(following)
+        return ahead
+
+    def _write(self, request: PageRequest, offset: int | None = None) -> None:
+        offset = self.offset if offset is None else offset
         if self.offset_body_path:
-            set_body_path(request, self.offset_body_path, self.offset)
+            set_body_path(request, self.offset_body_path, offset)
         else:
-            request.params[self.offset_param] = self.offset
+            request.params[self.offset_param] = offset
         if self.limit_body_path:
             set_body_path(request, self.limit_body_path, self.limit)
         else:

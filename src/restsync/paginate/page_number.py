@@ -145,11 +145,26 @@ class PageNumberPaginator(Paginator):
         """Send the next page number."""
         self._write(request)
 
-    def _write(self, request: PageRequest) -> None:
+    def lookahead(self, request: PageRequest, depth: int) -> list[PageRequest]:
+        """The pages after `request` up to the last one by the page count, once known."""
+        if self.total_pages is None or not self.has_next_page:
+            return []
+        last = self.base_page + self.total_pages - 1
+        if self.maximum_page is not None:
+            last = min(last, self.maximum_page)
+        ahead = []
+        for page in range(self.page + 1, min(last, self.page + depth) + 1):
+            following = request.copy()
+            self._write(following, page)
+            ahead.append(following)
+        return ahead
+
+    def _write(self, request: PageRequest, page: int | None = None) -> None:
+        page = self.page if page is None else page
         if self.page_body_path:
-            set_body_path(request, self.page_body_path, self.page)
+            set_body_path(request, self.page_body_path, page)
         else:
-            request.params[self.page_param] = self.page
+            request.params[self.page_param] = page
         if self.limit is not None:
             request.params[self.limit_param] = self.limit
 

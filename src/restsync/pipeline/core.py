@@ -28,6 +28,7 @@ from restsync.extract.model import Page
 from restsync.extract.source import RestApiSource
 from restsync.faultpoints import checkpoint
 from restsync.http.redact import redact_text
+from restsync.pipeline.gcpolicy import relaxed_gc
 from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
 from restsync.schema.model import Schema
 
@@ -127,6 +128,16 @@ class Pipeline:
         and none of their rows or state is loaded. Raises `ConfigError` before any request,
         and `LoadError` when the destination refuses the load (nothing of it remains).
         """
+        with relaxed_gc():
+            return self._run(source, resources, full_refresh, progress)
+
+    def _run(
+        self,
+        source: RestApiSource,
+        resources: list[str] | None,
+        full_refresh: bool,
+        progress: Progress | None,
+    ) -> LoadInfo:
         from restsync.load import load_stage
         from restsync.pipeline.sink import NormalizerSpec, SwitchingSink
         from restsync.stage import open_stage

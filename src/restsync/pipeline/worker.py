@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from restsync.errors import DataError
+from restsync.pipeline.gcpolicy import settle_process
 from restsync.pipeline.sink import (
     ACK,
     BATCH,
@@ -47,6 +48,7 @@ def serve(stdin: Any, stdout: Any) -> int:
                     Path(init["stage_root"]),
                     init["load_id"],
                 )
+                settle_process()
             elif kind == BATCH:
                 assert sink is not None
                 (head_len,) = struct.unpack("!I", payload[:4])
