@@ -42,3 +42,11 @@ class Page:
     url: str  # secrets masked
     index: int  # 0 for the first page of the resource
     nbytes: int = 0
+    #: The records packed into bytes (`records` then empty), see `pipeline.sink.pack_records`
+    payload: bytes | None = None
+    #: How many records the page holds, packed or not.
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        if self.records and not self.count:
+            self.count = len(self.records)

@@ -30,6 +30,7 @@ from restsync.faultpoints import checkpoint
 from restsync.http.redact import redact_text
 from restsync.pipeline.gcpolicy import relaxed_gc
 from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
+from restsync.pipeline.sink import pack_records
 from restsync.schema.model import Schema
 
 log = logging.getLogger("restsync.pipeline")
@@ -258,10 +259,10 @@ class Pipeline:
         index = exc.record_index or 0
         page = batch[-1]
         for candidate in batch:
-            if index < len(candidate.records):
+            if index < candidate.count:
                 page = candidate
                 break
-            index -= len(candidate.records)
+            index -= candidate.count
         message = exc.message.replace("on this page", f"on page {page.index + 1}", 1)
         message = re.sub(r"^record \d+", f"record {index}", message)
         located = DataError(
@@ -303,6 +304,11 @@ class Pipeline:
         progress.start([p.name for p in source.plans if p.selected])
 
         def on_page(page: Page) -> None:
+            if page.records and page.resource in selected:
+                # packed at once, while the records are hot (see `pack_records`)
+                page.count = len(page.records)
+                page.payload = pack_records(page.records)
+                page.records = []
             while True:
                 try:
                     pages.put(page, timeout=0.05)
@@ -382,13 +388,13 @@ class Pipeline:
             run = run_of(resource)
             if not batch or (run is not None and run.error is not None):
                 return
-            records = [r for page in batch for r in page.records]
+            payloads = [p.payload for p in batch if p.payload is not None]
+            for p in batch:
+                p.payload = None  # the page stays for locating errors, without its records
             batch_id = next(batch_ids)
-            batches[batch_id] = [
-                Page(p.resource, [{}] * len(p.records), p.url, p.index) for p in batch
-            ]
-            sink.submit(batch_id, resource, records, seq, mid_run=mid_run)
-            seq += len(records)
+            batches[batch_id] = batch
+            sink.submit_packed(batch_id, resource, payloads, seq, mid_run=mid_run)
+            seq += sum(p.count for p in batch)
             take_errors()
 
         try:
@@ -403,14 +409,14 @@ class Pipeline:
                 run = run_of(page.resource)
                 if run is not None and run.error is not None:
                     continue
-                if page.resource in selected and page.records:
+                if page.resource in selected and page.count:
                     buffers.setdefault(page.resource, []).append(page)
-                    buffered[page.resource] = buffered.get(page.resource, 0) + len(page.records)
+                    buffered[page.resource] = buffered.get(page.resource, 0) + page.count
                     if buffered[page.resource] >= BATCH_RECORDS:
                         flush(page.resource, mid_run=True)
                 checkpoint("page")
                 if run is not None:
-                    progress.page(page.resource, len(page.records), run)
+                    progress.page(page.resource, page.count, run)
             if "error" not in holder:
                 for resource in list(buffers):
                     flush(resource, mid_run=False)

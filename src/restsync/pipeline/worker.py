@@ -8,12 +8,9 @@ leaves no worker behind.
 from __future__ import annotations
 
 import pickle
-import struct
 import sys
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from restsync.errors import DataError
 from restsync.pipeline.gcpolicy import settle_process
@@ -51,12 +48,9 @@ def serve(stdin: Any, stdout: Any) -> int:
                 settle_process()
             elif kind == BATCH:
                 assert sink is not None
-                (head_len,) = struct.unpack("!I", payload[:4])
-                batch_id, resource, seq_start = pickle.loads(payload[4 : 4 + head_len])  # noqa: S301
-                body = payload[4 + head_len :]
-                json_body = body[:1] == b"J"
-                records = orjson.loads(body[1:]) if json_body else pickle.loads(body[1:])  # noqa: S301
-                sink.submit(batch_id, resource, records, seq_start)
+                batch_id, resource, seq_start, pages = pickle.loads(payload)  # noqa: S301
+                del payload
+                sink.submit_packed(batch_id, resource, pages, seq_start)
                 error: tuple[str, str, str | None, int | None] | None = None
                 for failed in sink.errors():
                     exc: DataError = failed.error

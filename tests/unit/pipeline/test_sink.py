@@ -117,3 +117,17 @@ def test_switching_sink_mixes_local_and_worker_resources(tmp_path: Path) -> None
     rows = _stage_rows(stage_dir)
     assert len(rows["big"]) == 50
     assert len(rows["small"]) == 5
+
+
+def test_packed_pages_round_trip_exactly() -> None:
+    from datetime import datetime, timezone
+
+    from restsync.pipeline.sink import pack_records, unpack_records
+
+    plain = [{"id": 1, "tags": ["a"], "price": 1.5}, {"id": 2, "none": None}]
+    wide = [{"id": 2**70 + 1}]  # beyond 64 bits: orjson refuses it, pickle keeps it
+    stamped = [{"at": datetime(2026, 1, 2, tzinfo=timezone.utc)}]  # stays a datetime
+    packed = [pack_records(plain), pack_records(wide), pack_records(stamped)]
+    assert [p[:1] for p in packed] == [b"J", b"P", b"P"]
+    assert unpack_records(packed) == plain + wide + stamped
+    assert isinstance(unpack_records(packed[2:])[0]["at"], datetime)
