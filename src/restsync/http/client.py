@@ -40,6 +40,7 @@ from restsync.http.retry import (
     RetryPolicy,
     RetryTransport,
 )
+from restsync.http.transport import default_transport
 from restsync.http.urls import join_url, origin_of
 
 log = logging.getLogger("restsync.http")
@@ -101,14 +102,7 @@ class SourceClient:
             max_pause=retry_after_cap,
         )
         if transport is None:
-            transport = httpx.AsyncHTTPTransport(
-                verify=verify,
-                limits=httpx.Limits(
-                    max_connections=None,
-                    max_keepalive_connections=max(max_concurrency * 4, 20),
-                    keepalive_expiry=30,
-                ),
-            )
+            transport = default_transport(verify=verify)
         self.transport = RetryTransport(
             transport, limits=self.limits, sleep=sleep, clock=clock, wall_clock=wall_clock, rng=rng
         )
