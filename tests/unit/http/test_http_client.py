@@ -578,3 +578,30 @@ def test_secrets_never_appear_in_errors_or_logs(
     assert info.value.__cause__ is None
     assert KEY not in caplog.text
     assert "api_key=" not in text or "api_key=***" in text
+
+
+def test_a_response_is_freed_without_the_cyclic_collector() -> None:
+    # httpx binds a response's stream to the response (a cycle); the client cuts it, so a
+    # run that collects rarely does not pile up bodies waiting for the collector
+    import gc
+    import weakref
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [1, 2, 3]})
+
+    async def main() -> weakref.ref[httpx.Response]:
+        async with SourceClient(BASE, transport=httpx.MockTransport(handler)) as c:
+            request = PageRequest("GET", c.build_url("items"))
+            response = await c.send(request, resource="items", policy=RetryPolicy())
+            assert response is not None
+            assert response.json() == {"data": [1, 2, 3]}
+            return weakref.ref(response)
+
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        ref = asyncio.run(main())
+        assert ref() is None  # freed by reference counting alone
+    finally:
+        if was_on:
+            gc.enable()
