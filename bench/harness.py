@@ -172,11 +172,28 @@ def run_contender(
 
 
 def check_rows(m: Measurement) -> None:
-    """Count the rows the contender left in its DuckDB file (root and child tables)."""
-    import duckdb
-
+    """Count the rows the contender left in its DuckDB file or Postgres schema."""
     db = str(m.result["db"])
     schema = str(m.result.get("schema", "main"))
+    if db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(db) as pg:
+            names = [
+                r[0]
+                for r in pg.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    (schema,),
+                ).fetchall()
+            ]
+            counts = {
+                n: int(pg.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()[0])  # type: ignore[index]
+                for n in names
+            }
+        _set_rows(m, counts)
+        return
+    import duckdb
+
     try:
         con = duckdb.connect(db, read_only=True)
     except duckdb.Error as exc:
@@ -196,6 +213,10 @@ def check_rows(m: Measurement) -> None:
             counts[n] = int(row[0]) if row else 0
     finally:
         con.close()
+    _set_rows(m, counts)
+
+
+def _set_rows(m: Measurement, counts: dict[str, int]) -> None:
     roots = m.result.get("tables") or [m.result.get("table", "items")]
     m.db_rows = sum(counts.get(str(t), 0) for t in roots)
     m.child_rows = {

@@ -13,6 +13,7 @@ pyinstrument and writes bench/out/profile.txt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ THROUGHPUT = (
     ("download-only", "download_only.py"),
     ("floor script", "floor_script.py"),
     ("restsync", "restsync_run.py"),
+    ("restsync postgres", "restsync_pg_run.py"),
     ("dlt default", "dlt_run.py"),
     ("dlt parquet", "dlt_parquet_run.py"),
 )
@@ -123,10 +125,33 @@ def throughput(
     records: int, runs: int, out: Path, contenders: tuple[tuple[str, str], ...] = THROUGHPUT
 ) -> list[Measurement]:
     log(f"throughput: starting the bench sandbox with {records:,} records")
-    with start_sandbox("bench", records) as sb:
+    with contextlib.ExitStack() as stack:
+        if any(name == "restsync postgres" for name, _ in contenders):
+            server = start_postgres()
+            if server is None:
+                log("throughput: no PostgreSQL server binaries; 'restsync postgres' skipped")
+                contenders = tuple(c for c in contenders if c[0] != "restsync postgres")
+            else:
+                stack.callback(server.stop)
+                os.environ["RESTSYNC_BENCH_PG_URL"] = server.url
+        sb = stack.enter_context(start_sandbox("bench", records))
         return run_rounds(
             contenders, sb, records=records, runs=runs, out=out, scenario="throughput"
         )
+
+
+def start_postgres() -> Any:
+    """A throwaway PostgreSQL server on loopback (the test suite's), or None without one."""
+    sys.path.insert(0, str(BENCH_DIR.parent))
+    from tests.pg import PostgresServer, find_pg_bin
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        return None
+    server = PostgresServer(bindir)
+    server.start()
+    log(f"throughput: PostgreSQL from {bindir} on {server.url.rsplit('@', 1)[-1]}")
+    return server
 
 
 def latency(runs: int, out: Path) -> list[Measurement]:

@@ -63,6 +63,9 @@ class SqlDestination(abc.ABC):
         self._win_rows: dict[str, str] = {}  # root table -> temp table of winning rows
         self._temps: list[str] = []
         self._committed_cache: dict[str, bool] = {}
+        #: Tables this transaction created: empty before the load, so a merge into one
+        #: has nothing to replace (no root or child rows to delete).
+        self._created: set[str] = set()
         self._in_tx = False
         self._n = 0
 
@@ -144,6 +147,7 @@ class SqlDestination(abc.ABC):
         self._winners.clear()
         self._win_rows.clear()
         self._temps.clear()
+        self._created.clear()
         self._schema = None
         self._tx_begin()
         self._in_tx = True
@@ -202,6 +206,7 @@ class SqlDestination(abc.ABC):
             )
             stmt = f"CREATE TABLE {self._t(table.name)} ({defs})"
             self._exec(stmt)
+            self._created.add(table.name)
             return [stmt]
         for c in cols:
             if c.name not in existing:
@@ -239,17 +244,20 @@ class SqlDestination(abc.ABC):
 
     def is_committed(self, load_id: str) -> bool:
         """Whether `_restsync_loads` holds `load_id` as committed."""
-        if self._committed_cache.get(load_id):
-            return True
+        known = self._committed_cache.get(load_id)
+        if known is not None:
+            return known
         if not self._table_exists(LOADS_TABLE):
+            self._committed_cache[load_id] = False
             return False
         rows = self._fetch(
             f"SELECT status FROM {self._t(LOADS_TABLE)} WHERE load_id = {self.PARAM}",
             (load_id,),
         )
         ok = bool(rows) and rows[0][0] == COMMITTED
-        if ok:
-            self._committed_cache[load_id] = True
+        # not committed stays so until this destination commits it (load ids are unique
+        # to a run; a stage loaded again after a crash is loaded by a new destination)
+        self._committed_cache[load_id] = ok
         return ok
 
     def write(self, table: Table, staged: StagedLoad, load_id: str) -> TableLoadStats:
@@ -302,6 +310,13 @@ class SqlDestination(abc.ABC):
             f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
             f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {quote(tmp)}) AS x WHERE _rs_rn = 1",
         )
+        cols = ", ".join(quote(c) for c in columns)
+        self._win_rows[table.name] = win
+        if table.name in self._created:  # an empty table: the winners are all there is
+            stats.inserted = self._exec(
+                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(win)}"
+            )
+            return
         on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in keys)
         gone = self._temp_name("gone")
         parts = [
@@ -324,11 +339,9 @@ class SqlDestination(abc.ABC):
                 f"DELETE FROM {target} AS t USING (SELECT DISTINCT {mk_cols} FROM "
                 f"{quote(win)}) AS m WHERE {mk_on}"
             )
-        cols = ", ".join(quote(c) for c in columns)
         total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(win)}")
         stats.inserted = max(total - stats.updated, 0)
         self._winners[table.name] = gone
-        self._win_rows[table.name] = win
 
     def _merge_child(
         self,
@@ -338,15 +351,21 @@ class SqlDestination(abc.ABC):
         stats: TableLoadStats,
         columns: list[str],
     ) -> None:
-        gone = self._winners.get(root.name)
+        gone = self._winners.get(root.name)  # None: the root table was empty
         win = self._win_rows.get(root.name)
-        if gone is None or win is None:
+        if win is None:
             return  # the root got no rows in this load, so no child row changes
         target = self._t(table.name)
         link = DLT_ROOT_ID if DLT_ROOT_ID in table.columns else DLT_PARENT_ID
-        stats.deleted = self._exec(
-            f"DELETE FROM {target} WHERE {quote(link)} IN (SELECT id FROM {quote(gone)})"
-        )
+        if table.name not in self._created:
+            # the root table may be new while this one is not (dropped by hand): then the
+            # winners' own ids are what older child rows can hang on
+            ids = (
+                f"SELECT id FROM {quote(gone)}"
+                if gone
+                else f"SELECT {quote(DLT_ID)} FROM {quote(win)}"
+            )
+            stats.deleted = self._exec(f"DELETE FROM {target} WHERE {quote(link)} IN ({ids})")
         if not staged.rows(table.name):
             return
         tmp, _names = self._load_stage_temp(table, staged)
