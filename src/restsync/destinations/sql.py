@@ -63,6 +63,8 @@ class SqlDestination(abc.ABC):
         self._win_rows: dict[str, str] = {}  # root table -> temp table of winning rows
         self._temps: list[str] = []
         self._committed_cache: dict[str, bool] = {}
+        #: The dataset's columns while `ensure_tables` runs (one query, not one per table).
+        self._columns_cache: dict[str, dict[str, tuple[str, bool]]] | None = None
         #: Tables this transaction created: empty before the load, so a merge into one
         #: has nothing to replace (no root or child rows to delete).
         self._created: set[str] = set()
@@ -122,6 +124,8 @@ class SqlDestination(abc.ABC):
         return f"{quote(self.dataset_name)}.{quote(table)}"
 
     def _existing_columns(self, table: str) -> dict[str, tuple[str, bool]] | None:
+        if self._columns_cache is not None:
+            return self._columns_cache.get(table)
         rows = self._fetch(
             "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
             f"WHERE table_schema = {self.PARAM} AND table_name = {self.PARAM} "
@@ -131,6 +135,22 @@ class SqlDestination(abc.ABC):
         if not rows:
             return None
         return {r[0]: (str(r[1]), str(r[2]).upper() == "YES") for r in rows}
+
+    def _dataset_columns(self) -> dict[str, dict[str, tuple[str, bool]]]:
+        """Every table's columns in the dataset, in one query (as `_existing_columns`)."""
+        rows = self._fetch(
+            "SELECT table_name, column_name, data_type, is_nullable FROM "
+            f"information_schema.columns WHERE table_schema = {self.PARAM} "
+            "ORDER BY table_name, ordinal_position",
+            (self.dataset_name,),
+        )
+        out: dict[str, dict[str, tuple[str, bool]]] = {}
+        for table, column, data_type, nullable in rows:
+            out.setdefault(str(table), {})[str(column)] = (
+                str(data_type),
+                str(nullable).upper() == "YES",
+            )
+        return out
 
     def _table_exists(self, table: str) -> bool:
         rows = self._fetch(
@@ -184,8 +204,12 @@ class SqlDestination(abc.ABC):
             ddl.append(stmt)
         for stmt in self._bookkeeping_ddl():
             self._exec(stmt)
-        for table in schema.tables.values():
-            ddl.extend(self._ensure_table(table))
+        self._columns_cache = self._dataset_columns()
+        try:
+            for table in schema.tables.values():
+                ddl.extend(self._ensure_table(table))
+        finally:
+            self._columns_cache = None
         return ddl
 
     def _schema_exists(self) -> bool:
