@@ -39,6 +39,9 @@ _DONE = object()
 _DONE_INDEX = -1  # a Page with this index marks the end of its resource
 # Records normalized together; bounds the memory held per resource between flushes.
 BATCH_RECORDS = 5000
+#: Records buffered for one resource at which the normalizer process is started (ahead of
+#: its first batch, so that its start-up overlaps the extraction).
+PREPARE_RECORDS = 1000
 
 
 class Progress(Protocol):
@@ -397,6 +400,7 @@ class Pipeline:
             seq += sum(p.count for p in batch)
             take_errors()
 
+        prepared = False
         try:
             while True:
                 item = pages.get()
@@ -411,9 +415,13 @@ class Pipeline:
                     continue
                 if page.resource in selected and page.count:
                     buffers.setdefault(page.resource, []).append(page)
-                    buffered[page.resource] = buffered.get(page.resource, 0) + page.count
-                    if buffered[page.resource] >= BATCH_RECORDS:
+                    count = buffered[page.resource] = buffered.get(page.resource, 0) + page.count
+                    if count >= BATCH_RECORDS:
                         flush(page.resource, mid_run=True)
+                    elif count >= PREPARE_RECORDS and not prepared:
+                        # a resource that may fill a batch: have the normalizer process ready
+                        prepared = True
+                        getattr(sink, "prepare", lambda: None)()
                 checkpoint("page")
                 if run is not None:
                     progress.page(page.resource, page.count, run)

@@ -345,6 +345,12 @@ class SwitchingSink:
             self.local = LocalSink(self.schema, self.specs, self.stage_root, self.load_id)
         return self.local
 
+    def prepare(self) -> None:
+        """Start the worker process now, before its first batch (it takes a few tenths of a
+        second to import); without this, the first full batch waits for it."""
+        if self.mode != "local":
+            self._worker()
+
     def _worker(self) -> WorkerSink:
         if self.worker is None:
             # the worker starts from the schema as it stands (stored + what was normalized here)

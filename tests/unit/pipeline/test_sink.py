@@ -131,3 +131,22 @@ def test_packed_pages_round_trip_exactly() -> None:
     assert [p[:1] for p in packed] == [b"J", b"P", b"P"]
     assert unpack_records(packed) == plain + wide + stamped
     assert isinstance(unpack_records(packed[2:])[0]["at"], datetime)
+
+
+def test_a_prepared_worker_that_gets_no_batch_changes_nothing(tmp_path: Path) -> None:
+    # started ahead for a resource that then ended below a batch: normalized locally, the
+    # idle worker finishes with no tables of its own and the stage equals a local one
+    local = _run(LocalSink(Schema("d"), SPEC, tmp_path / "l", "1.0"))
+    sink = SwitchingSink(Schema("d"), SPEC, tmp_path / "s", "1.0", mode="auto")
+    sink.prepare()
+    assert sink.worker is not None
+    sink.submit(0, "things", RECORDS[:30], 0, mid_run=False)
+    sink.submit(1, "things", RECORDS[30:], 30, mid_run=False)
+    assert sink.owner["things"] is sink.local
+    schema, _changes = sink.finish()
+    stage_dir = sink.complete(schema, {}, {"things": len(RECORDS)}, ["things"], [])
+    sink.close()
+    assert _stage_rows(stage_dir) == _stage_rows(local)
+    none = SwitchingSink(Schema("d"), SPEC, tmp_path / "n", "1.0", mode="local")
+    none.prepare()
+    assert none.worker is None
