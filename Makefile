@@ -45,7 +45,7 @@ $(BENCH_STAMP): pyproject.toml
 # measures it), so a 1M run of it does not fit this machine's 24 GB.
 bench: $(BENCH_STAMP)
 	.venv-bench/bin/python bench/run.py --records 1000000 --label "make bench" \
-	  --contenders "download-only,floor script,restsync,restsync postgres,dlt parquet"
+	  --contenders "download-only,download-only x4,floor script,restsync,restsync postgres,dlt parquet"
 
 bench-quick: $(BENCH_STAMP)
 	.venv-bench/bin/python bench/run.py --records 100000 --label "make bench-quick"

@@ -112,6 +112,12 @@ def throughput_section(data: Row) -> list[str]:
             "≤ 3×",
             lambda x: x <= 3,
         ),
+        (
+            "restsync / download-only x4 (wall)",
+            rs / wall("download-only x4"),
+            "–",
+            None,
+        ),
         ("restsync / floor script (wall)", rs / wall("floor script"), "–", None),
         ("floor script / download-only (wall)", wall("floor script") / dl, "–", None),
     ]

@@ -32,6 +32,7 @@ from report import write_report
 #: (name shown, script) of the throughput contenders, in the order they run within a round.
 THROUGHPUT = (
     ("download-only", "download_only.py"),
+    ("download-only x4", "download_concurrent.py"),
     ("floor script", "floor_script.py"),
     ("restsync", "restsync_run.py"),
     ("restsync postgres", "restsync_pg_run.py"),
