@@ -243,8 +243,8 @@ def machine_facts() -> dict[str, Any]:
     except OSError:
         pass
     versions: dict[str, str] = {}
-    for dist in ("restsync", "httpx", "httpx-aiohttp", "aiohttp", "orjson", "pyarrow", "duckdb", "uvicorn", "httptools",
-                 "psycopg", "dlt", "psutil", "pyinstrument"):  # fmt: skip
+    for dist in ("restsync", "httpx", "httpx-aiohttp", "aiohttp", "orjson", "pyarrow", "duckdb",
+                 "uvicorn", "httptools", "psycopg", "dlt", "psutil", "pyinstrument"):  # fmt: skip
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
