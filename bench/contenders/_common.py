@@ -41,3 +41,18 @@ def emit(result: dict[str, Any]) -> None:
     """Print the result line (the harness reads the last line of stdout)."""
     sys.stdout.write(json.dumps(result, default=str) + "\n")
     sys.stdout.flush()
+
+
+def emit_download(pages: int, seconds: float, total_bytes: int, last_body: bytes) -> None:
+    """The result line of a download-only contender: the page after the last (`last_body`)
+    must be empty, or the server holds more than N records."""
+    last_empty = b'"data":[]' in last_body.replace(b" ", b"")
+    emit(
+        {
+            "records": pages * PAGE_SIZE if last_empty else -1,
+            "seconds": seconds,
+            "requests": pages + 1,
+            "bytes": total_bytes,
+            "note": "" if last_empty else "page after the last was not empty",
+        }
+    )

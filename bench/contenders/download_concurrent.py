@@ -13,7 +13,7 @@ import math
 import time
 
 import aiohttp
-from _common import ITEMS_PATH, PAGE_SIZE, emit, parse_args
+from _common import ITEMS_PATH, PAGE_SIZE, emit_download, parse_args
 
 IN_FLIGHT = 4
 
@@ -48,17 +48,7 @@ def main() -> None:
     pages = math.ceil(args.records / PAGE_SIZE)
     started = time.perf_counter()
     total_bytes, last = asyncio.run(fetch_all(args.base_url, args.token, pages))
-    seconds = time.perf_counter() - started
-    last_empty = b'"data":[]' in last.replace(b" ", b"")
-    emit(
-        {
-            "records": pages * PAGE_SIZE if last_empty else -1,
-            "seconds": seconds,
-            "requests": pages + 1,
-            "bytes": total_bytes,
-            "note": "" if last_empty else "page after the last was not empty",
-        }
-    )
+    emit_download(pages, time.perf_counter() - started, total_bytes, last)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import math
 import time
 
 import httpx
-from _common import ITEMS_PATH, PAGE_SIZE, emit, parse_args
+from _common import ITEMS_PATH, PAGE_SIZE, emit_download, parse_args
 
 
 def main() -> None:
@@ -26,18 +26,7 @@ def main() -> None:
             response.raise_for_status()
             body = response.content
             total_bytes += len(body)
-    seconds = time.perf_counter() - started
-    # The page after the last one must be empty, or the server holds more than N records.
-    last_empty = b'"data":[]' in body.replace(b" ", b"")
-    emit(
-        {
-            "records": pages * PAGE_SIZE if last_empty else -1,
-            "seconds": seconds,
-            "requests": pages + 1,
-            "bytes": total_bytes,
-            "note": "" if last_empty else "page after the last was not empty",
-        }
-    )
+    emit_download(pages, time.perf_counter() - started, total_bytes, body)
 
 
 if __name__ == "__main__":
