@@ -24,7 +24,7 @@ import duckdb
 
 from restsync.destinations.sql import SqlDestination, quote
 from restsync.errors import LoadError
-from restsync.schema.model import Column, Table
+from restsync.schema.model import SEQ, Column, Table
 from restsync.stage.types import DEFAULT_PRECISION, DEFAULT_SCALE
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class DuckDBDestination(SqlDestination):
         super().__init__(dataset_name)
         self.path = Path(path)
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._views: list[str] = []  # Arrow views registered in this transaction
 
     def __repr__(self) -> str:
         return f"DuckDBDestination(path={str(self.path)!r}, dataset={self.dataset_name!r})"
@@ -163,6 +164,31 @@ class DuckDBDestination(SqlDestination):
             return self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(view)}")
         finally:
             self.con.unregister(view)
+
+    def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
+        """The staged batches as an Arrow view, read once by the statement that uses it (no
+        temporary copy); views are unregistered when the transaction ends."""
+        view = f"_rs_arrow_{self._n}"
+        self._n += 1
+        self.con.register(view, staged.reader(table.name, table))
+        self._views.append(view)
+        names = [c for c in table.columns if c != SEQ] + [SEQ]
+        return quote(view), names
+
+    def _drop_temps(self) -> None:
+        super()._drop_temps()
+        self._unregister_views()
+
+    def rollback(self) -> None:
+        """Undo everything since `begin`; the Arrow views go too."""
+        super().rollback()
+        self._unregister_views()
+
+    def _unregister_views(self) -> None:
+        for view in self._views:
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister(view)
+        self._views.clear()
 
     def _tx_begin(self) -> None:
         self.con.execute("BEGIN TRANSACTION")

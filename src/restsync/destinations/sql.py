@@ -309,6 +309,12 @@ class SqlDestination(abc.ABC):
     def _delete_all(self, target: str) -> int:
         return self._exec(f"DELETE FROM {target}")
 
+    def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
+        """A relation (quoted) to read `table`'s staged rows from once, and its columns
+        (`_restsync_seq` last). By default a temporary table."""
+        tmp, names = self._load_stage_temp(table, staged)
+        return quote(tmp), names
+
     def _load_stage_temp(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
         tmp = self._temp_name("stage")
         cols = [c for c in table.columns.values() if c.name != SEQ]
@@ -325,14 +331,18 @@ class SqlDestination(abc.ABC):
         keys = table.primary_key
         if not staged.rows(table.name):
             return
-        tmp, names = self._load_stage_temp(table, staged)
+        if table.name in self._created:
+            source, names = self._stage_source(table, staged)
+        else:
+            tmp, names = self._load_stage_temp(table, staged)
+            source = quote(tmp)
         win = self._temp_name("win")
         part = ", ".join(quote(k) for k in keys)
         sel = ", ".join(quote(n) for n in names)
         self._temp_create(
             win,
             f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
-            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {quote(tmp)}) AS x WHERE _rs_rn = 1",
+            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
         )
         cols = ", ".join(quote(c) for c in columns)
         self._win_rows[table.name] = win
@@ -392,13 +402,17 @@ class SqlDestination(abc.ABC):
             stats.deleted = self._exec(f"DELETE FROM {target} WHERE {quote(link)} IN ({ids})")
         if not staged.rows(table.name):
             return
-        tmp, _names = self._load_stage_temp(table, staged)
+        if table.name in self._created:
+            source, _names = self._stage_source(table, staged)
+        else:
+            tmp, _names = self._load_stage_temp(table, staged)
+            source = quote(tmp)
         cols = ", ".join(quote(c) for c in columns)
         scols = ", ".join(f"s.{quote(c)}" for c in columns)
         stats.inserted = self._exec(
             f"INSERT INTO {target} ({cols}) SELECT {cols} FROM (SELECT {scols}, "
             f"row_number() OVER (PARTITION BY s.{quote(DLT_ID)} ORDER BY s.{quote(SEQ)} DESC) "
-            f"AS _rs_rn FROM {quote(tmp)} AS s JOIN {quote(win)} AS w "
+            f"AS _rs_rn FROM {source} AS s JOIN {quote(win)} AS w "
             f"ON s.{quote(link)} = w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) AS x "
             "WHERE _rs_rn = 1"
         )
