@@ -9,7 +9,8 @@ back to httpx's pool.
 What this module adds to `httpx_aiohttp.AiohttpTransport`:
 
 - aiohttp keeps no cookies of its own (httpx's client does) and reads no proxy settings
-  from the environment (httpx's client does, for the URLs they cover);
+  from the environment (httpx's client does, for the URLs they cover); TLS verification uses
+  httpx's context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), `verify=False` turns it off;
 - every aiohttp error is an httpx error, so retries and messages work as with httpx's pool:
   failures to connect are `ConnectError`, anything that breaks a response is
   `RemoteProtocolError` or `ReadError`, timeouts are `ReadTimeout`.
@@ -50,7 +51,9 @@ class PooledTransport(AiohttpTransport):
     """`httpx_aiohttp.AiohttpTransport` with restsync's session settings and error mapping."""
 
     def __init__(self, *, verify: bool = True) -> None:
-        super().__init__(verify=verify, trust_env=False)
+        # trust_env here only lets the TLS context honour SSL_CERT_FILE / SSL_CERT_DIR, as
+        # httpx's own pool does; proxies from the environment are httpx's client's business
+        super().__init__(verify=verify, trust_env=True)
         self.client = self._session  # made on first use, inside the running event loop
 
     def _session(self) -> aiohttp.ClientSession:

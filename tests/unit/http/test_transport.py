@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -102,3 +103,22 @@ def test_the_httpx_pool_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(default_transport(), PooledTransport)
     monkeypatch.setenv("RESTSYNC_HTTP_TRANSPORT", "httpx")
     assert isinstance(default_transport(), httpx.AsyncHTTPTransport)
+
+
+def test_tls_follows_ssl_cert_file_like_httpx(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    import certifi
+
+    bundle = tmp_path / "corporate.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    transport = PooledTransport()
+    assert transport.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    assert transport.ssl_context.get_ca_certs()  # loaded from the file the variable names
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(OSError):  # the variable is read, not ignored
+        PooledTransport()
+    assert PooledTransport(verify=False).ssl_context.verify_mode == ssl.CERT_NONE
