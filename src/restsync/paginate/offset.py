@@ -153,8 +153,11 @@ class OffsetPaginator(Paginator):
         if self.has_more_path:
             stops.append(f"when '{self.has_more_path}' is false")
         stops.append("else on a page shorter than the largest seen")
+        ahead = (
+            "; once the total is known, later pages are fetched ahead" if self.total_path else ""
+        )
         return (
             f"offset paginator: {where}={self.offset}, {self.limit_param}={self.limit}, "
-            f"advancing by the records received; stops {', '.join(stops)}"
+            f"advancing by the records received; stops {', '.join(stops)}{ahead}"
             f"{self.describe_guards()}"
         )

@@ -180,8 +180,9 @@ class PageNumberPaginator(Paginator):
             count = "after the page count (total_pages, ...) when present, "
         maximum = f"after page {self.maximum_page}, " if self.maximum_page is not None else ""
         flag = f"when '{self.has_more_path}' is false, " if self.has_more_path else ""
+        ahead = "; once the page count is known, later pages are fetched ahead" if count else ""
         return (
             f"page_number paginator: {where} from {self.page}{size}; stops on an empty page, "
-            f"{maximum}{count}{flag}else on a page shorter than the largest seen"
+            f"{maximum}{count}{flag}else on a page shorter than the largest seen{ahead}"
             f"{self.describe_guards()}"
         )

@@ -185,3 +185,10 @@ def test_lookahead_requests(depth: int) -> None:
     request = PageRequest("GET", f"{BASE}/items")
     offsets.update_request(request)
     assert [r.params["offset"] for r in offsets.lookahead(request, depth)] == [20, 30][:depth]
+
+
+def test_check_says_when_pages_are_fetched_ahead() -> None:
+    assert "fetched ahead" in PageNumberPaginator(limit=10).describe()
+    assert "fetched ahead" not in PageNumberPaginator(limit=10, total_path=None).describe()
+    assert "fetched ahead" in OffsetPaginator(limit=10).describe()
+    assert "fetched ahead" not in OffsetPaginator(limit=10, total_path=None).describe()
