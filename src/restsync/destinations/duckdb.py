@@ -166,8 +166,8 @@ class DuckDBDestination(SqlDestination):
             self.con.unregister(view)
 
     def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
-        """The staged batches as an Arrow view, read once by the statement that uses it (no
-        temporary copy); views are unregistered when the transaction ends."""
+        """The staged batches as an Arrow view, read once by the merge statement that uses
+        it (no temporary copy); views are unregistered when the transaction ends."""
         view = f"_rs_arrow_{self._n}"
         self._n += 1
         self.con.register(view, staged.reader(table.name, table))

@@ -311,18 +311,14 @@ class SqlDestination(abc.ABC):
 
     def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
         """A relation (quoted) to read `table`'s staged rows from once, and its columns
-        (`_restsync_seq` last). By default a temporary table."""
-        tmp, names = self._load_stage_temp(table, staged)
-        return quote(tmp), names
-
-    def _load_stage_temp(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
+        (`_restsync_seq` last). By default a temporary table filled by `_bulk_insert`."""
         tmp = self._temp_name("stage")
         cols = [c for c in table.columns.values() if c.name != SEQ]
         defs = ", ".join(f"{quote(c.name)} {self._sql_type(c)}" for c in cols)
         self._temp_create(tmp, f"({defs}, {quote(SEQ)} BIGINT)")
         names = [c.name for c in cols] + [SEQ]
         self._bulk_insert(quote(tmp), table, staged, names)
-        return tmp, names
+        return quote(tmp), names
 
     def _merge_root(
         self, table: Table, staged: StagedLoad, stats: TableLoadStats, columns: list[str]
@@ -331,11 +327,7 @@ class SqlDestination(abc.ABC):
         keys = table.primary_key
         if not staged.rows(table.name):
             return
-        if table.name in self._created:
-            source, names = self._stage_source(table, staged)
-        else:
-            tmp, names = self._load_stage_temp(table, staged)
-            source = quote(tmp)
+        source, names = self._stage_source(table, staged)
         win = self._temp_name("win")
         part = ", ".join(quote(k) for k in keys)
         sel = ", ".join(quote(n) for n in names)
@@ -402,11 +394,7 @@ class SqlDestination(abc.ABC):
             stats.deleted = self._exec(f"DELETE FROM {target} WHERE {quote(link)} IN ({ids})")
         if not staged.rows(table.name):
             return
-        if table.name in self._created:
-            source, _names = self._stage_source(table, staged)
-        else:
-            tmp, _names = self._load_stage_temp(table, staged)
-            source = quote(tmp)
+        source, _names = self._stage_source(table, staged)
         cols = ", ".join(quote(c) for c in columns)
         scols = ", ".join(f"s.{quote(c)}" for c in columns)
         stats.inserted = self._exec(

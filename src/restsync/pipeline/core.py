@@ -308,8 +308,8 @@ class Pipeline:
 
         def on_page(page: Page) -> None:
             if page.records and page.resource in selected:
-                # packed at once, while the records are hot (see `pack_records`)
-                page.count = len(page.records)
+                # packed at once, while the records are hot (see `pack_records`); the page
+                # keeps its `count`
                 page.payload = pack_records(page.records)
                 page.records = []
             while True:
@@ -421,7 +421,7 @@ class Pipeline:
                     elif count >= PREPARE_RECORDS and not prepared:
                         # a resource that may fill a batch: have the normalizer process ready
                         prepared = True
-                        getattr(sink, "prepare", lambda: None)()
+                        sink.prepare()
                 checkpoint("page")
                 if run is not None:
                     progress.page(page.resource, page.count, run)
