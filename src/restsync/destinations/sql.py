@@ -60,7 +60,9 @@ class SqlDestination(abc.ABC):
         self.dataset_name = dataset_name
         self._schema: Schema | None = None
         self._winners: dict[str, str] = {}  # root table -> temp table of removed root ids
-        self._win_rows: dict[str, str] = {}  # root table -> temp table of winning rows
+        self._win_rows: dict[str, str] = {}  # root table -> (quoted) relation of winning rows
+        #: Root tables of this load whose staged rows have one version per key.
+        self._unique_roots: set[str] = set()
         self._temps: list[str] = []
         self._committed_cache: dict[str, bool] = {}
         #: The dataset's columns while `ensure_tables` runs (one query, not one per table).
@@ -166,6 +168,7 @@ class SqlDestination(abc.ABC):
         """Start the load's transaction."""
         self._winners.clear()
         self._win_rows.clear()
+        self._unique_roots.clear()
         self._temps.clear()
         self._created.clear()
         self._schema = None
@@ -327,27 +330,40 @@ class SqlDestination(abc.ABC):
         keys = table.primary_key
         if not staged.rows(table.name):
             return
+        # one staged version per key (the usual case): the merge needs no window
+        unique = staged.ids_unique(table.name)
         source, names = self._stage_source(table, staged)
-        win = self._temp_name("win")
-        part = ", ".join(quote(k) for k in keys)
-        sel = ", ".join(quote(n) for n in names)
-        self._temp_create(
-            win,
-            f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
-            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
-        )
         cols = ", ".join(quote(c) for c in columns)
+        sel = ", ".join(quote(n) for n in names)
+        if unique:
+            self._unique_roots.add(table.name)
+        if unique and table.name in self._created:
+            # an empty table and one version per key: the staged rows are the winners
+            stats.inserted = self._exec(
+                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {source}"
+            )
+            self._win_rows[table.name] = target
+            return
+        win = self._temp_name("win")
+        if unique:
+            self._temp_create(win, f"AS SELECT {sel} FROM {source}")
+        else:
+            part = ", ".join(quote(k) for k in keys)
+            self._temp_create(
+                win,
+                f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
+                f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
+            )
+        win = quote(win)
         self._win_rows[table.name] = win
         if table.name in self._created:  # an empty table: the winners are all there is
-            stats.inserted = self._exec(
-                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(win)}"
-            )
+            stats.inserted = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {win}")
             return
         on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in keys)
         gone = self._temp_name("gone")
         parts = [
-            f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {quote(win)} AS w ON {on}",
-            f"SELECT {quote(DLT_ID)} AS id FROM {quote(win)}",
+            f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {win} AS w ON {on}",
+            f"SELECT {quote(DLT_ID)} AS id FROM {win}",
         ]
         mk_on = ""
         if table.merge_key:
@@ -355,17 +371,17 @@ class SqlDestination(abc.ABC):
             mk_cols = ", ".join(quote(k) for k in table.merge_key)
             parts.append(
                 f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN "
-                f"(SELECT DISTINCT {mk_cols} FROM {quote(win)}) AS m ON {mk_on}"
+                f"(SELECT DISTINCT {mk_cols} FROM {win}) AS m ON {mk_on}"
             )
         self._temp_create(gone, "AS " + " UNION ".join(parts))
-        stats.updated = self._exec(f"DELETE FROM {target} AS t USING {quote(win)} AS w WHERE {on}")
+        stats.updated = self._exec(f"DELETE FROM {target} AS t USING {win} AS w WHERE {on}")
         if table.merge_key:
             mk_cols = ", ".join(quote(k) for k in table.merge_key)
             stats.deleted = self._exec(
                 f"DELETE FROM {target} AS t USING (SELECT DISTINCT {mk_cols} FROM "
-                f"{quote(win)}) AS m WHERE {mk_on}"
+                f"{win}) AS m WHERE {mk_on}"
             )
-        total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(win)}")
+        total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {win}")
         stats.inserted = max(total - stats.updated, 0)
         self._winners[table.name] = gone
 
@@ -386,21 +402,24 @@ class SqlDestination(abc.ABC):
         if table.name not in self._created:
             # the root table may be new while this one is not (dropped by hand): then the
             # winners' own ids are what older child rows can hang on
-            ids = (
-                f"SELECT id FROM {quote(gone)}"
-                if gone
-                else f"SELECT {quote(DLT_ID)} FROM {quote(win)}"
-            )
+            ids = f"SELECT id FROM {quote(gone)}" if gone else f"SELECT {quote(DLT_ID)} FROM {win}"
             stats.deleted = self._exec(f"DELETE FROM {target} WHERE {quote(link)} IN ({ids})")
         if not staged.rows(table.name):
             return
         source, _names = self._stage_source(table, staged)
         cols = ", ".join(quote(c) for c in columns)
+        if root.name in self._unique_roots:
+            # one staged version per root row: every staged child row belongs to a winner,
+            # and child ids (derived from the root's) are unique too
+            stats.inserted = self._exec(
+                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {source}"
+            )
+            return
         scols = ", ".join(f"s.{quote(c)}" for c in columns)
         stats.inserted = self._exec(
             f"INSERT INTO {target} ({cols}) SELECT {cols} FROM (SELECT {scols}, "
             f"row_number() OVER (PARTITION BY s.{quote(DLT_ID)} ORDER BY s.{quote(SEQ)} DESC) "
-            f"AS _rs_rn FROM {source} AS s JOIN {quote(win)} AS w "
+            f"AS _rs_rn FROM {source} AS s JOIN {win} AS w "
             f"ON s.{quote(link)} = w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) AS x "
             "WHERE _rs_rn = 1"
         )
@@ -474,6 +493,7 @@ class SqlDestination(abc.ABC):
         self._temps.clear()
         self._winners.clear()
         self._win_rows.clear()
+        self._unique_roots.clear()
 
     def rollback(self) -> None:
         """Undo everything since `begin` (temp tables included)."""
@@ -483,6 +503,7 @@ class SqlDestination(abc.ABC):
         self._temps.clear()
         self._winners.clear()
         self._win_rows.clear()
+        self._unique_roots.clear()
 
     # ---- reads -------------------------------------------------------------------------
 

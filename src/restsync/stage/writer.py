@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from restsync.errors import LoadError
-from restsync.schema.model import Schema, Table
+from restsync.schema.model import DLT_ID, Schema, Table
 from restsync.stage.types import arrow_schema, conform_batch
 
 MANIFEST = "manifest.json"
 DEFAULT_FLUSH_ROWS = 100_000
 MANIFEST_FORMAT = 1
+#: `StagedLoad.ids_unique` reads the ids of stages up to this many rows (~30 bytes a row).
+UNIQUE_CHECK_ROWS = 200_000
 
 
 def stage_root(pipelines_dir: str | os.PathLike[str], pipeline: str) -> Path:
@@ -88,6 +91,27 @@ class StagedLoad:
     def rows(self, table_name: str) -> int:
         """Rows staged for `table_name` (0 when none)."""
         return sum(f.rows for f in self.files.get(table_name, []))
+
+    def ids_unique(self, table_name: str, limit: int = UNIQUE_CHECK_ROWS) -> bool:
+        """Whether every staged row of `table_name` has its own `_dlt_id`.
+
+        For a root table with a primary key the id is a digest of the key, so True means one
+        staged version per key. Stages above `limit` rows are not read (False: the caller
+        takes the path that does not need the answer), which bounds the memory it takes.
+        """
+        total = self.rows(table_name)
+        if not total or total > limit:
+            return False
+        chunks: list[pa.Array] = []
+        for staged in self.files.get(table_name, []):
+            with pa.OSFile(str(staged.path), "rb") as fh:
+                for batch in pa.ipc.open_stream(fh):
+                    index = batch.schema.get_field_index(DLT_ID)
+                    if index < 0:
+                        return False
+                    chunks.append(batch.column(index))
+        distinct = pc.count_distinct(pa.chunked_array(chunks, pa.string())).as_py()
+        return bool(distinct == total)
 
     def read_table(
         self, table_name: str, final_schema: Table | pa.Schema | None = None

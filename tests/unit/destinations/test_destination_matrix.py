@@ -67,6 +67,37 @@ def test_merge_across_loads_updates_and_replaces_children(dest: Any, tmp_path: P
     assert sorted(r["sku"] for r in rows(dest, CHILD)) == ["a-5-0", "a-5-1", "b-1-0"]
 
 
+def test_merge_with_several_versions_over_stored_rows(dest: Any, tmp_path: Path) -> None:
+    # a key staged twice over rows already stored: the windowed merge (not the one-version
+    # fast path) keeps the last version and its children only
+    s = make_schema("merge")
+    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1, items=3), order(2)]]), "shop")
+    pages = [[order(1, name="b", items=2), order(3)], [order(1, name="c", items=1)]]
+    st = load_stage(dest, stage(tmp_path / "st", "L2", s, pages), "shop")
+    assert {r["id"]: r["name"] for r in rows(dest, ROOT)} == {1: "c", 2: "a", 3: "a"}
+    skus = sorted(r["sku"] for r in rows(dest, CHILD))
+    assert skus == ["a-2-0", "a-2-1", "a-3-0", "a-3-1", "c-1-0"]
+    assert (st.tables[ROOT].inserted, st.tables[ROOT].updated) == (1, 1)
+    assert (st.tables[CHILD].inserted, st.tables[CHILD].deleted) == (3, 3)
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["one-version", "two-versions"])
+def test_merge_key_replaces_every_stored_row_of_the_key(
+    dest: Any, tmp_path: Path, twice: bool
+) -> None:
+    s = make_schema("merge")
+    s.tables[ROOT].merge_key = ["name"]
+    first = [[order(1, items=3), order(2, items=1), order(3, name="b")]]
+    load_stage(dest, stage(tmp_path / "st", "L1", s, first), "shop")
+    pages = [[order(4, items=1)]] + ([[order(4, items=2)]] if twice else [])
+    st = load_stage(dest, stage(tmp_path / "st", "L2", s, pages), "shop")
+    # rows 1 and 2 share the staged merge key 'a': both go, with their children
+    assert {r["id"]: r["name"] for r in rows(dest, ROOT)} == {3: "b", 4: "a"}
+    want = ["a-4-0", "a-4-1"] if twice else ["a-4-0"]
+    assert sorted(r["sku"] for r in rows(dest, CHILD)) == sorted(["b-3-0", "b-3-1", *want])
+    assert st.tables[ROOT].deleted == 2
+
+
 def test_merge_into_a_new_root_table_over_kept_child_rows(dest: Any, tmp_path: Path) -> None:
     # the root table was dropped by hand, its child table kept: a merge creates the root
     # anew (nothing to replace there) but must still replace the kept children of its keys

@@ -147,3 +147,36 @@ def test_read_with_an_arrow_schema_uses_variant_names(tmp_path: Path) -> None:
         (None, decimal.Decimal(2**60)),
         (3.0, None),
     ]
+
+
+def _with_ids(ids: list[str]) -> pa.Table:
+    return _batch(list(range(len(ids))), [1] * len(ids)).append_column(
+        "_dlt_id", pa.array(ids, pa.string())
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "limit", "want"),
+    [
+        ([["a", "b"], ["c"]], 10, True),
+        ([["a", "b"], ["b"]], 10, False),  # the same id in two files
+        ([["a", "a"]], 10, False),
+        ([["a", "b"], ["c"]], 2, False),  # above the limit: not read, not claimed unique
+    ],
+)
+def test_ids_unique_across_files(
+    tmp_path: Path, files: list[list[str]], limit: int, want: bool
+) -> None:
+    w = StageWriter(tmp_path, "L1", flush_rows=2)
+    for ids in files:
+        w.write("t", _with_ids(ids))
+    staged = w.complete(_schema(), {}, {})
+    assert len(staged.files["t"]) == len(files)
+    assert staged.ids_unique("t", limit=limit) is want
+    assert staged.ids_unique("absent") is False
+
+
+def test_ids_unique_without_an_id_column_is_false(tmp_path: Path) -> None:
+    w = StageWriter(tmp_path, "L1")
+    w.write("t", _batch([1, 2], [1, 2]))
+    assert w.complete(_schema(), {}, {}).ids_unique("t") is False
