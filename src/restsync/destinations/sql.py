@@ -433,17 +433,22 @@ class SqlDestination(abc.ABC):
             if not self._table_exists(LOADS_TABLE):
                 for stmt in self._bookkeeping_ddl():
                     self._exec(stmt)
-            for resource, value in state.items():
+            if state:  # one statement each for all resources, not two per resource
+                names = sorted(state)
+                marks = ", ".join([self.PARAM] * len(names))
                 self._exec(
                     f"DELETE FROM {self._t(STATE_TABLE)} WHERE pipeline = {self.PARAM} "
-                    f"AND resource = {self.PARAM}",
-                    (pipeline, resource),
+                    f"AND resource IN ({marks})",
+                    (pipeline, *names),
                 )
+                row = f"({self.PARAM}, {self.PARAM}, {self.JSON_PARAM}, {self.PARAM}, {self.PARAM})"
+                params: list[Any] = []
+                for resource in names:
+                    params += [pipeline, resource, dumps(state[resource]), load_id, now]
                 self._exec(
                     f"INSERT INTO {self._t(STATE_TABLE)} (pipeline, resource, state, load_id, "
-                    f"stored_at) VALUES ({self.PARAM}, {self.PARAM}, {self.JSON_PARAM}, "
-                    f"{self.PARAM}, {self.PARAM})",
-                    (pipeline, resource, dumps(value), load_id, now),
+                    f"stored_at) VALUES {', '.join([row] * len(names))}",
+                    params,
                 )
             version = self._store_schema(load_id, now)
             self._exec(
