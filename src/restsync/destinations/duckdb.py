@@ -2,7 +2,9 @@
 
 Rows go in as Arrow: the staged batches are registered as a view over a
 `pyarrow.RecordBatchReader` and inserted with one `INSERT INTO ... SELECT` per table, never
-row by row. DDL, rows, state, load record and schema share one transaction.
+row by row, on all of DuckDB's threads (insertion order is not kept: a table's rows come back
+in no particular order, as in any SQL database). DDL, rows, state, load record and schema
+share one transaction.
 
 restsync's connection caps DuckDB's memory at `MEMORY_LIMIT` (DuckDB's own default is 80 %
 of the machine): a load streams, and what DuckDB would otherwise keep is cache of blocks
@@ -91,6 +93,10 @@ class DuckDBDestination(SqlDestination):
                 "  is another restsync run or a DuckDB client holding the file?"
             )
             raise LoadError(msg) from exc
+        # A table is a set: restsync never reads rows back in the order they went in (merges
+        # order by `_restsync_seq`). Without this, DuckDB keeps insertion order by running
+        # each bulk insert on one thread (a 1,000,000-record load: 5.9 s, with it 3.1 s).
+        con.execute("SET preserve_insertion_order = false")
         if limit:
             try:
                 con.execute(f"SET memory_limit = {_sql_string(limit)}")
