@@ -7,18 +7,19 @@ in no particular order, as in any SQL database). DDL, rows, state, load record a
 share one transaction.
 
 restsync's connection caps DuckDB's memory at `MEMORY_LIMIT` (DuckDB's own default is 80 %
-of the machine): a load streams, and what DuckDB would otherwise keep is cache of blocks
-already written, which grew by ~250 MB for a load of 1,000,000 nested records. Operators
-that need more (the merge's window and joins over a big load) spill to DuckDB's temporary
-directory. `RESTSYNC_DUCKDB_MEMORY_LIMIT` sets another cap (`2GB`, `512MB`); an empty value
-keeps DuckDB's default.
+of the machine) for bulk inserts: they stream, and what DuckDB would otherwise keep is cache
+of blocks already written (a load of 1,000,000 nested records: ~250 MB more). A merge needs
+memory for its window and joins, which spill to DuckDB's temporary folder only in part (one of
+3,000,000 keys staged twice ran out of memory under 96 MB), so the tables of a merge are
+written under DuckDB's default. `RESTSYNC_DUCKDB_MEMORY_LIMIT` sets one cap for everything
+(`2GB`, `512MB`); an empty value keeps DuckDB's default throughout.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from restsync.stage.types import DEFAULT_PRECISION, DEFAULT_SCALE
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad
 
-MEMORY_LIMIT = "256MB"
+MEMORY_LIMIT = "96MB"
 
 _TYPES = {
     "bigint": "BIGINT",
@@ -69,6 +70,8 @@ class DuckDBDestination(SqlDestination):
         self.path = Path(path)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._views: list[str] = []  # Arrow views registered in this transaction
+        #: The cap of bulk inserts, lifted while a merge is written ("": no cap of ours).
+        self._insert_cap = ""
 
     def __repr__(self) -> str:
         return f"DuckDBDestination(path={str(self.path)!r}, dataset={self.dataset_name!r})"
@@ -100,6 +103,8 @@ class DuckDBDestination(SqlDestination):
         if limit:
             try:
                 con.execute(f"SET memory_limit = {_sql_string(limit)}")
+                if "RESTSYNC_DUCKDB_MEMORY_LIMIT" not in os.environ:
+                    self._insert_cap = limit
             except duckdb.Error as exc:
                 con.close()
                 msg = (
@@ -170,6 +175,18 @@ class DuckDBDestination(SqlDestination):
             return self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(view)}")
         finally:
             self.con.unregister(view)
+
+    @contextlib.contextmanager
+    def _merge_memory(self) -> Iterator[None]:
+        if not self._insert_cap:
+            yield
+            return
+        self.con.execute("RESET memory_limit")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(duckdb.Error):  # a failed statement's error comes first
+                self.con.execute(f"SET memory_limit = {_sql_string(self._insert_cap)}")
 
     def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
         """The staged batches as an Arrow view, read once by the merge statement that uses

@@ -17,7 +17,8 @@ Merge, for a root table with primary key K (per load, one transaction):
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from restsync.destinations.base import (
@@ -105,6 +106,12 @@ class SqlDestination(abc.ABC):
 
     @abc.abstractmethod
     def _tx_rollback(self) -> None: ...
+
+    @contextlib.contextmanager
+    def _merge_memory(self) -> Iterator[None]:
+        """Around the statements of a merge (windows, joins): a destination that caps its
+        memory for bulk inserts lifts the cap here."""
+        yield
 
     def _temp_name(self, kind: str) -> str:
         self._n += 1
@@ -298,10 +305,11 @@ class SqlDestination(abc.ABC):
         target = self._t(table.name)
         columns = [c for c in table.columns if c != SEQ]
         if disposition == "merge" and root.primary_key:
-            if table.is_root:
-                self._merge_root(table, staged, stats, columns)
-            else:
-                self._merge_child(table, root, staged, stats, columns)
+            with self._merge_memory():
+                if table.is_root:
+                    self._merge_root(table, staged, stats, columns)
+                else:
+                    self._merge_child(table, root, staged, stats, columns)
             return stats
         if disposition == "replace":
             stats.deleted = self._delete_all(target)

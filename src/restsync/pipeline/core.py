@@ -28,7 +28,7 @@ from restsync.extract.model import Page
 from restsync.extract.source import RestApiSource
 from restsync.faultpoints import checkpoint
 from restsync.http.redact import redact_text
-from restsync.pipeline.gcpolicy import relaxed_gc
+from restsync.pipeline.gcpolicy import relaxed_gc, release_free_memory
 from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
 from restsync.pipeline.sink import pack_records
 from restsync.schema.model import Schema
@@ -211,6 +211,7 @@ class Pipeline:
             if staged is None:
                 raise RestsyncError(f"the stage in {stage_dir} is incomplete; run again")
             checkpoint("stage_complete")
+            release_free_memory()  # what extraction freed, before the load adds its own
             progress.loading()
             stats = load_stage(dest, staged, self.name)
             info.loaded = True
