@@ -39,7 +39,11 @@ THROUGHPUT = (
     ("dlt default", "dlt_run.py"),
     ("dlt parquet", "dlt_parquet_run.py"),
 )
-LATENCY = (("restsync", "inventory_restsync.py"), ("dlt default", "inventory_dlt.py"))
+LATENCY = (
+    ("download-only x4", "inventory_download.py"),
+    ("restsync", "inventory_restsync.py"),
+    ("dlt default", "inventory_dlt.py"),
+)
 #: Latency scenario: 50 ms per response, 10 pages of 50 records per resource, 20 resources.
 LATENCY_S = 0.05
 INVENTORY_PAGE = 50
