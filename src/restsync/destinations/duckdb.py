@@ -70,6 +70,7 @@ class DuckDBDestination(SqlDestination):
         self.path = Path(path)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._views: list[str] = []  # Arrow views registered in this transaction
+        self._catalog = ""  # the database's name in SQL, known once the file is open
         #: The cap of bulk inserts, lifted while a merge is written ("": no cap of ours).
         self._insert_cap = ""
 
@@ -113,7 +114,14 @@ class DuckDBDestination(SqlDestination):
                     "value for DuckDB's default"
                 )
                 raise LoadError(msg) from exc
+        self._catalog = str(con.execute("SELECT current_database()").fetchall()[0][0])
         self._con = con
+
+    def _schema_ref(self) -> str:
+        # qualified by the database's own name (the file's stem): with a file named like the
+        # dataset ("shop.duckdb", dataset "shop"), `"shop"."orders"` is ambiguous to DuckDB
+        self.con  # noqa: B018 - opens the file, which names the catalog
+        return f"{quote(self._catalog)}.{quote(self.dataset_name)}"
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

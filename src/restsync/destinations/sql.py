@@ -129,8 +129,12 @@ class SqlDestination(abc.ABC):
 
     # ---- names -------------------------------------------------------------------------
 
+    def _schema_ref(self) -> str:
+        """The dataset's SQL schema, quoted (and qualified where the database needs it)."""
+        return quote(self.dataset_name)
+
     def _t(self, table: str) -> str:
-        return f"{quote(self.dataset_name)}.{quote(table)}"
+        return f"{self._schema_ref()}.{quote(table)}"
 
     def _existing_columns(self, table: str) -> dict[str, tuple[str, bool]] | None:
         if self._columns_cache is not None:
@@ -209,7 +213,7 @@ class SqlDestination(abc.ABC):
         self._schema = schema
         ddl: list[str] = []
         if not self._schema_exists():
-            stmt = f"CREATE SCHEMA IF NOT EXISTS {quote(self.dataset_name)}"
+            stmt = f"CREATE SCHEMA IF NOT EXISTS {self._schema_ref()}"
             self._exec(stmt)
             ddl.append(stmt)
         for stmt in self._bookkeeping_ddl():
