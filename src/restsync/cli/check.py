@@ -96,7 +96,7 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
                         out.append(f"- {p.name}: response ignored by response_actions")
                         continue
                     url = redact_url(str(resp.request.url))
-                    body = _decode(resp, resource=p.name, url=url)
+                    body, _exact = _decode(resp, resource=p.name, url=url)
                     records = select_records(
                         body, p.endpoint.get("data_selector"), resource=p.name, url=url
                     )

@@ -106,7 +106,9 @@ class _Ahead:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _decode(response: Any, *, resource: str, url: str) -> Any:
+def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
+    """The decoded body, and whether it is orjson's reading of it (False: the standard
+    library's, for integers beyond 64 bits)."""
     content: bytes = response.content
     try:
         body = orjson.loads(content)
@@ -127,8 +129,8 @@ def _decode(response: Any, *, resource: str, url: str) -> Any:
         # orjson reads an integer beyond 64 bits as a float, silently rounding it; the
         # standard library keeps it exact (the normalizer then stores it as a decimal)
         with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's
-            body = json.loads(content)
-    return body
+            return json.loads(content), False
+    return body, True
 
 
 class Extractor:
@@ -286,7 +288,7 @@ class Extractor:
             url = redact_url(str(response.request.url))
             garbled = True
             try:
-                body = _decode(response, resource=plan.name, url=url)
+                body, by_orjson = _decode(response, resource=plan.name, url=url)
                 garbled = False
                 records = select_records(body, ep.get("data_selector"), resource=plan.name, url=url)
             except SelectorError as exc:
@@ -311,6 +313,16 @@ class Extractor:
             unreadable = 0
             paginator.update_state(response, body, records)
             raw_count = len(records)
+            selector = ep.get("data_selector")
+            as_sent = (  # the records are the body's own list, left as they are below
+                by_orjson
+                and selector
+                and type(body) is dict
+                and body.get(selector) is records
+                and run.incremental is None
+                and not plan.processing_steps
+                and not (parent_record is not None and plan.include_from_parent)
+            )
             if run.incremental is not None:
                 records = run.incremental.filter(records, url=url)
             for step in plan.processing_steps:
@@ -335,6 +347,7 @@ class Extractor:
                         url=url,
                         index=index,
                         nbytes=len(response.content),
+                        raw=(response.content, str(selector)) if as_sent else None,
                     )
                 )
             if self.children.get(plan.name) and records:

@@ -46,6 +46,10 @@ class Page:
     payload: bytes | None = None
     #: How many records the page holds, packed or not.
     count: int = 0
+    #: `(body, key)` when `records` is exactly the list under the top-level `key` of the
+    #: response `body` as orjson decodes it (nothing filtered, mapped or added): the pipeline
+    #: then ships the body as it came instead of encoding the records again.
+    raw: tuple[bytes, str] | None = None
 
     def __post_init__(self) -> None:
         if self.records and not self.count:

@@ -30,7 +30,7 @@ from restsync.faultpoints import checkpoint
 from restsync.http.redact import redact_text
 from restsync.pipeline.gcpolicy import relaxed_gc, release_free_memory
 from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
-from restsync.pipeline.sink import pack_records
+from restsync.pipeline.sink import pack_body, pack_records
 from restsync.schema.model import Schema
 
 log = logging.getLogger("restsync.pipeline")
@@ -309,10 +309,12 @@ class Pipeline:
 
         def on_page(page: Page) -> None:
             if page.records and page.resource in selected:
-                # packed at once, while the records are hot (see `pack_records`); the page
-                # keeps its `count`
-                page.payload = pack_records(page.records)
+                # packed at once, while the records are hot (see `pack_records`), or the body
+                # as it came when it holds them as they are; the page keeps its `count`
+                packed = pack_body(*page.raw) if page.raw is not None else None
+                page.payload = packed if packed is not None else pack_records(page.records)
                 page.records = []
+            page.raw = None
             while True:
                 try:
                     pages.put(page, timeout=0.05)

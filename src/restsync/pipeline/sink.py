@@ -61,12 +61,26 @@ def pack_records(records: list[Any]) -> bytes:
         return b"P" + pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def pack_body(body: bytes, key: str) -> bytes | None:
+    """A page shipped as its response `body`, whose top-level `key` holds the records (see
+    `Page.raw`): no encoding at all. None when the key is too long to frame."""
+    name = key.encode()
+    if len(name) > 255:
+        return None
+    return b"R" + bytes((len(name),)) + name + body
+
+
 def unpack_records(payloads: list[bytes]) -> list[Any]:
     """The records of packed pages, in page order."""
     records: list[Any] = []
     for payload in payloads:
-        if payload[:1] == b"J":
+        tag = payload[:1]
+        if tag == b"J":
             records.extend(orjson.loads(memoryview(payload)[1:]))
+        elif tag == b"R":
+            size = payload[1]
+            key = payload[2 : 2 + size].decode()
+            records.extend(orjson.loads(memoryview(payload)[2 + size :])[key])
         else:
             records.extend(pickle.loads(memoryview(payload)[1:]))  # noqa: S301 - packed here
     return records
