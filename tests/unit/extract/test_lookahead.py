@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from extract_helpers import run_extractor
 
-from restsync.extract.engine import Extractor, ResourceRun
+from restsync.extract.engine import ResourceRun
 from restsync.extract.model import Page, PageRequest
 from restsync.extract.source import rest_api_source
-from restsync.http.client import SourceClient
 from restsync.paginate import OffsetPaginator, PageNumberPaginator
 
 BASE = "https://api.example.com/v1"
@@ -86,20 +86,7 @@ def extract(
     source = rest_api_source(config)
     pages: list[Page] = []
 
-    async def main() -> dict[str, ResourceRun]:
-        async with SourceClient(
-            BASE, transport=httpx.MockTransport(api), max_concurrency=max_concurrency
-        ) as client:
-            extractor = Extractor(
-                source.plans,
-                client,
-                client_config=source.client_config,
-                state={},
-                on_page=pages.append,
-            )
-            return await extractor.run()
-
-    runs = asyncio.run(main())
+    runs = asyncio.run(run_extractor(source, BASE, api, pages, max_concurrency=max_concurrency))
     records = [r for p in sorted(pages, key=lambda p: p.index) for r in p.records]
     assert [p.index for p in pages] == sorted(p.index for p in pages), "pages out of order"
     return records, runs["items"]

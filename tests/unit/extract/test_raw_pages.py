@@ -8,11 +8,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from extract_helpers import run_extractor
 
-from restsync.extract.engine import Extractor
 from restsync.extract.model import Page
 from restsync.extract.source import rest_api_source
-from restsync.http.client import SourceClient
 from restsync.pipeline.sink import pack_body, pack_records, unpack_records
 
 BASE = "https://api.example.com/v1"
@@ -29,19 +28,8 @@ def _pages(endpoint: dict[str, Any], body: bytes, **resource: Any) -> list[Page]
     def api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
-    async def main() -> None:
-        async with SourceClient(BASE, transport=httpx.MockTransport(api)) as client:
-            extractor = Extractor(
-                source.plans,
-                client,
-                client_config=source.client_config,
-                state={},
-                on_page=pages.append,
-            )
-            runs = await extractor.run()
-            assert runs["items"].ok, runs["items"].error
-
-    asyncio.run(main())
+    runs = asyncio.run(run_extractor(source, BASE, api, pages))
+    assert runs["items"].ok, runs["items"].error
     return pages
 
 
