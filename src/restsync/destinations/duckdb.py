@@ -6,13 +6,14 @@ row by row, on all of DuckDB's threads (insertion order is not kept: a table's r
 in no particular order, as in any SQL database). DDL, rows, state, load record and schema
 share one transaction.
 
-restsync's connection caps DuckDB's memory at `MEMORY_LIMIT` (DuckDB's own default is 80 %
-of the machine) for bulk inserts: they stream, and what DuckDB would otherwise keep is cache
-of blocks already written (a load of 1,000,000 nested records: ~250 MB more). A merge needs
-memory for its window and joins, which spill to DuckDB's temporary folder only in part (one of
-3,000,000 keys staged twice ran out of memory under 96 MB), so the tables of a merge are
-written under DuckDB's default. `RESTSYNC_DUCKDB_MEMORY_LIMIT` sets one cap for everything
-(`2GB`, `512MB`); an empty value keeps DuckDB's default throughout.
+restsync's connection caps DuckDB's memory (DuckDB's own default is 80 % of the machine) at
+`MEMORY_LIMIT` for bulk inserts: they stream, and what DuckDB would otherwise keep is cache of
+blocks already written (a load of 1,000,000 nested records: ~250 MB more). A merge's window and
+joins need more, so its tables are written under `MERGE_MEMORY_LIMIT`; they spill to DuckDB's
+temporary folder only in part, and a load that still runs out of memory is rolled back and run
+again without any cap (`relieve_memory`; one of 3,000,000 keys staged twice ran out of memory
+under 96 MB). `RESTSYNC_DUCKDB_MEMORY_LIMIT` sets one cap for everything (`2GB`, `512MB`),
+kept even then; an empty value keeps DuckDB's default throughout.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad
 
 MEMORY_LIMIT = "96MB"
+#: The cap while a merge is written (its window and joins need more than a bulk insert).
+MERGE_MEMORY_LIMIT = "256MB"
 
 _TYPES = {
     "bigint": "BIGINT",
@@ -184,12 +187,25 @@ class DuckDBDestination(SqlDestination):
         finally:
             self.con.unregister(view)
 
+    def relieve_memory(self, error: BaseException) -> bool:
+        """True (once) when `error` is DuckDB running out of memory under restsync's caps,
+        which are lifted for the rest of this connection: the load can run again."""
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, duckdb.OutOfMemoryException):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None or not self._insert_cap or self._con is None:
+            return False
+        self._insert_cap = ""
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("RESET memory_limit")
+        return True
+
     @contextlib.contextmanager
     def _merge_memory(self) -> Iterator[None]:
         if not self._insert_cap:
             yield
             return
-        self.con.execute("RESET memory_limit")
+        self.con.execute(f"SET memory_limit = {_sql_string(MERGE_MEMORY_LIMIT)}")
         try:
             yield
         finally:

@@ -107,6 +107,10 @@ class SqlDestination(abc.ABC):
     @abc.abstractmethod
     def _tx_rollback(self) -> None: ...
 
+    def relieve_memory(self, error: BaseException) -> bool:
+        """See `Destination.relieve_memory`; a destination without caps of its own: False."""
+        return False
+
     @contextlib.contextmanager
     def _merge_memory(self) -> Iterator[None]:
         """Around the statements of a merge (windows, joins): a destination that caps its

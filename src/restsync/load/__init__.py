@@ -11,6 +11,7 @@ nothing of the load remains, and the stage can be loaded again.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from restsync.faultpoints import checkpoint
 from restsync.schema.model import Schema, Table
 from restsync.stage.writer import StagedLoad
 from restsync.state import load_record, utcnow
+
+log = logging.getLogger("restsync.load")
 
 
 @dataclass
@@ -76,9 +79,27 @@ def tables_to_write(schema: Schema, staged: StagedLoad) -> list[Table]:
 def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str) -> LoadStats:
     """Load a complete stage into `destination` in one transaction; see the module docstring.
 
+    A load that ran out of memory under a cap of restsync's own is rolled back and run once
+    more without it (`Destination.relieve_memory`).
+
     Raises:
         LoadError: the destination refused the load; it was rolled back.
     """
+    try:
+        return _load_once(destination, staged, pipeline_name)
+    except LoadError as exc:
+        if not destination.relieve_memory(exc):
+            raise
+        log.warning(
+            "load %s ran out of memory under restsync's memory cap for %s; "
+            "loading it again without the cap",
+            staged.load_id,
+            getattr(destination, "name", "?"),
+        )
+        return _load_once(destination, staged, pipeline_name)
+
+
+def _load_once(destination: Destination, staged: StagedLoad, pipeline_name: str) -> LoadStats:
     schema = staged.schema
     stats = LoadStats(staged.load_id, pipeline_name, getattr(destination, "name", "?"))
     started = utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,11 +92,11 @@ def _merge_stage(root: Path, load_id: str, n: int, version: str) -> object:
     return w.complete(schema, {}, {})
 
 
-def test_a_merge_is_written_without_the_insert_cap(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_merge_is_written_under_its_own_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # ~2 x 60 MB of staged text, each key twice: the merge's window needs more than a small
-    # insert cap (under 16 MB DuckDB runs out of memory); the cap is lifted for the merge only
+    # insert cap (under 16 MB DuckDB runs out of memory); the merge has a cap of its own
     monkeypatch.delenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", raising=False)
     monkeypatch.setattr(duckdb_destination, "MEMORY_LIMIT", "16MB")
     n = 200_000
@@ -104,7 +105,58 @@ def test_a_merge_is_written_without_the_insert_cap(
     again = load_stage(dest, _merge_stage(tmp_path / "s", "L2", n, "b"), "p")  # type: ignore[arg-type]
     assert (first.tables["t"].inserted, again.tables["t"].updated) == (n, n)
     got = dest.con.execute('SELECT count(*), count(DISTINCT id), min(v) FROM "shop"."t"').fetchall()
-    assert _limit(dest).replace(" ", "") in {"16.0MiB", "15.2MiB", "16MB"}  # back after it
+    limit = _limit(dest).replace(" ", "")
     dest.close()
     assert got[0][:2] == (n, n)
     assert str(got[0][2]).startswith("b-1-")  # the last staged version of each key won
+    assert limit in {"16.0MiB", "15.2MiB", "16MB"}  # back to the insert cap after the merge
+    assert "loading it again" not in caplog.text
+
+
+def _run_out_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the first windowed merge statement fail as DuckDB does when out of memory; the
+    memory limit in force at that moment is recorded."""
+    import duckdb
+
+    failed: list[str] = []
+    real = DuckDBDestination._exec
+
+    def exec_(self: DuckDBDestination, sql: str, params: Any = ()) -> int:
+        if "row_number()" in sql and not failed:
+            failed.append(_limit(self).replace(" ", ""))
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return real(self, sql, params)
+
+    monkeypatch.setattr(DuckDBDestination, "_exec", exec_)
+    return failed
+
+
+def test_a_load_that_runs_out_of_memory_is_loaded_again_without_the_caps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", raising=False)
+    failed = _run_out_once(monkeypatch)
+    n = 1_000
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    first = load_stage(dest, _merge_stage(tmp_path / "s", "L1", n, "a"), "p")  # type: ignore[arg-type]
+    assert first.tables["t"].inserted == n
+    assert failed[0] in {"256.0MiB", "244.1MiB", "256MB"}  # the merge's cap
+    assert "loading it again without the cap" in caplog.text
+    assert _limit(dest).replace(" ", "") not in {"96.0MiB", "91.5MiB", "96MB"}  # lifted
+    got = dest.con.execute('SELECT count(*), min(v) FROM "shop"."t"').fetchall()
+    dest.close()
+    assert got[0][0] == n
+    assert str(got[0][1]).startswith("a-1-")  # the last staged version of each key won
+
+
+def test_the_environment_cap_is_kept_when_a_load_runs_out_of_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", "64MB")
+    failed = _run_out_once(monkeypatch)
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    with pytest.raises(LoadError, match="Out of Memory"):
+        load_stage(dest, _merge_stage(tmp_path / "s", "L1", 1_000, "a"), "p")  # type: ignore[arg-type]
+    assert len(failed) == 1  # one attempt: the cap the user set stays
+    assert _limit(dest).replace(" ", "") in {"64.0MiB", "61.0MiB", "64MB"}
+    dest.close()
