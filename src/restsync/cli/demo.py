@@ -14,11 +14,13 @@ def summarize_duckdb(path: Path, dataset: str, console: Console, rows: int = 3) 
     """Print each table of `dataset` with its row count, then a few rows of the largest."""
     import duckdb
 
+    from restsync.destinations.sql import quote
+
     con = duckdb.connect(str(path), read_only=True)
     try:
         row = con.execute("SELECT current_database()").fetchone()
         # qualified by the database: a file named like the dataset is otherwise ambiguous
-        where = f'"{row[0] if row else ""}"."{dataset}"'
+        where = f"{quote(str(row[0]) if row else '')}.{quote(dataset)}"
         tables = [
             r[0]
             for r in con.execute(
@@ -32,13 +34,13 @@ def summarize_duckdb(path: Path, dataset: str, console: Console, rows: int = 3) 
         summary.add_column("rows", justify="right")
         counts: dict[str, int] = {}
         for t in tables:
-            n = con.execute(f'SELECT count(*) FROM {where}."{t}"').fetchone()
+            n = con.execute(f"SELECT count(*) FROM {where}.{quote(t)}").fetchone()
             counts[t] = int(n[0]) if n else 0
             summary.add_row(t, str(counts[t]))
         console.print(summary)
         root_tables = [t for t in tables if not t.startswith("_") and "__" not in t]
         for t in root_tables[:2]:
-            cur = con.execute(f'SELECT * FROM {where}."{t}" LIMIT {rows}')
+            cur = con.execute(f"SELECT * FROM {where}.{quote(t)} LIMIT {rows}")
             names = [str(d[0]) for d in cur.description or ()][:8]
             sample = Table(title=f"{t} (first {rows} rows, {len(names)} columns shown)")
             for cname in names:

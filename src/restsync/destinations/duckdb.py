@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 MEMORY_LIMIT = "96MB"
 #: The cap while a merge is written (its window and joins need more than a bulk insert).
 MERGE_MEMORY_LIMIT = "256MB"
+#: The environment variable that sets one cap for everything ("" for DuckDB's default).
+ENV_MEMORY_LIMIT = "RESTSYNC_DUCKDB_MEMORY_LIMIT"
 
 _TYPES = {
     "bigint": "BIGINT",
@@ -74,7 +76,8 @@ class DuckDBDestination(SqlDestination):
         self._con: duckdb.DuckDBPyConnection | None = None
         self._views: list[str] = []  # Arrow views registered in this transaction
         self._catalog = ""  # the database's name in SQL, known once the file is open
-        #: The cap of bulk inserts, lifted while a merge is written ("": no cap of ours).
+        #: restsync's cap for bulk inserts (raised to `MERGE_MEMORY_LIMIT` while a merge is
+        #: written); "" when the cap is not ours (the environment's, or none) or was lifted.
         self._insert_cap = ""
 
     def __repr__(self) -> str:
@@ -91,7 +94,8 @@ class DuckDBDestination(SqlDestination):
             return
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        limit = os.environ.get("RESTSYNC_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT).strip()
+        chosen = os.environ.get(ENV_MEMORY_LIMIT)
+        limit = (MEMORY_LIMIT if chosen is None else chosen).strip()
         try:
             con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
@@ -107,23 +111,23 @@ class DuckDBDestination(SqlDestination):
         if limit:
             try:
                 con.execute(f"SET memory_limit = {_sql_string(limit)}")
-                if "RESTSYNC_DUCKDB_MEMORY_LIMIT" not in os.environ:
-                    self._insert_cap = limit
             except duckdb.Error as exc:
                 con.close()
                 msg = (
-                    f"RESTSYNC_DUCKDB_MEMORY_LIMIT={limit!r}: DuckDB refused it "
+                    f"{ENV_MEMORY_LIMIT}={limit!r}: DuckDB refused it "
                     f"({str(exc)[:200]})\n  give a size such as 512MB or 2GB, or an empty "
                     "value for DuckDB's default"
                 )
                 raise LoadError(msg) from exc
+        self._insert_cap = limit if chosen is None else ""
         self._catalog = str(con.execute("SELECT current_database()").fetchall()[0][0])
         self._con = con
 
     def _schema_ref(self) -> str:
         # qualified by the database's own name (the file's stem): with a file named like the
         # dataset ("shop.duckdb", dataset "shop"), `"shop"."orders"` is ambiguous to DuckDB
-        self.con  # noqa: B018 - opens the file, which names the catalog
+        if self._con is None:
+            self.open()  # the open file names the catalog
         return f"{quote(self._catalog)}.{quote(self.dataset_name)}"
 
     @property
@@ -143,14 +147,36 @@ class DuckDBDestination(SqlDestination):
             self._con = None
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
-        rel = self.con.execute(sql, list(params))
-        if sql.lstrip().upper().startswith(("DELETE", "INSERT", "UPDATE")):
-            rows = rel.fetchall()
-            return int(rows[0][0]) if rows else 0
-        return -1
+        with self._memory_errors():
+            rel = self.con.execute(sql, list(params))
+            if sql.lstrip().upper().startswith(("DELETE", "INSERT", "UPDATE")):
+                rows = rel.fetchall()
+                return int(rows[0][0]) if rows else 0
+            return -1
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self.con.execute(sql, list(params)).fetchall())
+        with self._memory_errors():
+            return list(self.con.execute(sql, list(params)).fetchall())
+
+    @contextlib.contextmanager
+    def _memory_errors(self) -> Iterator[None]:
+        """DuckDB running out of memory as a `LoadError` that says which cap was in force
+        and how to give it more (the DuckDB error stays its cause)."""
+        try:
+            yield
+        except duckdb.OutOfMemoryException as exc:
+            chosen = os.environ.get(ENV_MEMORY_LIMIT, "").strip()
+            if self._insert_cap:
+                how = "restsync loads it again without its memory cap"
+            elif chosen:
+                how = (
+                    f"{ENV_MEMORY_LIMIT}={chosen!r} is too small for this load: set a larger "
+                    "size (e.g. 2GB), or an empty value for DuckDB's default"
+                )
+            else:
+                how = "the machine has too little free memory for this load: free some, run again"
+            detail = str(exc).strip().splitlines()[0][:200]
+            raise LoadError(f"DuckDB ran out of memory ({detail}); {how}") from exc
 
     def _sql_type(self, column: Column) -> str:
         if column.data_type == "decimal":

@@ -114,7 +114,7 @@ class SqlDestination(abc.ABC):
     @contextlib.contextmanager
     def _merge_memory(self) -> Iterator[None]:
         """Around the statements of a merge (windows, joins): a destination that caps its
-        memory for bulk inserts lifts the cap here."""
+        memory for bulk inserts gives merges more here."""
         yield
 
     def _temp_name(self, kind: str) -> str:

@@ -269,6 +269,15 @@ class Extractor:
         follow_up = False
         index = 0
         unreadable = 0  # retries of this page for an unreadable body
+        selector = ep.get("data_selector")
+        # the records can travel as the response body itself (`Page.raw`) when nothing below
+        # filters, maps or adds to them and a plain top-level key holds them
+        keeps_records = bool(
+            selector
+            and run.incremental is None
+            and not plan.processing_steps
+            and not (parent_record is not None and plan.include_from_parent)
+        )
         while True:
             if run.error is not None:
                 return
@@ -290,7 +299,7 @@ class Extractor:
             try:
                 body, by_orjson = _decode(response, resource=plan.name, url=url)
                 garbled = False
-                records = select_records(body, ep.get("data_selector"), resource=plan.name, url=url)
+                records = select_records(body, selector, resource=plan.name, url=url)
             except SelectorError as exc:
                 # A 200 whose body is cut, an HTML error page, not UTF-8 (any page), or a page
                 # of another shape after pages that matched: a glitch worth the endpoint's
@@ -313,15 +322,8 @@ class Extractor:
             unreadable = 0
             paginator.update_state(response, body, records)
             raw_count = len(records)
-            selector = ep.get("data_selector")
-            as_sent = (  # the records are the body's own list, left as they are below
-                by_orjson
-                and selector
-                and type(body) is dict
-                and body.get(selector) is records
-                and run.incremental is None
-                and not plan.processing_steps
-                and not (parent_record is not None and plan.include_from_parent)
+            as_sent = (  # the records are the body's own list, as orjson read it
+                keeps_records and by_orjson and type(body) is dict and body.get(selector) is records
             )
             if run.incremental is not None:
                 records = run.incremental.filter(records, url=url)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import gc
 from collections.abc import Iterator
 
@@ -46,12 +45,9 @@ def settle_process(threshold: int = RUN_THRESHOLD) -> None:
 def release_free_memory() -> bool:
     """Return freed heap memory to the operating system (glibc's `malloc_trim`); True when
     the C library has it (elsewhere nothing happens)."""
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+    try:  # the symbols already in the process: glibc's when it is the C library
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        trim = None
-    if trim is None:
         return False
     trim(0)
     return True

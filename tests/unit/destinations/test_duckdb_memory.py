@@ -113,21 +113,33 @@ def test_a_merge_is_written_under_its_own_cap(
     assert "loading it again" not in caplog.text
 
 
-def _run_out_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make the first windowed merge statement fail as DuckDB does when out of memory; the
-    memory limit in force at that moment is recorded."""
-    import duckdb
+class _RunsOutOnce:
+    """A DuckDB connection whose first windowed merge statement fails as DuckDB does when it
+    runs out of memory; the memory limit in force at that moment is recorded."""
 
-    failed: list[str] = []
-    real = DuckDBDestination._exec
+    def __init__(self, con: Any, failed: list[str]) -> None:
+        self._con = con
+        self._failed = failed
 
-    def exec_(self: DuckDBDestination, sql: str, params: Any = ()) -> int:
-        if "row_number()" in sql and not failed:
-            failed.append(_limit(self).replace(" ", ""))
+    def execute(self, sql: str, params: Any = None) -> Any:
+        import duckdb
+
+        if "row_number()" in sql and not self._failed:
+            limit = self._con.execute("SELECT current_setting('memory_limit')").fetchall()
+            self._failed.append(str(limit[0][0]).replace(" ", ""))
             raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
-        return real(self, sql, params)
+        return self._con.execute(sql, params or [])
 
-    monkeypatch.setattr(DuckDBDestination, "_exec", exec_)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def _run_out_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    failed: list[str] = []
+    real = DuckDBDestination.con.fget  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        DuckDBDestination, "con", property(lambda self: _RunsOutOnce(real(self), failed))
+    )
     return failed
 
 
@@ -155,8 +167,11 @@ def test_the_environment_cap_is_kept_when_a_load_runs_out_of_memory(
     monkeypatch.setenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", "64MB")
     failed = _run_out_once(monkeypatch)
     dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
-    with pytest.raises(LoadError, match="Out of Memory"):
+    with pytest.raises(LoadError, match="Out of Memory") as raised:
         load_stage(dest, _merge_stage(tmp_path / "s", "L1", 1_000, "a"), "p")  # type: ignore[arg-type]
+    # what ran out, in which table, and how to give it more
+    assert "table 't' failed at write: DuckDB ran out of memory" in str(raised.value)
+    assert "RESTSYNC_DUCKDB_MEMORY_LIMIT='64MB' is too small for this load" in str(raised.value)
     assert len(failed) == 1  # one attempt: the cap the user set stays
     assert _limit(dest).replace(" ", "") in {"64.0MiB", "61.0MiB", "64MB"}
     dest.close()
