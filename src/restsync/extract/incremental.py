@@ -64,7 +64,11 @@ def _key(value: Any) -> tuple[int, Any]:
 
 def compare(a: Any, b: Any) -> int:
     """-1, 0 or 1 as `a` is before, at or after `b` (instants, numbers, then strings)."""
-    ka, kb = _key(a), _key(b)
+    return _compare_keys(_key(a), _key(b), a, b)
+
+
+def _compare_keys(ka: tuple[int, Any], kb: tuple[int, Any], a: Any, b: Any) -> int:
+    """`compare(a, b)` given their keys (`_key(a)`, `_key(b)`)."""
     if ka[0] != kb[0]:
         # Mixed kinds (a number against a timestamp): compare their text, never crash.
         ka, kb = (2, str(a)), (2, str(b))
@@ -184,10 +188,22 @@ class Incremental:
 
     def filter(self, records: list[Any], *, url: str) -> list[Any]:
         """Drop records outside the window and those already loaded at the boundary; track the
-        new cursor value."""
-        start = self.start_value
-        old_boundary = set(self.stored.get("boundary", ())) if not self.lag else set()
+        new cursor value.
+
+        Runs on every page in the extraction loop, so each record's cursor value is parsed
+        once, and the boundary's digests are taken at the end of the page, of the records
+        still at the highest value then (not of every record that was the highest so far).
+        """
+        start, end = self.start_value, self.end_value
+        start_key = _key(start) if start is not None else None
+        end_key = _key(end) if end is not None else None
         stored_last = self.stored.get("last_value")
+        old_boundary = set(self.stored.get("boundary", ())) if not self.lag else set()
+        stored_key = _key(stored_last) if old_boundary and stored_last is not None else None
+        last = self.last_value
+        last_key = _key(last) if last is not None else None
+        at_last: list[Mapping[str, Any]] = []  # this page's records at `last`, not hashed yet
+        missing = self.on_cursor_value_missing
         kept: list[Any] = []
         for index, record in enumerate(records):
             if not isinstance(record, Mapping):
@@ -195,11 +211,10 @@ class Incremental:
                 continue
             found, value = _lookup(record, self.cursor_path)
             if not found or value is None:
-                policy = self.on_cursor_value_missing
-                if policy == "include":
+                if missing == "include":
                     kept.append(record)
                     continue
-                if policy == "exclude":
+                if missing == "exclude":
                     self.dropped += 1
                     continue
                 raise DataError(
@@ -209,42 +224,43 @@ class Incremental:
                     hint="fix endpoint.incremental.cursor_path, or set "
                     "endpoint.incremental.on_cursor_value_missing to 'include' or 'exclude'",
                 )
-            if _key(value)[0] == 2 and isinstance(value, str) and parse_instant(value) is None:
-                kind = self._kind_of(start) if start is not None else None
-                if kind == 1:
-                    raise DataError(
-                        f"record {index} from {url} has cursor value {value[:40]!r} at "
-                        f"'{self.cursor_path}', which is not an ISO-8601 timestamp",
-                        resource=self.resource,
-                        url=url,
-                        hint="check endpoint.incremental.cursor_path points at a timestamp "
-                        "field, or set on_cursor_value_missing: 'exclude'",
-                    )
-            if start is not None and compare(value, start) < 0:
+            key = _key(value)
+            if key[0] == 2 and isinstance(value, str) and start_key and start_key[0] == 1:
+                raise DataError(
+                    f"record {index} from {url} has cursor value {value[:40]!r} at "
+                    f"'{self.cursor_path}', which is not an ISO-8601 timestamp",
+                    resource=self.resource,
+                    url=url,
+                    hint="check endpoint.incremental.cursor_path points at a timestamp "
+                    "field, or set on_cursor_value_missing: 'exclude'",
+                )
+            if start_key is not None and _compare_keys(key, start_key, value, start) < 0:
                 self.dropped += 1
                 continue
-            if self.end_value is not None and compare(value, self.end_value) >= 0:
+            if end_key is not None and _compare_keys(key, end_key, value, end) >= 0:
                 self.dropped += 1
                 continue
-            if old_boundary and stored_last is not None and compare(value, stored_last) == 0:
-                digest = record_hash(record)
-                if digest in old_boundary:
-                    self.dropped += 1
-                    continue
-            self._advance(value, record)
+            if (
+                stored_key is not None
+                and _compare_keys(key, stored_key, value, stored_last) == 0
+                and record_hash(record) in old_boundary
+            ):
+                self.dropped += 1
+                continue
+            order = 1 if last_key is None else _compare_keys(key, last_key, value, last)
+            if order > 0:
+                last, last_key = value, key
+                self.boundary = set()
+                at_last = [record]
+            elif order == 0:
+                at_last.append(record)
             kept.append(record)
-        return kept
-
-    @staticmethod
-    def _kind_of(value: Any) -> int:
-        return _key(value)[0]
-
-    def _advance(self, value: Any, record: Mapping[str, Any]) -> None:
-        if self.last_value is None or compare(value, self.last_value) > 0:
-            self.last_value = value
-            self.boundary = {record_hash(record)}
-        elif compare(value, self.last_value) == 0 and len(self.boundary) < BOUNDARY_CAP:
+        self.last_value = last
+        for record in at_last:
+            if len(self.boundary) >= BOUNDARY_CAP:
+                break
             self.boundary.add(record_hash(record))
+        return kept
 
     def new_state(self) -> dict[str, Any]:
         """The state to store with this run's rows."""

@@ -1,0 +1,141 @@
+"""The DuckDB settings a load changes (threads, memory cap) are changed only when they must
+be, are in force for the statements that need them, and are back when the load ends."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from restsync.destinations.duckdb import MEMORY_LIMIT, MERGE_MEMORY_LIMIT, DuckDBDestination
+from restsync.load import load_stage
+from restsync.schema.model import Column, Schema, Table
+from restsync.stage import StageWriter
+
+
+class _Recording:
+    """A DuckDB connection that records, for each statement, the settings in force."""
+
+    def __init__(self, con: Any, log: list[tuple[str, str, str, str]]) -> None:
+        self._con = con
+        self._log = log
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        row = self._con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchall()[0]
+        words = sql.split()
+        kind, target = " ".join(words[:2]).upper(), (words[2:3] or [""])[0]
+        self._log.append((kind, target, str(row[0]), str(row[1]).replace(" ", "")))
+        return self._con.execute(sql, params or [])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+@pytest.fixture
+def log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str, str]]:
+    monkeypatch.delenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", raising=False)
+    entries: list[tuple[str, str, str, str]] = []
+    real = DuckDBDestination.con.fget  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        DuckDBDestination, "con", property(lambda self: _Recording(real(self), entries))
+    )
+    return entries
+
+
+def _stage(root: Path, load_id: str, disposition: str, n: int, tables: int = 3) -> Any:
+    schema = Schema("p")
+    w = StageWriter(root, load_id)
+    for t in range(tables):
+        name = f"t{t}"
+        cols = {
+            c.name: c for c in (Column("id", "bigint", primary_key=True), Column("_dlt_id", "text"))
+        }
+        schema.tables[name] = Table(name, name, cols, write_disposition=disposition)  # type: ignore[arg-type]
+        schema.tables[name].primary_key = ["id"] if disposition == "merge" else []
+        ids = list(range(n))
+        w.write(
+            name,
+            pa.table(
+                {
+                    "id": pa.array(ids, pa.int64()),
+                    "_dlt_id": pa.array(
+                        [f"{load_id}-{i}" if disposition != "merge" else str(i) for i in ids]
+                    ),
+                    "_restsync_seq": pa.array(ids, pa.int64()),
+                }
+            ),
+        )
+    return w.complete(schema, {}, {})
+
+
+def _settings(dest: DuckDBDestination) -> tuple[str, str]:
+    row = dest.con._con.execute(  # type: ignore[attr-defined]
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    ).fetchall()[0]
+    return str(row[0]), str(row[1]).replace(" ", "")
+
+
+def _mb(limit: str) -> set[str]:
+    mib = int(limit.removesuffix("MB")) * 1000 * 1000 / 1024 / 1024
+    return {limit, f"{mib:.1f}MiB", f"{math.floor(mib * 10) / 10:.1f}MiB"}
+
+
+def test_small_tables_written_new_are_written_on_one_thread(
+    tmp_path: Path, log: list[tuple[str, str, str, str]]
+) -> None:
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    dest.open()
+    dest.con.execute("SET threads = 2")
+    dest._threads = dest._threads_now = 2
+    log.clear()
+    load_stage(dest, _stage(tmp_path / "s", "L1", "merge", 100), "p")
+    inserts = [e for e in log if e[0] == "INSERT INTO" and '."t' in e[1]]
+    assert len(inserts) == 3
+    assert all(threads == "1" for _, _, threads, _ in inserts)
+    # one SET each way for the whole load, not one per table
+    assert sum(1 for e in log if e[0] == "SET THREADS") == 2
+    assert sum(1 for e in log if e[0] == "SET MEMORY_LIMIT") == 2
+    assert _settings(dest)[0] == "2"  # all threads again once the load committed
+    assert _settings(dest)[1] in _mb(MEMORY_LIMIT)
+    dest.close()
+
+
+def test_a_merge_into_stored_rows_keeps_all_threads_under_the_merge_cap(
+    tmp_path: Path, log: list[tuple[str, str, str, str]]
+) -> None:
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    dest.open()
+    dest.con.execute("SET threads = 2")
+    dest._threads = dest._threads_now = 2
+    load_stage(dest, _stage(tmp_path / "s", "L1", "merge", 100), "p")
+    log.clear()
+    again = load_stage(dest, _stage(tmp_path / "s", "L2", "merge", 100), "p")
+    assert again.tables["t0"].updated == 100
+    deletes = [e for e in log if e[0] == "DELETE FROM" and '."t' in e[1]]
+    assert len(deletes) == 3  # the stored rows were read and replaced on all threads, under
+    assert all(t == "2" and m in _mb(MERGE_MEMORY_LIMIT) for _, _, t, m in deletes)  # the cap
+    assert _settings(dest)[1] in _mb(MEMORY_LIMIT)
+    dest.close()
+
+
+def test_an_append_of_small_batches_stays_on_one_thread_under_the_insert_cap(
+    tmp_path: Path, log: list[tuple[str, str, str, str]]
+) -> None:
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    dest.open()
+    dest.con.execute("SET threads = 2")
+    dest._threads = dest._threads_now = 2
+    load_stage(dest, _stage(tmp_path / "s", "L1", "append", 100), "p")
+    log.clear()
+    load_stage(dest, _stage(tmp_path / "s", "L2", "append", 100), "p")  # tables exist now
+    inserts = [e for e in log if e[0] == "INSERT INTO" and '."t' in e[1]]
+    assert len(inserts) == 3, log
+    assert all(t == "1" and m in _mb(MEMORY_LIMIT) for _, _, t, m in inserts)
+    got = dest.con._con.execute('SELECT count(*) FROM "shop"."t0"').fetchall()  # type: ignore[attr-defined]
+    assert got == [(200,)]
+    dest.close()
