@@ -29,8 +29,7 @@ import duckdb
 from restsync.destinations.base import TableLoadStats
 from restsync.destinations.sql import SqlDestination, quote, root_of
 from restsync.errors import LoadError
-from restsync.schema.model import SEQ, Column, Table
-from restsync.stage.types import DEFAULT_PRECISION, DEFAULT_SCALE
+from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, SEQ, Column, Table
 
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad

@@ -22,8 +22,7 @@ from restsync.destinations.registry import mask_url
 from restsync.destinations.sql import SqlDestination, quote
 from restsync.errors import LoadError
 from restsync.http.redact import redact_text, register_secret
-from restsync.schema.model import Column, Table
-from restsync.stage.types import DEFAULT_PRECISION, DEFAULT_SCALE
+from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, Column, Table
 
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad

@@ -8,35 +8,30 @@ the rows of the resources that succeeded, their incremental state and the load r
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import os
-import queue
 import re
 import shutil
-import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from restsync.errors import DataError, ResourceError, RestsyncError
-from restsync.extract.engine import Extractor, ResourceRun
+from restsync.errors import DataError, RestsyncError
+from restsync.extract.engine import ResourceRun
 from restsync.extract.model import Page
 from restsync.extract.source import RestApiSource
 from restsync.faultpoints import checkpoint
 from restsync.http.redact import redact_text
+from restsync.pipeline.extraction import DONE, DONE_INDEX, ExtractionThread
 from restsync.pipeline.gcpolicy import relaxed_gc, release_free_memory
 from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
-from restsync.pipeline.sink import pack_body, pack_records
 from restsync.schema.model import Schema
 
 log = logging.getLogger("restsync.pipeline")
 
-_DONE = object()
-_DONE_INDEX = -1  # a Page with this index marks the end of its resource
 # Records normalized together; bounds the memory held per resource between flushes.
 BATCH_RECORDS = 5000
 #: Records buffered for one resource at which the normalizer process is started (ahead of
@@ -142,10 +137,6 @@ class Pipeline:
         full_refresh: bool,
         progress: Progress | None,
     ) -> LoadInfo:
-        from restsync.load import load_stage
-        from restsync.pipeline.sink import NormalizerSpec, SwitchingSink
-        from restsync.stage import open_stage
-
         progress = progress or NoProgress()
         if resources:
             source = source.with_resources(*resources)
@@ -158,55 +149,71 @@ class Pipeline:
             load_id=load_id,
             started_at=datetime.now(timezone.utc).isoformat(),
         )
-        dest = self.destination()
-        dest.open()
+        # the HTTP client is built while the destination opens; no request before `begin`
+        selected = {p.name for p in source.plans if p.selected}
+        extraction = ExtractionThread(source, selected, name=self.name, transport=self.transport)
         try:
-            stored_schema = dest.stored_schema()
-            schema = stored_schema or Schema(self.dataset_name)
-            before = set(schema.tables)  # tables the destination already has
-            state = {} if full_refresh else dest.stored_state(self.name)
-            stage_root = self.pipelines_dir / self.name / "stage"
-            if stage_root.exists():
-                shutil.rmtree(stage_root, ignore_errors=True)  # an earlier run's leftovers
-            specs = [
-                NormalizerSpec(
-                    resource=p.name,
-                    table_name=p.table_name,
-                    write_disposition=p.write_disposition,
-                    primary_key=list(p.primary_key),
-                    merge_key=list(p.merge_key),
-                    columns=dict(p.columns),
-                    max_table_nesting=p.max_table_nesting,
-                )
-                for p in source.plans
-                if p.selected
-            ]
-            sink = SwitchingSink(schema, specs, stage_root, load_id, mode=self.normalize_mode)
+            dest = self.destination()
+            dest.open()
+        except BaseException:
+            extraction.close()
+            raise
+        try:
             try:
-                runs = self._extract(source, state, sink, progress)
-                schema, changes = sink.finish()
-                self._changes = changes
-                failed = {n for n, r in runs.items() if not r.ok}
-                new_state: dict[str, dict[str, Any]] = {}
-                for n, r in runs.items():
-                    if r.ok and r.incremental is not None:
-                        new_state[n] = r.incremental.new_state()
-                for n, r in runs.items():
-                    info.resources[n] = self._resource_info(n, r)
-                failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
-                for t in list(schema.tables.values()):
-                    if t.resource in failed and t.name not in before:
-                        del schema.tables[t.name]
-                ran = sorted(n for n, r in runs.items() if r.ok)
-                stage_dir = sink.complete(
-                    schema,
-                    new_state,
-                    {n: r.records for n, r in runs.items()},
-                    ran,
-                    failed_tables,
-                )
+                stored_schema = dest.stored_schema()
+                schema = stored_schema or Schema(self.dataset_name)
+                before = set(schema.tables)  # tables the destination already has
+                extraction.begin({} if full_refresh else dest.stored_state(self.name))
+                # what only normalizing and loading need is imported while requests are out
+                from restsync.pipeline.sink import NormalizerSpec, SwitchingSink
+
+                stage_root = self.pipelines_dir / self.name / "stage"
+                if stage_root.exists():
+                    shutil.rmtree(stage_root, ignore_errors=True)  # an earlier run's leftovers
+                specs = [
+                    NormalizerSpec(
+                        resource=p.name,
+                        table_name=p.table_name,
+                        write_disposition=p.write_disposition,
+                        primary_key=list(p.primary_key),
+                        merge_key=list(p.merge_key),
+                        columns=dict(p.columns),
+                        max_table_nesting=p.max_table_nesting,
+                    )
+                    for p in source.plans
+                    if p.selected
+                ]
+                sink = SwitchingSink(schema, specs, stage_root, load_id, mode=self.normalize_mode)
+                try:
+                    runs = self._extract(extraction, sink, progress)
+                    schema, changes = sink.finish()
+                    self._changes = changes
+                    failed = {n for n, r in runs.items() if not r.ok}
+                    new_state: dict[str, dict[str, Any]] = {}
+                    for n, r in runs.items():
+                        if r.ok and r.incremental is not None:
+                            new_state[n] = r.incremental.new_state()
+                    for n, r in runs.items():
+                        info.resources[n] = self._resource_info(n, r)
+                    failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
+                    for t in list(schema.tables.values()):
+                        if t.resource in failed and t.name not in before:
+                            del schema.tables[t.name]
+                    ran = sorted(n for n, r in runs.items() if r.ok)
+                    stage_dir = sink.complete(
+                        schema,
+                        new_state,
+                        {n: r.records for n, r in runs.items()},
+                        ran,
+                        failed_tables,
+                    )
+                finally:
+                    sink.close()
             finally:
-                sink.close()
+                extraction.close()
+            from restsync.load import load_stage
+            from restsync.stage import open_stage
+
             staged = open_stage(stage_dir)
             if staged is None:
                 raise RestsyncError(f"the stage in {stage_dir} is incomplete; run again")
@@ -295,85 +302,18 @@ class Pipeline:
 
     # -- extraction ----------------------------------------------------------------------
     def _extract(
-        self,
-        source: RestApiSource,
-        state: Mapping[str, Mapping[str, Any]],
-        sink: Any,
-        progress: Progress,
+        self, extraction: ExtractionThread, sink: Any, progress: Progress
     ) -> dict[str, ResourceRun]:
-        pages: queue.Queue[Any] = queue.Queue(maxsize=64)
-        plans = {p.name: p for p in source.plans}
-        selected = {p.name for p in source.plans if p.selected}
-        holder: dict[str, Any] = {}
-        progress.start([p.name for p in source.plans if p.selected])
-
-        def on_page(page: Page) -> None:
-            if page.records and page.resource in selected:
-                # packed at once, while the records are hot (see `pack_records`), or the body
-                # as it came when it holds them as they are; the page keeps its `count`
-                packed = pack_body(*page.raw) if page.raw is not None else None
-                page.payload = packed if packed is not None else pack_records(page.records)
-                page.records = []
-            page.raw = None
-            while True:
-                try:
-                    pages.put(page, timeout=0.05)
-                    return
-                except queue.Full:
-                    if holder.get("abort"):
-                        raise ResourceError("run aborted", resource=page.resource) from None
-
-        def on_done(resource: str) -> None:
-            on_page(Page(resource, [], "", _DONE_INDEX))
-
-        async def main() -> dict[str, ResourceRun]:
-            from restsync.auth import build_auth
-            from restsync.http.client import SourceClient
-
-            cc = source.client_config
-            auth = build_auth(cc.get("auth"))
-            async with SourceClient(
-                cc.get("base_url") or "",
-                auth=auth,
-                headers=cc.get("headers"),
-                max_concurrency=int(cc.get("max_concurrency") or 4),
-                rate_limit=cc.get("rate_limit"),
-                transport=self.transport,
-                allow_cross_origin_pagination=bool(cc.get("allow_cross_origin_pagination")),
-                timeout=float(cc["timeout"]) if cc.get("timeout") else None,
-            ) as client:
-                extractor = Extractor(
-                    source.plans,
-                    client,
-                    client_config=cc,
-                    state=state,
-                    on_page=on_page,
-                    on_done=on_done,
-                )
-                holder["extractor"] = extractor
-                runs = await extractor.run()
-                holder["client_stats"] = dict(getattr(client, "stats", {}) or {})
-                return runs
-
-        def thread_main() -> None:
-            try:
-                holder["runs"] = asyncio.run(main())
-            except BaseException as exc:  # reported in the calling thread
-                holder["error"] = exc
-            finally:
-                pages.put(_DONE)
-
-        thread = threading.Thread(target=thread_main, name=f"restsync-extract-{self.name}")
-        thread.start()
+        """Read the extraction's pages into `sink` in batches, until every resource ended."""
+        plans = {p.name: p for p in extraction.source.plans}
+        selected = extraction.selected
+        progress.start([p.name for p in extraction.source.plans if p.selected])
         seq = 0
         buffers: dict[str, list[Page]] = {}
         buffered: dict[str, int] = {}
         batches: dict[int, list[Page]] = {}
         batch_ids = itertools.count()
-
-        def run_of(resource: str) -> ResourceRun | None:
-            extractor = holder.get("extractor")
-            return extractor.runs[resource] if extractor else None
+        run_of = extraction.run_of
 
         def take_errors() -> None:
             for failed in sink.errors():
@@ -406,11 +346,11 @@ class Pipeline:
         prepared = False
         try:
             while True:
-                item = pages.get()
-                if item is _DONE:
+                item = extraction.pages.get()
+                if item is DONE:
                     break
                 page: Page = item
-                if page.index == _DONE_INDEX:  # the resource ended: normalize what it left
+                if page.index == DONE_INDEX:  # the resource ended: normalize what it left
                     flush(page.resource, mid_run=False)
                     continue
                 run = run_of(page.resource)
@@ -428,18 +368,19 @@ class Pipeline:
                 checkpoint("page")
                 if run is not None:
                     progress.page(page.resource, page.count, run)
-            if "error" not in holder:
+            if extraction.error is None:
                 for resource in list(buffers):
                     flush(resource, mid_run=False)
         except BaseException:
-            holder["abort"] = True
+            extraction.abort()
             raise
         finally:
-            thread.join()
-        if "error" in holder:
-            raise holder["error"]
-        self._client_stats = holder.get("client_stats", {})
-        runs: dict[str, ResourceRun] = holder["runs"]
+            extraction.join()
+        if extraction.error is not None:
+            raise extraction.error
+        self._client_stats = extraction.client_stats
+        runs = extraction.runs
+        assert runs is not None  # the thread ended without an error
         if hasattr(sink, "worker") and sink.worker is not None:
             sink.worker.finish_batches()
         take_errors()

@@ -23,6 +23,9 @@ DLT_ROOT_ID = "_dlt_root_id"
 # Staged only, never stored: the ordinal of the root record within a load, so that the
 # loader keeps the last version of a key (and that version's child rows) under merge.
 SEQ = "_restsync_seq"
+#: A decimal column's precision and scale when its hint gives none.
+DEFAULT_PRECISION = 38
+DEFAULT_SCALE = 9
 
 
 @dataclass

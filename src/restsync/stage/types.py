@@ -10,11 +10,16 @@ import pyarrow.compute as pc
 from restsync.errors import LoadError
 from restsync.schema.evolve import conform
 from restsync.schema.infer import data_type_of_field
-from restsync.schema.model import DATA_TYPES, SEQ, Column, DataType, Table
+from restsync.schema.model import (
+    DATA_TYPES,
+    DEFAULT_PRECISION,
+    DEFAULT_SCALE,
+    SEQ,
+    Column,
+    DataType,
+    Table,
+)
 from restsync.schema.naming import VARIANT_SEPARATOR
-
-DEFAULT_PRECISION = 38
-DEFAULT_SCALE = 9
 
 
 def arrow_type(column: Column) -> pa.DataType:
