@@ -157,7 +157,9 @@ class LocalSink:
 
         self.schema = schema
         self.normalizers = {s.resource: s.build(schema) for s in specs}
-        self.writer = StageWriter(stage_root, load_id)
+        # the run loads this stage itself, and the next run discards what it leaves behind:
+        # nothing reads the files after a crash, so they are not fsynced
+        self.writer = StageWriter(stage_root, load_id, durable=False)
         self._errors: list[BatchError] = []
 
     def submit(self, batch_id: int, resource: str, records: list[Any], seq_start: int) -> None:

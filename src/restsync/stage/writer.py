@@ -2,7 +2,7 @@
 
 Layout of one load's stage (`<pipelines_dir>/<pipeline>/stage/<load_id>/`):
 
-    <table>.<chunk>.arrow     Arrow IPC stream files, fsynced when closed
+    <table>.<chunk>.arrow     Arrow IPC stream files, fsynced when closed (if durable)
     manifest.json             written last (temp file + rename): the stage is complete
 
 A stage without `manifest.json` was cut short (crash, kill, error during extraction) and is
@@ -52,15 +52,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write `data` as JSON to `path` so readers see the old file or the new one, never half."""
+def write_json_atomic(path: Path, data: Any, *, durable: bool = True) -> None:
+    """Write `data` as JSON to `path` so readers see the old file or the new one, never half
+    (and, if `durable`, so that it is on disk when this returns)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 @dataclass
@@ -181,6 +184,10 @@ class StageWriter:
     bounded by one batch per table. `complete` writes the manifest, and only then does
     the stage count.
 
+    `durable=False` leaves the files to the page cache (no fsync): for a stage loaded by
+    the run that wrote it, which a later run discards rather than loads (`Pipeline.run`).
+    On this machine the fsyncs of a 33-table stage took 15 ms of its 22 ms.
+
         writer = StageWriter(stage_root(pipelines_dir, "shop"), load_id)
         for tables in pages:
             for name, tbl in tables.items():
@@ -191,6 +198,7 @@ class StageWriter:
     root_dir: Path | str
     load_id: str
     flush_rows: int = DEFAULT_FLUSH_ROWS
+    durable: bool = True
     _open: dict[str, _OpenFile] = field(default_factory=dict, init=False, repr=False)
     _done: dict[str, list[StagedFile]] = field(default_factory=dict, init=False, repr=False)
     _chunks: dict[str, int] = field(default_factory=dict, init=False, repr=False)
@@ -231,8 +239,9 @@ class StageWriter:
         f = self._open.pop(table_name)
         f.writer.close()
         f.sink.close()
-        with open(f.path, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if self.durable:
+            with open(f.path, "rb+") as fh:
+                os.fsync(fh.fileno())
         self._done.setdefault(table_name, []).append(StagedFile(f.path, f.rows))
 
     def close_files(self) -> dict[str, list[StagedFile]]:
@@ -276,7 +285,8 @@ class StageWriter:
         for name in exclude_tables:  # e.g. the tables of a resource that failed
             for f in self._done.pop(name, []):
                 f.path.unlink(missing_ok=True)
-        _fsync_dir(self.dir)
+        if self.durable:
+            _fsync_dir(self.dir)
         if resources is None:
             resources = sorted(
                 {schema.tables[t].resource for t in self._done if t in schema.tables}
@@ -294,7 +304,7 @@ class StageWriter:
             "resources": list(resources),
             "created_at": datetime.now(timezone.utc).isoformat(),
         }
-        write_json_atomic(self.dir / MANIFEST, manifest)
+        write_json_atomic(self.dir / MANIFEST, manifest, durable=self.durable)
         staged = open_stage(self.dir)
         assert staged is not None
         return staged

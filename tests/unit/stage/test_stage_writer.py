@@ -180,3 +180,29 @@ def test_ids_unique_without_an_id_column_is_false(tmp_path: Path) -> None:
     w = StageWriter(tmp_path, "L1")
     w.write("t", _batch([1, 2], [1, 2]))
     assert w.complete(_schema(), {}, {}).ids_unique("t") is False
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_durable_stage_is_fsynced_and_a_run_s_own_stage_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool
+) -> None:
+    import os
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    w = StageWriter(stage_root(tmp_path, "p"), "L1", flush_rows=4, durable=durable)
+    for i in range(3):
+        w.write("t", _batch([2 * i, 2 * i + 1], [1, 2]))
+    staged = w.complete(_schema(), {}, {})
+    # files, folder and manifest: fsynced only when durable; complete and readable either way
+    assert bool(synced) is durable
+    assert staged.rows("t") == 6
+    assert sum(b.num_rows for b in staged.read_table("t")) == 6
+
+
+def test_the_pipeline_s_sink_writes_a_stage_without_fsync(tmp_path: Path) -> None:
+    from restsync.pipeline.sink import LocalSink
+
+    sink = LocalSink(_schema(), [], tmp_path, "L1")
+    assert sink.writer.durable is False
