@@ -49,7 +49,9 @@ def arrow_schema(table: Table, *, with_seq: bool = False) -> pa.Schema:
     """The Arrow schema of `table`; `with_seq` adds the staged-only `_restsync_seq` column."""
     fields = [pa.field(c.name, arrow_type(c), nullable=True) for c in table.columns.values()]
     if with_seq and SEQ not in table.columns:
-        fields.append(pa.field(SEQ, pa.int64()))
+        # never null, as the normalizer stages it: a batch staged under the final schema
+        # then equals it and is read as it is (`conform_batch`), not rebuilt
+        fields.append(pa.field(SEQ, pa.int64(), nullable=False))
     return pa.schema(fields)
 
 

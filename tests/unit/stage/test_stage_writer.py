@@ -206,3 +206,27 @@ def test_the_pipeline_s_sink_writes_a_stage_without_fsync(tmp_path: Path) -> Non
 
     sink = LocalSink(_schema(), [], tmp_path, "L1")
     assert sink.writer.durable is False
+
+
+def test_batches_staged_under_the_final_schema_are_read_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what the normalizer stages equals the final Arrow schema (`_restsync_seq` included):
+    # such batches are not rebuilt on the way to the destination
+    from restsync.schema.normalize import Normalizer
+    from restsync.stage import types
+
+    schema = Schema("p")
+    normalizer = Normalizer(schema, "orders", "orders", primary_key=["id"])
+    w = StageWriter(stage_root(tmp_path, "p"), "L1")
+    records = [{"id": i, "total": 1.5, "lines": [{"sku": "a"}]} for i in range(3)]
+    for name, table in normalizer.normalize(records, "L1", 0).items():
+        w.write(name, table)
+    staged = w.complete(schema, {}, {})
+
+    def rebuilt(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a batch staged under the final schema was rebuilt")
+
+    monkeypatch.setattr(types, "conform", rebuilt)
+    assert sum(b.num_rows for b in staged.read_table("orders")) == 3
+    assert sum(b.num_rows for b in staged.read_table("orders__lines")) == 3
