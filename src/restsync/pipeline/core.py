@@ -160,10 +160,9 @@ class Pipeline:
             raise
         try:
             try:
-                stored_schema = dest.stored_schema()
-                schema = stored_schema or Schema(self.dataset_name)
-                before = set(schema.tables)  # tables the destination already has
                 extraction.begin({} if full_refresh else dest.stored_state(self.name))
+                schema = dest.stored_schema() or Schema(self.dataset_name)
+                before = set(schema.tables)  # tables the destination already has
                 # what only normalizing and loading need is imported while requests are out
                 from restsync.pipeline.sink import NormalizerSpec, SwitchingSink
 
