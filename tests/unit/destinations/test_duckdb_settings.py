@@ -85,16 +85,27 @@ def _mb(limit: str) -> set[str]:
     return {limit, f"{mib:.1f}MiB", f"{math.floor(mib * 10) / 10:.1f}MiB"}
 
 
-def test_small_tables_written_new_are_written_on_one_thread(
-    tmp_path: Path, log: list[tuple[str, str, str, str]]
-) -> None:
+def _on_two_threads(tmp_path: Path) -> DuckDBDestination:
+    """A destination whose DuckDB runs on two threads (whatever this machine has)."""
     dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
     dest.open()
     dest.con.execute("SET threads = 2")
     dest._threads = dest._threads_now = 2
+    return dest
+
+
+def _on_data_tables(log: list[tuple[str, str, str, str]], kind: str) -> list[Any]:
+    """The logged statements of `kind` on the three data tables (not the bookkeeping)."""
+    return [e for e in log if e[0] == kind and '."t' in e[1]]
+
+
+def test_small_tables_written_new_are_written_on_one_thread(
+    tmp_path: Path, log: list[tuple[str, str, str, str]]
+) -> None:
+    dest = _on_two_threads(tmp_path)
     log.clear()
     load_stage(dest, _stage(tmp_path / "s", "L1", "merge", 100), "p")
-    inserts = [e for e in log if e[0] == "INSERT INTO" and '."t' in e[1]]
+    inserts = _on_data_tables(log, "INSERT INTO")
     assert len(inserts) == 3
     assert all(threads == "1" for _, _, threads, _ in inserts)
     # one SET each way for the whole load, not one per table
@@ -105,37 +116,36 @@ def test_small_tables_written_new_are_written_on_one_thread(
     dest.close()
 
 
-def test_a_merge_into_stored_rows_keeps_all_threads_under_the_merge_cap(
-    tmp_path: Path, log: list[tuple[str, str, str, str]]
+@pytest.mark.parametrize(
+    ("disposition", "statement", "threads", "cap"),
+    [
+        # a merge reads the stored rows (joins, delete): all threads, under the merge cap
+        ("merge", "DELETE FROM", "2", MERGE_MEMORY_LIMIT),
+        # an append of small batches only inserts: one thread, under the insert cap
+        ("append", "INSERT INTO", "1", MEMORY_LIMIT),
+    ],
+)
+def test_a_second_load_into_stored_tables(
+    tmp_path: Path,
+    log: list[tuple[str, str, str, str]],
+    disposition: str,
+    statement: str,
+    threads: str,
+    cap: str,
 ) -> None:
-    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
-    dest.open()
-    dest.con.execute("SET threads = 2")
-    dest._threads = dest._threads_now = 2
-    load_stage(dest, _stage(tmp_path / "s", "L1", "merge", 100), "p")
+    dest = _on_two_threads(tmp_path)
+    load_stage(dest, _stage(tmp_path / "s", "L1", disposition, 100), "p")
     log.clear()
-    again = load_stage(dest, _stage(tmp_path / "s", "L2", "merge", 100), "p")
-    assert again.tables["t0"].updated == 100
-    deletes = [e for e in log if e[0] == "DELETE FROM" and '."t' in e[1]]
-    assert len(deletes) == 3  # the stored rows were read and replaced on all threads, under
-    assert all(t == "2" and m in _mb(MERGE_MEMORY_LIMIT) for _, _, t, m in deletes)  # the cap
-    assert _settings(dest)[1] in _mb(MEMORY_LIMIT)
-    dest.close()
-
-
-def test_an_append_of_small_batches_stays_on_one_thread_under_the_insert_cap(
-    tmp_path: Path, log: list[tuple[str, str, str, str]]
-) -> None:
-    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
-    dest.open()
-    dest.con.execute("SET threads = 2")
-    dest._threads = dest._threads_now = 2
-    load_stage(dest, _stage(tmp_path / "s", "L1", "append", 100), "p")
-    log.clear()
-    load_stage(dest, _stage(tmp_path / "s", "L2", "append", 100), "p")  # tables exist now
-    inserts = [e for e in log if e[0] == "INSERT INTO" and '."t' in e[1]]
-    assert len(inserts) == 3, log
-    assert all(t == "1" and m in _mb(MEMORY_LIMIT) for _, _, t, m in inserts)
+    again = load_stage(dest, _stage(tmp_path / "s", "L2", disposition, 100), "p")  # tables exist
+    written = _on_data_tables(log, statement)
+    assert len(written) == 3, log
+    assert all(t == threads and m in _mb(cap) for _, _, t, m in written)
+    assert _settings(dest)[0] == "2"  # all threads again after the load
+    assert _settings(dest)[1] in _mb(MEMORY_LIMIT)  # the insert cap again after the load
     got = dest.con._con.execute('SELECT count(*) FROM "shop"."t0"').fetchall()  # type: ignore[attr-defined]
-    assert got == [(200,)]
     dest.close()
+    if disposition == "merge":
+        assert again.tables["t0"].updated == 100
+        assert got == [(100,)]
+    else:
+        assert got == [(200,)]
