@@ -3,8 +3,9 @@
 Rows go in as Arrow: the staged batches are registered as a view over a
 `pyarrow.RecordBatchReader` and inserted with one `INSERT INTO ... SELECT` per table, never
 row by row, on all of DuckDB's threads (insertion order is not kept: a table's rows come back
-in no particular order, as in any SQL database). DDL, rows, state, load record and schema
-share one transaction.
+in no particular order, as in any SQL database; a small table written new goes in on one
+thread, `ONE_THREAD_ROWS`). DDL, rows, state, load record and schema share one transaction,
+and its COMMIT writes them into the database file (a checkpoint, not the write-ahead log).
 
 restsync's connection caps DuckDB's memory (DuckDB's own default is 80 % of the machine) at
 `MEMORY_LIMIT` for bulk inserts: they stream, and what DuckDB would otherwise keep is cache of
@@ -303,8 +304,11 @@ class DuckDBDestination(SqlDestination):
 
     def _tx_commit(self) -> None:
         self.con.execute("COMMIT")
-        self._use_cap(self._insert_cap)  # the connection is left under the insert cap
-        self._use_threads(self._threads)  # and on all threads
+        # the connection is left under the insert cap and on all threads; the load is
+        # committed whatever happens here, so a failure is not the load's
+        with contextlib.suppress(duckdb.Error):
+            self._use_cap(self._insert_cap)
+            self._use_threads(self._threads)
 
     def _tx_rollback(self) -> None:
         # no transaction may be open any more: DuckDB ends it on some errors
