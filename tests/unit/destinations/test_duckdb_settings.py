@@ -149,3 +149,16 @@ def test_a_second_load_into_stored_tables(
         assert got == [(100,)]
     else:
         assert got == [(200,)]
+
+
+def test_the_commit_writes_the_load_into_the_database_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no write-ahead log left to replay once COMMIT returned: the file alone holds the load
+    monkeypatch.delenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", raising=False)
+    path = tmp_path / "d.duckdb"
+    dest = DuckDBDestination(path, "shop")
+    load_stage(dest, _stage(tmp_path / "s", "L1", "append", 100), "p")
+    wal = path.with_name(path.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    dest.close()
