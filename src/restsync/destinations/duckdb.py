@@ -84,8 +84,10 @@ class DuckDBDestination(SqlDestination):
         #: restsync's cap for bulk inserts (raised to `MERGE_MEMORY_LIMIT` while a merge is
         #: written); "" when the cap is not ours (the environment's, or none) or was lifted.
         self._insert_cap = ""
-        self._cap_now = ""  # the cap in force on the connection, when it is one of ours
-        self._threads = self._threads_now = 0  # DuckDB's thread count, and the one in force
+        self._env_cap = ""  # the cap set in the environment, if one was
+        self._threads = 0  # DuckDB's thread count
+        #: The settings `_use` put in force on the connection (`memory_limit`, `threads`).
+        self._in_force: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"DuckDBDestination(path={str(self.path)!r}, dataset={self.dataset_name!r})"
@@ -132,12 +134,13 @@ class DuckDBDestination(SqlDestination):
                 )
                 raise LoadError(msg) from exc
         self._insert_cap = limit if chosen is None else ""
-        self._cap_now = self._insert_cap
+        self._env_cap = "" if chosen is None else limit
         catalog, threads = con.execute(
             "SELECT current_database(), current_setting('threads')"
         ).fetchall()[0]
         self._catalog = str(catalog)
-        self._threads = self._threads_now = int(threads)
+        self._threads = int(threads)
+        self._in_force = {"memory_limit": self._insert_cap, "threads": str(self._threads)}
         self._con = con
 
     def _schema_ref(self) -> str:
@@ -182,13 +185,12 @@ class DuckDBDestination(SqlDestination):
         try:
             yield
         except duckdb.OutOfMemoryException as exc:
-            chosen = os.environ.get(ENV_MEMORY_LIMIT, "").strip()
             if self._insert_cap:
                 how = "restsync loads it again without its memory cap"
-            elif chosen:
+            elif self._env_cap:
                 how = (
-                    f"{ENV_MEMORY_LIMIT}={chosen!r} is too small for this load: set a larger "
-                    "size (e.g. 2GB), or an empty value for DuckDB's default"
+                    f"{ENV_MEMORY_LIMIT}={self._env_cap!r} is too small for this load: set a "
+                    "larger size (e.g. 2GB), or an empty value for DuckDB's default"
                 )
             else:
                 how = "the machine has too little free memory for this load: free some, run again"
@@ -220,7 +222,6 @@ class DuckDBDestination(SqlDestination):
     def _bulk_insert(
         self, target: str, table: Table, staged: StagedLoad, columns: list[str]
     ) -> int:
-        self._use_cap(self._insert_cap)  # an append or a replace: the insert cap
         reader = staged.reader(table.name, table)
         view = f"_rs_arrow_{self._n}"
         self._n += 1
@@ -232,27 +233,37 @@ class DuckDBDestination(SqlDestination):
             self.con.unregister(view)
 
     def write(self, table: Table, staged: StagedLoad, load_id: str) -> TableLoadStats:
-        schema = self._schema or staged.schema
-        reads_stored = (
-            table.name not in self._created and root_of(schema, table).write_disposition != "append"
-        )
+        """Put in force what this table's statements need, then write it.
+
+        A merge runs under `MERGE_MEMORY_LIMIT` (its window and joins), anything else under
+        the insert cap. A table written from fewer rows than `ONE_THREAD_ROWS` without
+        reading what it held goes in on one thread. A setting already in force is not set
+        again: a load of 33 merge tables sets each once (each `SET memory_limit` cost ~1 ms
+        of the statements after it: 70 ms over those tables).
+        """
+        root = root_of(self._schema or staged.schema, table)
+        merge = root.write_disposition == "merge" and bool(root.primary_key)
+        if self._insert_cap:  # caps of restsync's own; the environment's stays as it is
+            self._use("memory_limit", MERGE_MEMORY_LIMIT if merge else self._insert_cap)
+        reads_stored = table.name not in self._created and root.write_disposition != "append"
         small = staged.rows(table.name) < ONE_THREAD_ROWS
-        self._use_threads(1 if small and not reads_stored else self._threads)
+        self._use("threads", "1" if small and not reads_stored else str(self._threads))
         return super().write(table, staged, load_id)
 
-    def _use_threads(self, threads: int) -> None:
-        """Put a thread count in force, unless it already is (sticky, as `_use_cap`)."""
-        if threads != self._threads_now:
-            self.con.execute(f"SET threads = {int(threads)}")
-            self._threads_now = threads
+    def _use(self, setting: str, value: str) -> None:
+        """`SET setting = value`, unless it is already in force."""
+        if self._in_force.get(setting) != value:
+            literal = _sql_string(value) if setting == "memory_limit" else str(int(value))
+            self.con.execute(f"SET {setting} = {literal}")
+            self._in_force[setting] = value
 
-    def _use_cap(self, cap: str) -> None:
-        """Put one of restsync's caps in force, unless it already is (or the caps are not
-        ours). A load of many merge tables sets the merge cap once, not twice a table: each
-        `SET memory_limit` cost ~1 ms of the next statements here (33 tables: 70 ms)."""
-        if self._insert_cap and cap != self._cap_now:
-            self.con.execute(f"SET memory_limit = {_sql_string(cap)}")
-            self._cap_now = cap
+    def _reset_settings(self) -> None:
+        """Back to the insert cap and all threads once a load's transaction ended (a
+        failure here is not the load's: it is committed or rolled back already)."""
+        with contextlib.suppress(duckdb.Error):
+            if self._insert_cap:
+                self._use("memory_limit", self._insert_cap)
+            self._use("threads", str(self._threads))
 
     def relieve_memory(self, error: BaseException) -> bool:
         """True (once) when `error` is DuckDB running out of memory under restsync's caps,
@@ -262,17 +273,11 @@ class DuckDBDestination(SqlDestination):
             cause = cause.__cause__ or cause.__context__
         if cause is None or not self._insert_cap or self._con is None:
             return False
-        self._insert_cap = self._cap_now = ""
+        self._insert_cap = ""
+        self._in_force.pop("memory_limit", None)
         with contextlib.suppress(duckdb.Error):
             self._con.execute("RESET memory_limit")
         return True
-
-    @contextlib.contextmanager
-    def _merge_memory(self) -> Iterator[None]:
-        # the merge cap stays in force until a bulk insert or the end of the transaction
-        # asks for the insert cap again
-        self._use_cap(MERGE_MEMORY_LIMIT)
-        yield
 
     def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
         """The staged batches as an Arrow view, read once by the merge statement that uses
@@ -304,19 +309,13 @@ class DuckDBDestination(SqlDestination):
 
     def _tx_commit(self) -> None:
         self.con.execute("COMMIT")
-        # the connection is left under the insert cap and on all threads; the load is
-        # committed whatever happens here, so a failure is not the load's
-        with contextlib.suppress(duckdb.Error):
-            self._use_cap(self._insert_cap)
-            self._use_threads(self._threads)
+        self._reset_settings()
 
     def _tx_rollback(self) -> None:
         # no transaction may be open any more: DuckDB ends it on some errors
         with contextlib.suppress(duckdb.Error):
             self.con.execute("ROLLBACK")
-        with contextlib.suppress(duckdb.Error):
-            self._use_cap(self._insert_cap)
-            self._use_threads(self._threads)
+        self._reset_settings()
 
 
 def _sql_string(value: str) -> str:

@@ -17,8 +17,7 @@ Merge, for a root table with primary key K (per load, one transaction):
 from __future__ import annotations
 
 import abc
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from restsync.destinations.base import (
@@ -110,12 +109,6 @@ class SqlDestination(abc.ABC):
     def relieve_memory(self, error: BaseException) -> bool:
         """See `Destination.relieve_memory`; a destination without caps of its own: False."""
         return False
-
-    @contextlib.contextmanager
-    def _merge_memory(self) -> Iterator[None]:
-        """Around the statements of a merge (windows, joins): a destination that caps its
-        memory for bulk inserts gives merges more here."""
-        yield
 
     def _temp_name(self, kind: str) -> str:
         self._n += 1
@@ -313,11 +306,10 @@ class SqlDestination(abc.ABC):
         target = self._t(table.name)
         columns = [c for c in table.columns if c != SEQ]
         if disposition == "merge" and root.primary_key:
-            with self._merge_memory():
-                if table.is_root:
-                    self._merge_root(table, staged, stats, columns)
-                else:
-                    self._merge_child(table, root, staged, stats, columns)
+            if table.is_root:
+                self._merge_root(table, staged, stats, columns)
+            else:
+                self._merge_child(table, root, staged, stats, columns)
             return stats
         if disposition == "replace":
             stats.deleted = self._delete_all(target)

@@ -90,7 +90,8 @@ def _on_two_threads(tmp_path: Path) -> DuckDBDestination:
     dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
     dest.open()
     dest.con.execute("SET threads = 2")
-    dest._threads = dest._threads_now = 2
+    dest._threads = 2
+    dest._in_force["threads"] = "2"
     return dest
 
 
