@@ -127,6 +127,10 @@ class Incremental:
     last_value: Any = None
     boundary: set[str] = field(default_factory=set)
     dropped: int = 0
+    #: `stored["boundary"]` as a set, made on the first page (up to BOUNDARY_CAP digests)
+    _stored_boundary: frozenset[str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_config(
@@ -198,7 +202,9 @@ class Incremental:
         start_key = _key(start) if start is not None else None
         end_key = _key(end) if end is not None else None
         stored_last = self.stored.get("last_value")
-        old_boundary = set(self.stored.get("boundary", ())) if not self.lag else set()
+        if self._stored_boundary is None:  # the stored state does not change during a run
+            self._stored_boundary = frozenset(() if self.lag else self.stored.get("boundary", ()))
+        old_boundary = self._stored_boundary
         stored_key = _key(stored_last) if old_boundary and stored_last is not None else None
         last = self.last_value
         last_key = _key(last) if last is not None else None
