@@ -70,6 +70,23 @@ def pack_body(body: bytes, key: str) -> bytes | None:
     return b"R" + bytes((len(name),)) + name + body
 
 
+def raw_pages(payloads: list[bytes]) -> tuple[str, list[memoryview]] | None:
+    """The bodies of pages packed by `pack_body`, when all of them are, under one key."""
+    key: str | None = None
+    bodies: list[memoryview] = []
+    for payload in payloads:
+        if payload[:1] != b"R":
+            return None
+        size = payload[1]
+        name = payload[2 : 2 + size].decode()
+        if key is None:
+            key = name
+        elif name != key:
+            return None
+        bodies.append(memoryview(payload)[2 + size :])
+    return None if key is None else (key, bodies)
+
+
 def unpack_records(payloads: list[bytes]) -> list[Any]:
     """The records of packed pages, in page order."""
     records: list[Any] = []
@@ -174,6 +191,22 @@ class LocalSink:
     def submit_packed(
         self, batch_id: int, resource: str, payloads: list[bytes], seq_start: int
     ) -> None:
+        pages = raw_pages(payloads)
+        if pages is not None:
+            # whole response bodies: Arrow reads them without decoding them into Python objects
+            # once the resource's schema has settled (`Normalizer.normalize_pages`)
+            key, bodies = pages
+            try:
+                tables = self.normalizers[resource].normalize_pages(
+                    bodies, key, self.writer.load_id, seq_start
+                )
+            except DataError as exc:
+                self._errors.append(BatchError(batch_id, resource, exc))
+                return
+            if tables is not None:
+                for name, table in tables.items():
+                    self.writer.write(name, table)
+                return
         self.submit(batch_id, resource, unpack_records(payloads), seq_start)
 
     def errors(self) -> list[BatchError]:

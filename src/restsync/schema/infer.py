@@ -416,6 +416,24 @@ def observe(values: Sequence[Any]) -> Observed:
     return observed(arrays, raw, len(values))
 
 
+def observe_arrow(arr: pa.Array) -> Observed:
+    """`observe` for a column that is already an Arrow array of a JSON scalar type (int64,
+    double, bool, string or null, as `pyarrow.json` reads them): the same result as
+    `observe` of the column's values as Python objects."""
+    if not (
+        pa.types.is_null(arr.type)
+        or pa.types.is_integer(arr.type)
+        or pa.types.is_floating(arr.type)
+        or pa.types.is_boolean(arr.type)
+        or pa.types.is_string(arr.type)
+    ):
+        raise TypeError(f"not a JSON scalar type: {arr.type}")
+    if arr.null_count == len(arr):  # no value: what `pa.array` makes of Nones (a null array)
+        return observed({}, None, len(arr))
+    arrays, raw = _from_arrow(arr, ())
+    return observed(arrays, raw, len(arr))
+
+
 def observed(arrays: dict[str, pa.Array], raw: pa.Array | None, n: int) -> Observed:
     """`Observed` from per-type arrays of length `n`."""
     if not arrays:

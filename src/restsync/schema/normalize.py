@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 from restsync.errors import DataError
 from restsync.schema import evolve
 from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
-from restsync.schema.infer import Observed, arrow_field, arrow_type, observe
+from restsync.schema.infer import Observed, arrow_field, arrow_type, observe, observe_arrow
 from restsync.schema.model import (
     DLT_ID,
     DLT_LIST_IDX,
@@ -249,6 +249,19 @@ _EMPTY: dict[str, Any] = {}
 _DICT_ONLY = frozenset({dict})
 _LIST_ONLY = frozenset({list})
 _CONTAINERS = frozenset({dict, list})
+#: the type `pyarrow.json` reads a column's values as, by the column's data type
+_JSON_TYPES: dict[str, pa.DataType] = {
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "text": pa.string(),
+    "date": pa.string(),
+    "timestamp": pa.string(),
+}
+#: 16 or more digits in a row (digits mapped to "0", the rest to " "): maybe an int beyond
+#: 2**53, which a double column must not round (see `infer`)
+_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_WIDE_INT = b"0" * 16
 
 
 # ---------------------------------------------------------------- normalizer
@@ -656,8 +669,6 @@ class Normalizer:
     def _normalize(
         self, records: Sequence[Any], load_id: str, seq_start: int, out: dict[str, pa.Table]
     ) -> dict[str, pa.Table]:
-        n = len(records)
-        root = self._root
         # a batch that gives two origins one child table name is walked again once the
         # losers store their lists as JSON text (`_resolve_clashes`); each pass marks one more
         for _ in range(len(self._states) + 1):
@@ -666,6 +677,19 @@ class Normalizer:
                 break
             for st in self._states:
                 st.reset()
+        return self._tables(records, keys, len(records), load_id, seq_start, out)
+
+    def _tables(
+        self,
+        records: Sequence[Any] | None,
+        keys: list[list[Any]] | None,
+        n: int,
+        load_id: str,
+        seq_start: int,
+        out: dict[str, pa.Table],
+    ) -> dict[str, pa.Table]:
+        """The walked batch's tables: ids, then each table's columns (`_finish`)."""
+        root = self._root
         for st in self._states:
             if st.n and st.parent is not None:
                 self._table_owner.setdefault(st.name, st)
@@ -678,6 +702,7 @@ class Normalizer:
             )
             root.w1, root.w2 = _words_from_digests(digests, n)
         else:
+            assert records is not None  # rows without a key: ids from the records' content
             k1, k2 = self._load_key(load_id)
             s = pa.array(range(seq_start, seq_start + n), pa.uint64())
             c = pa.array(_crcs(records), pa.uint64())
@@ -802,6 +827,210 @@ class Normalizer:
         )
         exc.record_index = i
         raise exc
+
+    # ------------------------------------------------------------ pages read by Arrow
+
+    def normalize_pages(
+        self, bodies: Sequence[bytes | memoryview], key: str, load_id: str, seq_start: int
+    ) -> dict[str, pa.Table] | None:
+        """`normalize` of the records of whole JSON pages, each a body whose top-level `key`
+        holds the records, read by `pyarrow.json` instead of being decoded into Python objects.
+
+        It gives exactly what `normalize` gives for the same records, or None when it does
+        not apply; the caller then decodes the pages and calls `normalize`. It applies once
+        earlier batches have settled every key: the pages are read against the Arrow types
+        of the schema's columns (`_page_type`), and anything the schema has not seen yet (a
+        new key, another type, a null record, an int a double would round, a clash of child
+        tables) gives None. Resources without a primary key are left to `normalize` (their
+        row ids are checksums of the decoded records).
+        """
+        records = self._read_pages(bodies, key)
+        if records is None:
+            return None
+        for st in self._states:
+            if st.n or st.rows:
+                st.reset()
+        self._id_cache = {}
+        n = len(records)
+        if n == 0:
+            return {}
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            try:
+                self._root.n = n
+                self._arrow_objects(records, self._root.ctx, self._root)
+                keys = self._arrow_pk_keys(records)
+            except _Fallback:
+                keys = None
+            if keys is None or self._resolve_clashes():
+                # the clash marks stay: `normalize` then walks the batch as its second pass would
+                for st in self._states:
+                    st.reset()
+                return None
+            return self._tables(None, keys, n, load_id, seq_start, {})
+        finally:
+            if gc_was_on:
+                gc.enable()
+
+    def _read_pages(self, bodies: Sequence[bytes | memoryview], key: str) -> pa.StructArray | None:
+        import pyarrow.json as pa_json
+
+        if not self.primary_key or not bodies:
+            return None
+        page = self._page_type(self._root.ctx, self._root)
+        if page is None:
+            return None
+        record_type, has_double = page
+        if has_double and any(_WIDE_INT in bytes(b).translate(_DIGIT_MAP) for b in bodies):
+            return None  # maybe an int beyond 2**53 in a double column: the row walk's variant
+        data = b"\n".join(bodies)
+        if len(data) >= 2**31 - 1:
+            return None
+        multiline = data.count(b"\n") != len(bodies) - 1 or b"\r" in data
+        list_type = pa.list_(record_type)
+        try:
+            table = pa_json.read_json(
+                pa.BufferReader(data),
+                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+                parse_options=pa_json.ParseOptions(
+                    explicit_schema=pa.schema([pa.field(key, list_type)]),
+                    unexpected_field_behavior="infer",  # other top-level keys; new record keys
+                    newlines_in_values=multiline,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        if table.num_rows != len(bodies):
+            return None
+        column = table.column(key)
+        if column.type != list_type or column.null_count:  # a new key somewhere; no list
+            return None
+        records = pc.list_flatten(column).combine_chunks()
+        if records.null_count:  # a record that is not an object: the row walk's error
+            return None
+        return cast(pa.StructArray, records)
+
+    def _page_type(self, ctx: _Ctx, st: _TableState) -> tuple[pa.StructType, bool] | None:
+        """The Arrow type of the objects walked with `ctx` as the schema holds them (True
+        when a double is among its types); None when they are not settled."""
+        fields: list[pa.Field] = []
+        has_double = False
+        for k, (name, sub, child) in ctx.keyplan.items():
+            if type(k) is not str or sub is None:
+                return None  # a JSON-text column: the text is made from decoded values
+            kind = ctx.kinds.get(k)
+            t: pa.DataType | None
+            if kind == "scalar":
+                t = self._scalar_type(st, name)
+            elif kind == "dict":
+                inner = self._page_type(sub, st)
+                t, double = inner if inner is not None else (None, False)
+                has_double |= double
+            elif kind == "list" and child is not None and not child.clash:
+                items = self._items_type(child)
+                t, double = items if items is not None else (None, False)
+                has_double |= double
+            else:
+                return None
+            if t is None:
+                return None
+            has_double |= pa.types.is_floating(t)
+            fields.append(pa.field(k, t))
+        if not fields:
+            return None
+        return pa.struct(fields), has_double
+
+    def _items_type(self, st: _TableState) -> tuple[pa.DataType, bool] | None:
+        """The Arrow type of a list whose items are the rows of `st`."""
+        t: pa.DataType | None
+        if st.kind == "scalar":
+            t = self._scalar_type(st, VALUE_COLUMN)
+            return None if t is None else (pa.list_(t), pa.types.is_floating(t))
+        if st.kind == "dict":
+            inner = self._page_type(st.ctx, st)
+        elif st.kind == "list" and st.list_child is not None and not st.list_child.clash:
+            inner = self._items_type(st.list_child)
+        elif st.kind is None:  # only empty lists so far: they must stay empty
+            return pa.list_(pa.null()), False
+        else:
+            return None
+        return None if inner is None else (pa.list_(inner[0]), inner[1])
+
+    def _scalar_type(self, st: _TableState, name: str) -> pa.DataType | None:
+        """The JSON type the column `name` of `st` holds: null while it has no column yet."""
+        table = self.schema.tables.get(st.name)
+        col = table.columns.get(name) if table is not None else None
+        if col is None:
+            return pa.null()
+        if col.variant_of is not None:
+            return None
+        return _JSON_TYPES.get(col.data_type)
+
+    def _arrow_objects(self, objs: pa.StructArray, ctx: _Ctx, st: _TableState) -> None:
+        """`_objects` for a struct array read against `_page_type(ctx, st)`."""
+        for (k, (name, sub, child)), values in zip(
+            ctx.keyplan.items(), objs.flatten(), strict=True
+        ):
+            kind = ctx.kinds[k]
+            if kind == "scalar":
+                self._put(st, name, observe_arrow(values))
+            elif kind == "dict":
+                assert sub is not None
+                self._arrow_objects(cast(pa.StructArray, values), sub, st)
+            else:
+                assert child is not None
+                self._arrow_lists(cast(pa.ListArray, values), child, st)
+
+    def _arrow_lists(self, values: pa.ListArray, child: _TableState, parent: _TableState) -> None:
+        """`_lists` for a list array (null for no list)."""
+        lens = pc.list_value_length(values).fill_null(0)
+        total = pc.sum(lens).as_py() or 0
+        if total == 0:
+            return
+        if child.n or child.kind is None:
+            raise _Fallback  # rows from two places in one batch; the first items of a list
+        offsets = pa.concat_arrays([pa.array([0], lens.type), pc.cumulative_sum(lens)])
+        offsets = offsets.cast(pa.int32())
+        pidx = pc.list_parent_indices(pa.ListArray.from_arrays(offsets, pa.nulls(total)))
+        pidx = pidx.cast(pa.int64())
+        child.n = total
+        child.pidx = pidx
+        child.lidx = pc.subtract(
+            pa.array(range(total), pa.int64()), offsets.take(pidx).cast(pa.int64())
+        )
+        child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
+        items = pc.list_flatten(values)
+        if child.kind == "scalar":
+            self._put(child, VALUE_COLUMN, observe_arrow(items))
+        elif child.kind == "dict":
+            self._arrow_objects(cast(pa.StructArray, items), child.ctx, child)
+        else:
+            self._arrow_lists(cast(pa.ListArray, items), self._list_child(child), child)
+
+    def _arrow_pk_keys(self, records: pa.StructArray) -> list[list[Any]]:
+        """`_pk_keys` for the records read by Arrow (`_Fallback` where they would differ)."""
+        cols: list[list[Any]] = []
+        n = len(records)
+        for name in self.primary_key:
+            path = _raw_path(self._root.ctx, name)
+            if path is None:
+                if self._merge:
+                    raise _Fallback
+                cols.append([None] * n)
+                continue
+            arr: pa.Array = records
+            for k in path:
+                struct = cast(pa.StructArray, arr)
+                arr = struct.flatten()[struct.type.get_field_index(k)]
+            if not (pa.types.is_integer(arr.type) or pa.types.is_string(arr.type)):
+                raise _Fallback  # a double would key as `1.0` where the record holds `1`
+            if self._merge and arr.null_count:
+                raise _Fallback
+            cols.append(arr.to_pylist())
+        if len(cols) == 1:
+            return [[v] for v in cols[0]]
+        return [list(t) for t in zip(*cols, strict=True)]
 
     def _load_key(self, load_id: str) -> tuple[pa.Scalar, pa.Scalar]:
         k = self._load_words.get(load_id)
