@@ -6,8 +6,10 @@ Two sinks share one interface:
 - `WorkerSink` normalizes in a separate Python process (`python -m restsync.pipeline.worker`),
   so that a large run uses the machine's second core: the main process fetches, parses and
   filters pages while the worker builds Arrow tables and writes the stage. Records cross as
-  JSON bytes (orjson on both sides); the worker owns the schema and the stage writer until
-  the stage is complete.
+  JSON bytes: the response bodies themselves where they can (`pack_body`; the worker reads
+  them with `pyarrow.json` once the schema has settled, see `Normalizer.normalize_pages`),
+  else orjson's encoding; the worker owns the schema and the stage writer until the stage is
+  complete.
 
 `SwitchingSink` starts local and moves to a worker the first time a resource fills a whole
 batch mid-run (a run big enough for the second core to pay off); the schema is handed over.

@@ -36,7 +36,10 @@
 Speed: the record walk is plain Python with per-shape plans (the tuple of keys of an
 object -> precomputed column names), so each value costs a type check and a dict store.
 Type inference, timestamp parsing and id derivation are done per column with Arrow
-compute kernels (see `infer` and `_ids`).
+compute kernels (see `infer` and `_ids`). Once a resource's keys and types have settled,
+`normalize_pages` reads whole JSON pages with `pyarrow.json` against the schema's Arrow types
+and walks the struct arrays instead of Python objects (about half the cost on the bench shape);
+it gives the same tables as `normalize`, or declines.
 
 Use one `Normalizer` per resource and run: columns already in the schema when it is
 created are *locked* (they exist in the destination); see `evolve`.
