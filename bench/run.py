@@ -107,6 +107,9 @@ def run_rounds(
                 continue
             run_out = out / scenario / name.replace(" ", "_") / f"run{run}"
             shutil.rmtree(run_out, ignore_errors=True)
+            # what the previous contender wrote reaches the disk now, not during this run's
+            # own commit (its fsync would wait for the other files' write-back)
+            os.sync()
             before = server_requests(sb)
             m = run_contender(
                 name, script, run=run, base_url=sb.base_url, token=sb.secrets["api_key"],

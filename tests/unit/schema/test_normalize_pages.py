@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from tests.unit.schema.test_properties import RECORDS
 
@@ -210,7 +210,7 @@ def _value(draw: st.DrawFn, kind: str, depth: int, drift: int) -> Any:
 def _batches(draw: st.DrawFn) -> tuple[list[list[bytes]], dict[str, Any]]:
     shape = draw(st.dictionaries(NAMES, KINDS, min_size=1, max_size=5))
     n_batches = draw(st.integers(2, 4))
-    drift = draw(st.sampled_from([0, 0, 8, 40]))  # how rare a value of another kind is
+    drift = draw(st.sampled_from([0, 0, 0, 8, 40]))  # how rare a value of another kind is
     batches: list[list[bytes]] = []
     next_id = 0
     for _ in range(n_batches):
@@ -245,6 +245,7 @@ def test_the_property_exercises_the_arrow_path() -> None:
     # the strategy above must reach the Arrow path often, or the property proves little
     taken = total = 0
 
+    @seed(20261202)  # a fixed sample: the count is the same on every run
     @settings(max_examples=60, deadline=None, database=None)
     @given(_batches())
     def count(case: tuple[list[list[bytes]], dict[str, Any]]) -> None:
@@ -255,7 +256,7 @@ def test_the_property_exercises_the_arrow_path() -> None:
 
     count()
     assert total
-    assert taken >= total // 5
+    assert taken >= total // 3, (taken, total)
 
 
 @FAST
