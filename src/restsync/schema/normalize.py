@@ -685,7 +685,7 @@ class Normalizer:
     def _tables(
         self,
         records: Sequence[Any] | None,
-        keys: list[list[Any]] | None,
+        keys: list[list[Any]] | pa.Array | None,
         n: int,
         load_id: str,
         seq_start: int,
@@ -697,7 +697,9 @@ class Normalizer:
             if st.n and st.parent is not None:
                 self._table_owner.setdefault(st.name, st)
         # ids
-        if keys is not None:
+        if isinstance(keys, pa.Array):  # one integer key column, read by Arrow
+            root.w1, root.w2 = _words_from_digests(_int_key_digests(self.table_name, keys), n)
+        elif keys is not None:
             blake = hashlib.blake2b
             tname = self.table_name.encode("utf-8") + b"\x1f"
             digests = b"".join(
@@ -1011,8 +1013,9 @@ class Normalizer:
         else:
             self._arrow_lists(cast(pa.ListArray, items), self._list_child(child), child)
 
-    def _arrow_pk_keys(self, records: pa.StructArray) -> list[list[Any]]:
-        """`_pk_keys` for the records read by Arrow (`_Fallback` where they would differ)."""
+    def _arrow_pk_keys(self, records: pa.StructArray) -> list[list[Any]] | pa.Array:
+        """`_pk_keys` for the records read by Arrow (`_Fallback` where they would differ); a
+        single integer key stays an Arrow array (its digests are made from it directly)."""
         cols: list[list[Any]] = []
         n = len(records)
         for name in self.primary_key:
@@ -1030,6 +1033,8 @@ class Normalizer:
                 raise _Fallback  # a double would key as `1.0` where the record holds `1`
             if self._merge and arr.null_count:
                 raise _Fallback
+            if len(self.primary_key) == 1 and pa.types.is_integer(arr.type):
+                return arr
             cols.append(arr.to_pylist())
         if len(cols) == 1:
             return [[v] for v in cols[0]]
@@ -1303,6 +1308,17 @@ def _raw_path(ctx: _Ctx, name: str) -> tuple[Any, ...] | None:
 
 def _or_empty(values: Sequence[Any]) -> list[Any]:
     return [_EMPTY if v is None else v for v in values]
+
+
+def _int_key_digests(table_name: str, keys: pa.Array) -> bytes:
+    """The key digests of rows keyed by one integer column: the bytes `_dumps_key` gives for
+    `[value]` (`[12]`, `[null]`), made with Arrow string kernels instead of per-row encoding."""
+    blake = hashlib.blake2b
+    text = pc.fill_null(pc.cast(keys, pa.string()), "null")
+    keyed = pc.binary_join_element_wise(f"{table_name}\x1f[", text, "]", "")
+    return b"".join(
+        [blake(k, digest_size=16).digest() for k in keyed.cast(pa.binary()).to_pylist()]
+    )
 
 
 def _dumps_key(key: list[Any]) -> bytes:

@@ -273,3 +273,15 @@ def test_any_records_agree_with_the_record_walk(batches: list[list[Any]], merge:
         except TypeError:  # ints beyond 64 bits: such pages never travel as bodies
             return
     _compare(pages, primary_key="id", write_disposition="merge" if merge else "append")
+
+
+def test_integer_key_digests_are_the_bytes_of_the_record_walk() -> None:
+    import hashlib
+
+    from restsync.schema.normalize import _dumps_key, _int_key_digests
+
+    values = [0, 1, -1, 12, 2**53 + 1, 2**63 - 1, -(2**63), None]
+    want = b"".join(
+        hashlib.blake2b(b"items\x1f" + _dumps_key([v]), digest_size=16).digest() for v in values
+    )
+    assert _int_key_digests("items", pa.array(values, pa.int64())) == want
