@@ -338,6 +338,9 @@ class Normalizer:
         self._exact: set[tuple[str, str]] = set()
         # child table name -> the table state (origin) whose rows it holds
         self._table_owner: dict[str, _TableState] = {}
+        # `normalize_pages`: batches in a row Arrow read in vain; batches not to try it on
+        self._arrow_misses = 0
+        self._arrow_skip = 0
 
     # ------------------------------------------------------------ plans
 
@@ -849,6 +852,9 @@ class Normalizer:
         tables) gives None. Resources without a primary key are left to `normalize` (their
         row ids are checksums of the decoded records).
         """
+        if self._arrow_skip:
+            self._arrow_skip -= 1
+            return None
         records = self._read_pages(bodies, key)
         if records is None:
             return None
@@ -872,7 +878,9 @@ class Normalizer:
                 # the clash marks stay: `normalize` then walks the batch as its second pass would
                 for st in self._states:
                     st.reset()
+                self._declined()
                 return None
+            self._arrow_misses = 0
             return self._tables(None, keys, n, load_id, seq_start, {})
         finally:
             if gc_was_on:
@@ -904,17 +912,28 @@ class Normalizer:
                     newlines_in_values=multiline,
                 ),
             )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        except pa.ArrowException:  # another type, a key twice, ...: the decoder's case
+            self._declined()
             return None
         if table.num_rows != len(bodies):
+            self._declined()
             return None
         column = table.column(key)
         if column.type != list_type or column.null_count:  # a new key somewhere; no list
+            self._declined()
             return None
         records = pc.list_flatten(column).combine_chunks()
         if records.null_count:  # a record that is not an object: the row walk's error
+            self._declined()
             return None
         return cast(pa.StructArray, records)
+
+    def _declined(self) -> None:
+        """A batch read by Arrow that the record walk must normalize after all: the next
+        1, 3, 7, then 15 batches are not read by Arrow first (a resource whose keys keep
+        changing would pay for both), until one is normalized by Arrow again."""
+        self._arrow_misses += 1
+        self._arrow_skip = 2 ** min(self._arrow_misses, 4) - 1
 
     def _page_type(self, ctx: _Ctx, st: _TableState) -> tuple[pa.StructType, bool] | None:
         """The Arrow type of the objects walked with `ctx` as the schema holds them (True
