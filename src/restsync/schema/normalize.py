@@ -53,7 +53,7 @@ import hashlib
 import itertools
 import operator
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
@@ -784,23 +784,34 @@ class Normalizer:
         )
         self.changes.append(SchemaChange("table_clash", parent, col, detail))
 
+    def _pk_path(self, name: str) -> tuple[Any, ...] | None:
+        """The raw keys leading to the key column `name`; None when no record had it so far
+        (`_Fallback` under merge: the row walk raises the DataError with the record's fields)."""
+        path = _raw_path(self._root.ctx, name)
+        if path is None and self._merge:
+            raise _Fallback
+        return path
+
     def _pk_keys(self, records: Sequence[dict[Any, Any]]) -> list[list[Any]]:
         """The primary-key values of each record (raises `_Fallback` on a missing one)."""
-        cols: list[list[Any]] = []
         n = len(records)
-        for name in self.primary_key:
-            path = _raw_path(self._root.ctx, name)
-            if path is None:
-                if self._merge:
-                    raise _Fallback
-                cols.append([None] * n)
-                continue
+
+        def column(path: tuple[Any, ...]) -> list[Any]:
             vals: list[Any] = list(map(_get, records, itertools.repeat(path[0], n)))
             for k in path[1:]:
                 vals = [v.get(k) if type(v) is dict else None for v in vals]
             if self._merge and None in vals:
                 raise _Fallback  # the row walk raises the DataError with the record's fields
-            cols.append(vals)
+            return vals
+
+        return self._keys_by(n, column)
+
+    def _keys_by(self, n: int, column: Callable[[tuple[Any, ...]], list[Any]]) -> list[list[Any]]:
+        """The key of each of `n` rows, from `column(raw path)` of each key column."""
+        cols = []
+        for name in self.primary_key:
+            path = self._pk_path(name)
+            cols.append([None] * n if path is None else column(path))
         if len(cols) == 1:
             return [[v] for v in cols[0]]
         return [list(t) for t in zip(*cols, strict=True)]
@@ -1035,15 +1046,8 @@ class Normalizer:
     def _arrow_pk_keys(self, records: pa.StructArray) -> list[list[Any]] | pa.Array:
         """`_pk_keys` for the records read by Arrow (`_Fallback` where they would differ); a
         single integer key stays an Arrow array (its digests are made from it directly)."""
-        cols: list[list[Any]] = []
-        n = len(records)
-        for name in self.primary_key:
-            path = _raw_path(self._root.ctx, name)
-            if path is None:
-                if self._merge:
-                    raise _Fallback
-                cols.append([None] * n)
-                continue
+
+        def array(path: tuple[Any, ...]) -> pa.Array:
             arr: pa.Array = records
             for k in path:
                 struct = cast(pa.StructArray, arr)
@@ -1052,12 +1056,15 @@ class Normalizer:
                 raise _Fallback  # a double would key as `1.0` where the record holds `1`
             if self._merge and arr.null_count:
                 raise _Fallback
-            if len(self.primary_key) == 1 and pa.types.is_integer(arr.type):
-                return arr
-            cols.append(arr.to_pylist())
-        if len(cols) == 1:
-            return [[v] for v in cols[0]]
-        return [list(t) for t in zip(*cols, strict=True)]
+            return arr
+
+        if len(self.primary_key) == 1:
+            path = self._pk_path(self.primary_key[0])
+            if path is not None:
+                only = array(path)
+                if pa.types.is_integer(only.type):
+                    return only
+        return self._keys_by(len(records), lambda path: array(path).to_pylist())
 
     def _load_key(self, load_id: str) -> tuple[pa.Scalar, pa.Scalar]:
         k = self._load_words.get(load_id)
