@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from restsync.digits import has_digit_run
 from restsync.errors import ResourceError, SelectorError
 from restsync.extract.incremental import Incremental
 from restsync.extract.model import Page, PageRequest
@@ -50,15 +51,8 @@ class ResourceRun:
         return self.error is None
 
 
-#: 20 or more digits in a row: maybe an integer beyond 64 bits, which orjson turns into a float
-_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-_WIDE_RUN = b"0" * 20
-
-
-def _has_wide_digits(content: bytes) -> bool:
-    # Digits mapped to "0", everything else to " ": then a plain substring search, which is
-    # an order of magnitude faster than a regular expression over a whole page.
-    return _WIDE_RUN in content.translate(_DIGIT_MAP)
+#: Digits in a row from which an integer may lie beyond 64 bits (orjson turns it into a float).
+WIDE_DIGITS = 20
 
 
 def _request_key(request: PageRequest) -> bytes:
@@ -125,7 +119,7 @@ def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
             hint="the API may have answered with an error page; check the endpoint path and "
             "the credentials",
         ) from None
-    if _has_wide_digits(content):
+    if has_digit_run(content, WIDE_DIGITS):
         # orjson reads an integer beyond 64 bits as a float, silently rounding it; the
         # standard library keeps it exact (the normalizer then stores it as a decimal)
         with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's

@@ -72,6 +72,12 @@ def pack_body(body: bytes, key: str) -> bytes | None:
     return b"R" + bytes((len(name),)) + name + body
 
 
+def _body_of(payload: bytes) -> tuple[str, memoryview]:
+    """The key and the body of a page packed by `pack_body`."""
+    size = payload[1]
+    return payload[2 : 2 + size].decode(), memoryview(payload)[2 + size :]
+
+
 def raw_pages(payloads: list[bytes]) -> tuple[str, list[memoryview]] | None:
     """The bodies of pages packed by `pack_body`, when all of them are, under one key."""
     key: str | None = None
@@ -79,13 +85,12 @@ def raw_pages(payloads: list[bytes]) -> tuple[str, list[memoryview]] | None:
     for payload in payloads:
         if payload[:1] != b"R":
             return None
-        size = payload[1]
-        name = payload[2 : 2 + size].decode()
+        name, body = _body_of(payload)
         if key is None:
             key = name
         elif name != key:
             return None
-        bodies.append(memoryview(payload)[2 + size :])
+        bodies.append(body)
     return None if key is None else (key, bodies)
 
 
@@ -97,9 +102,8 @@ def unpack_records(payloads: list[bytes]) -> list[Any]:
         if tag == b"J":
             records.extend(orjson.loads(memoryview(payload)[1:]))
         elif tag == b"R":
-            size = payload[1]
-            key = payload[2 : 2 + size].decode()
-            records.extend(orjson.loads(memoryview(payload)[2 + size :])[key])
+            key, body = _body_of(payload)
+            records.extend(orjson.loads(body)[key])
         else:
             records.extend(pickle.loads(memoryview(payload)[1:]))  # noqa: S301 - packed here
     return records

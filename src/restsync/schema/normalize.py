@@ -47,19 +47,21 @@ created are *locked* (they exist in the destination); see `evolve`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import hashlib
 import itertools
 import operator
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from restsync.digits import has_digit_run
 from restsync.errors import DataError
 from restsync.schema import evolve
 from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
@@ -261,10 +263,9 @@ _JSON_TYPES: dict[str, pa.DataType] = {
     "date": pa.string(),
     "timestamp": pa.string(),
 }
-#: 16 or more digits in a row (digits mapped to "0", the rest to " "): maybe an int beyond
-#: 2**53, which a double column must not round (see `infer`)
-_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-_WIDE_INT = b"0" * 16
+#: Digits in a row from which an int may lie beyond 2**53, which a double column must not
+#: round (see `infer`)
+_DOUBLE_WIDE_DIGITS = 16
 
 
 # ---------------------------------------------------------------- normalizer
@@ -566,13 +567,7 @@ class Normalizer:
         if child.n:
             raise _Fallback  # rows from two places in one batch: left to the row walk
         items = list(itertools.chain.from_iterable(values))
-        offsets = pa.array(itertools.accumulate(lens, initial=0), pa.int32())
-        pidx = pc.list_parent_indices(pa.ListArray.from_arrays(offsets, pa.nulls(total)))
-        pidx = pidx.cast(pa.int64())
-        child.n = total
-        child.pidx = pidx
-        child.lidx = pc.subtract(pa.array(range(total), pa.int64()), offsets.take(pidx))
-        child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
+        _link(child, parent, pa.array(itertools.accumulate(lens, initial=0), pa.int32()), total)
         self._items(items, child)
 
     def _items(self, items: list[Any], st: _TableState) -> None:
@@ -653,24 +648,20 @@ class Normalizer:
         The schema is updated in place. Raises `DataError` for a record that is not an
         object, or (under merge) one without a value for a primary-key column.
         """
-        for st in self._states:
-            if st.n or st.rows:
-                st.reset()
-        self._id_cache = {}
+        self._reset_states()
         n = len(records)
         out: dict[str, pa.Table] = {}
         if n == 0:
             return out
-        # The walk allocates many short-lived containers; a cyclic GC pass over the whole heap
-        # (the pages held by the caller) in the middle of it costs more than the walk itself.
-        # Reference counting frees what the walk drops; the collector is back on afterwards.
-        gc_was_on = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_paused():
             return self._normalize(records, load_id, seq_start, out)
-        finally:
-            if gc_was_on:
-                gc.enable()
+
+    def _reset_states(self) -> None:
+        """Empty every table state for the next walk (of this batch again, or the next)."""
+        for st in self._states:
+            if st.n or st.rows:
+                st.reset()
+        self._id_cache = {}
 
     def _normalize(
         self, records: Sequence[Any], load_id: str, seq_start: int, out: dict[str, pa.Table]
@@ -681,8 +672,7 @@ class Normalizer:
             keys = self._walk(records, seq_start)
             if not self._resolve_clashes():
                 break
-            for st in self._states:
-                st.reset()
+            self._reset_states()
         return self._tables(records, keys, len(records), load_id, seq_start, out)
 
     def _tables(
@@ -736,8 +726,7 @@ class Normalizer:
                     keys = self._pk_keys(records)
             except _Fallback:
                 fast = False
-                for st in self._states:
-                    st.reset()
+                self._reset_states()
         if not fast:
             self._walk_rows(records, seq_start)
             if pk:
@@ -869,16 +858,11 @@ class Normalizer:
         records = self._read_pages(bodies, key)
         if records is None:
             return None
-        for st in self._states:
-            if st.n or st.rows:
-                st.reset()
-        self._id_cache = {}
+        self._reset_states()
         n = len(records)
         if n == 0:
             return {}
-        gc_was_on = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_paused():
             try:
                 self._root.n = n
                 self._arrow_objects(records, self._root.ctx, self._root)
@@ -887,15 +871,11 @@ class Normalizer:
                 keys = None
             if keys is None or self._resolve_clashes():
                 # the clash marks stay: `normalize` then walks the batch as its second pass would
-                for st in self._states:
-                    st.reset()
+                self._reset_states()
                 self._declined()
                 return None
             self._arrow_misses = 0
             return self._tables(None, keys, n, load_id, seq_start, {})
-        finally:
-            if gc_was_on:
-                gc.enable()
 
     def _read_pages(self, bodies: Sequence[bytes | memoryview], key: str) -> pa.StructArray | None:
         import pyarrow.json as pa_json
@@ -906,9 +886,9 @@ class Normalizer:
         if page is None:
             return None
         record_type, has_double = page
-        if has_double and any(_WIDE_INT in bytes(b).translate(_DIGIT_MAP) for b in bodies):
+        data = b"\n".join(bodies)  # a run of digits never spans two pages: "\n" parts them
+        if has_double and has_digit_run(data, _DOUBLE_WIDE_DIGITS):
             return None  # maybe an int beyond 2**53 in a double column: the row walk's variant
-        data = b"\n".join(bodies)
         if len(data) >= 2**31 - 1:
             return None
         multiline = data.count(b"\n") != len(bodies) - 1 or b"\r" in data
@@ -1026,15 +1006,7 @@ class Normalizer:
         if child.n or child.kind is None:
             raise _Fallback  # rows from two places in one batch; the first items of a list
         offsets = pa.concat_arrays([pa.array([0], lens.type), pc.cumulative_sum(lens)])
-        offsets = offsets.cast(pa.int32())
-        pidx = pc.list_parent_indices(pa.ListArray.from_arrays(offsets, pa.nulls(total)))
-        pidx = pidx.cast(pa.int64())
-        child.n = total
-        child.pidx = pidx
-        child.lidx = pc.subtract(
-            pa.array(range(total), pa.int64()), offsets.take(pidx).cast(pa.int64())
-        )
-        child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
+        _link(child, parent, offsets.cast(pa.int32()), total)
         items = pc.list_flatten(values)
         if child.kind == "scalar":
             self._put(child, VALUE_COLUMN, observe_arrow(items))
@@ -1276,6 +1248,33 @@ def _widen_scale(
             and (c.scale or 0) < scale
         ):
             c.scale = scale
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic collection inside: a walk allocates many short-lived containers, and a pass
+    over the whole heap (the pages held by the caller) in the middle of it costs more than
+    the walk itself. Reference counting frees what the walk drops; the collector is back on
+    afterwards."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _link(child: _TableState, parent: _TableState, offsets: pa.Array, total: int) -> None:
+    """Give `child` its `total` rows: the lists of `parent`'s rows, list `i` holding the
+    items `offsets[i]` to `offsets[i + 1]` (int32); each row's parent row, list index and
+    root row."""
+    pidx = pc.list_parent_indices(pa.ListArray.from_arrays(offsets, pa.nulls(total)))
+    pidx = pidx.cast(pa.int64())
+    child.n = total
+    child.pidx = pidx
+    child.lidx = pc.subtract(pa.array(range(total), pa.int64()), offsets.take(pidx))
+    child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
 
 
 def _parent_name(st: _TableState) -> str:
