@@ -18,17 +18,19 @@ from restsync.auth.api_key import ApiKeyAuth
 from restsync.auth.base import SourceAuth, check_keys
 from restsync.auth.basic import HttpBasicAuth
 from restsync.auth.bearer import BearerAuth
-from restsync.auth.oauth2 import OAuth2ClientCredentials, Token
+from restsync.auth.oauth2 import DltOAuth2ClientCredentials, OAuth2ClientCredentials, Token
 from restsync.errors import ConfigError, Problem
 
 __all__ = [
     "AUTH_TYPES",
     "ApiKeyAuth",
     "BearerAuth",
+    "DltOAuth2ClientCredentials",
     "HttpBasicAuth",
     "OAuth2ClientCredentials",
     "SourceAuth",
     "Token",
+    "auth_keys",
     "build_auth",
     "check_keys",
     "register_auth",
@@ -39,13 +41,20 @@ AUTH_TYPES: dict[str, type[SourceAuth]] = {
     "api_key": ApiKeyAuth,
     "http_basic": HttpBasicAuth,
     "oauth2": OAuth2ClientCredentials,
-    "oauth2_client_credentials": OAuth2ClientCredentials,
+    "oauth2_client_credentials": DltOAuth2ClientCredentials,
 }
-"""Auth classes keyed by the config `type`."""
+"""The one registry of auth schemes: classes keyed by the config `type`. A class's
+`required_keys` and `optional_keys` are the keys its config dict takes (`auth_keys`);
+validation and `build_auth` both read them."""
 
 
 def register_auth(name: str, cls: type[SourceAuth]) -> None:
-    """Make `{type: name, ...}` build `cls` (via `cls.from_config`).
+    """Make `{type: name, ...}` usable in configs given to `rest_api_source`.
+
+    The class's `required_keys`/`optional_keys` are the keys validation accepts; a class
+    that declares none takes its constructor's keyword parameters (required when they have
+    no default). It is built with `cls.from_config(config)`, which by default calls the
+    constructor with the dict's keys (without `type`).
 
     ```python
     register_auth("header_token", HeaderTokenAuth)
@@ -54,6 +63,11 @@ def register_auth(name: str, cls: type[SourceAuth]) -> None:
     if not (isinstance(cls, type) and issubclass(cls, SourceAuth)):
         raise TypeError(f"register_auth({name!r}, ...) needs a SourceAuth subclass")
     AUTH_TYPES[name] = cls
+
+
+def auth_keys(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The (required, optional) config keys of auth type `name`, `type` not included."""
+    return AUTH_TYPES[name].config_keys()
 
 
 def build_auth(

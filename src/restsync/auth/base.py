@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -84,18 +85,43 @@ class SourceAuth(httpx.Auth):
         return f"{noun} {' and '.join(labels)}"
 
     @classmethod
+    def config_keys(cls) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The (required, optional) keys of this scheme's config dict, `type` not included:
+        `required_keys`/`optional_keys` when the class declares them, else the constructor's
+        keyword parameters (required when they have no default)."""
+        if cls.required_keys or cls.optional_keys:
+            return tuple(cls.required_keys), tuple(cls.optional_keys)
+        params = [
+            p
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        required = tuple(p.name for p in params if p.default is p.empty)
+        optional = tuple(p.name for p in params if p.default is not p.empty)
+        return required, optional
+
+    @classmethod
     def from_config(cls, config: Mapping[str, Any], *, path: str = "client.auth") -> SourceAuth:
-        """Build the scheme from its config dict (without `type`)."""
-        raise ConfigError(Problem(path, f"'{cls.type_name}' auth cannot be built from a dict"))
+        """Build the scheme from its config dict: by default the constructor called with the
+        dict's keys (without `type`), after `check_config`."""
+        cls.check_config(config, path=path)
+        options = {str(k): v for k, v in config.items() if k != "type"}
+        try:
+            return cls(**options)
+        except TypeError as exc:
+            raise ConfigError(
+                Problem(path, f"'{cls.type_name}' auth cannot be built from this dict: {exc}")
+            ) from None
 
     @classmethod
     def check_config(cls, config: Mapping[str, Any], *, path: str = "client.auth") -> None:
         """Raise `ConfigError` listing missing, empty and unknown keys (never their values)."""
+        required, optional = cls.config_keys()
         check_keys(
             config,
             type_name=cls.type_name,
-            required=cls.required_keys,
-            optional=cls.optional_keys,
+            required=required,
+            optional=optional,
             path=path,
         )
 

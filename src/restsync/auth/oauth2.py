@@ -4,10 +4,12 @@ Two config spellings build the same scheme:
 
 * `{type: "oauth2", client_id, client_secret, token_url, scopes?, audience?}`
 * `{type: "oauth2_client_credentials", access_token_url, client_id, client_secret,
-  access_token_request_data?, default_token_expiration=3600}`
+  access_token_request_data?, default_token_expiration=3600}` (dlt's spelling)
 
 Both accept `client_auth: "body"` (the default: credentials in the form body) or `"basic"`
-(HTTP Basic on the token request, `client_secret_basic`), and `scopes`/`audience`.
+(HTTP Basic on the token request, `client_secret_basic`), `scopes` (or `scope`), `audience`,
+and a pre-set `access_token`, which is sent until the API rejects it with 401 (then a new
+token is fetched, as for an expired one).
 The token is fetched through the client's own transport, cached, refreshed `skew` seconds
 before it expires, and refreshed once when the API answers 401.
 """
@@ -37,6 +39,7 @@ _COMMON_OPTIONAL = (
     "scope",
     "audience",
     "client_auth",
+    "access_token",
     "access_token_request_data",
     "default_token_expiration",
 )
@@ -68,6 +71,9 @@ class OAuth2ClientCredentials(SourceAuth):
     """
 
     type_name: ClassVar[str] = "oauth2"
+    required_keys: ClassVar[tuple[str, ...]] = ("token_url", "client_id", "client_secret")
+    optional_keys: ClassVar[tuple[str, ...]] = _COMMON_OPTIONAL
+    url_key: ClassVar[str] = "token_url"
     requires_response_body = True
 
     def __init__(
@@ -84,6 +90,7 @@ class OAuth2ClientCredentials(SourceAuth):
         skew: float = 60,
         clock: Callable[[], float] = time.monotonic,
         token_url_key: str = "token_url",  # noqa: S107 - a config key name
+        access_token: str | None = None,
     ) -> None:
         super().__init__()
         if client_auth not in ("body", "basic"):
@@ -100,6 +107,10 @@ class OAuth2ClientCredentials(SourceAuth):
         self.default_expires_in = float(default_expires_in)
         self.skew = float(skew)
         self.token: Token | None = None
+        if access_token:
+            # A pre-set token has no known lifetime: it is used until the API answers 401.
+            never = float("inf")
+            self.token = Token(self.secret(access_token, "access_token"), never, never)
         self.token_requests = 0
         self._clock = clock
         self._token_url_key = token_url_key
@@ -245,17 +256,13 @@ class OAuth2ClientCredentials(SourceAuth):
     def from_config(
         cls, config: Mapping[str, Any], *, path: str = "client.auth"
     ) -> OAuth2ClientCredentials:
-        """Build from either spelling (`oauth2` or `oauth2_client_credentials`)."""
-        dlt_style = config.get("type") == "oauth2_client_credentials" or (
-            "access_token_url" in config and "token_url" not in config
-        )
-        url_key = "access_token_url" if dlt_style else "token_url"
-        type_name = str(config.get("type") or "oauth2")
+        """Build from this class's spelling (`token_url`, or dlt's `access_token_url`)."""
+        url_key = cls.url_key
         check_keys(
             config,
-            type_name=type_name,
-            required=(url_key, "client_id", "client_secret"),
-            optional=_COMMON_OPTIONAL,
+            type_name=cls.type_name,
+            required=cls.required_keys,
+            optional=cls.optional_keys,
             path=path,
         )
         client_auth = config.get("client_auth", "body")
@@ -284,7 +291,17 @@ class OAuth2ClientCredentials(SourceAuth):
             extra_data=extra,
             default_expires_in=expires,
             token_url_key=url_key,
+            access_token=config.get("access_token") or None,
         )
+
+
+class DltOAuth2ClientCredentials(OAuth2ClientCredentials):
+    """`{type: "oauth2_client_credentials", access_token_url, ...}`: dlt's spelling of the
+    same grant (`access_token_request_data` is added to the token request's form)."""
+
+    type_name: ClassVar[str] = "oauth2_client_credentials"
+    required_keys: ClassVar[tuple[str, ...]] = ("access_token_url", "client_id", "client_secret")
+    url_key: ClassVar[str] = "access_token_url"
 
 
 def _excerpt(response: httpx.Response, limit: int = 200) -> str:

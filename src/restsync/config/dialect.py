@@ -11,14 +11,19 @@ A Python-file config that annotates its dict as `RESTAPIConfig` type-checks in y
 
 The dialect is dlt's `rest_api_source` dialect plus the vocabulary the reference
 integrations use (`oauth2` auth, `stop_condition` on paginators, `error_handler` on
-endpoints). The validator (`restsync.config.validate`) derives its key lists from these
-types, so a key added here is accepted there.
+endpoints). The validator (`restsync.config.validate`) derives its key lists and value
+types from these types, so a key added here is accepted there. The paginator and auth
+types are registries (`restsync.paginate.PAGINATORS`, `restsync.auth.AUTH_TYPES`): the keys
+of a paginator are its class's constructor parameters and those of an auth scheme its
+class's `required_keys`/`optional_keys`; the TypedDicts below spell the same keys for the
+built-in types (a test keeps the two in step) and give their value types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, get_args
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union, get_args
 
 from typing_extensions import TypedDict
 
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 HTTPMethod = Literal["GET", "POST"]
 AuthType = Literal["bearer", "api_key", "http_basic", "oauth2", "oauth2_client_credentials"]
 ApiKeyLocation = Literal["header", "query", "param", "cookie"]
+OAuth2ClientAuth = Literal["body", "basic"]
 PaginatorType = Literal[
     "auto",
     "single_page",
@@ -55,6 +61,15 @@ ColumnDataType = Literal[
 ]
 PlaceholderRoot = Literal["resources", "incremental"]
 IncrementalPlaceholder = Literal["start_value", "initial_value", "last_value", "end_value"]
+
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """`Annotated[int, Minimum(1)]`: the smallest value a numeric key accepts."""
+
+    value: float
+
 
 AUTH_TYPES: tuple[str, ...] = get_args(AuthType)
 PAGINATOR_TYPES: tuple[str, ...] = get_args(PaginatorType)
@@ -100,26 +115,34 @@ class HttpBasicAuthConfig(TypedDict, total=False):
     password: str
 
 
-class OAuth2AuthConfig(TypedDict, total=False):
-    """OAuth2 client credentials: the token is fetched once, cached and refreshed."""
-
-    type: Literal["oauth2"]
+class _OAuth2Common(TypedDict, total=False):
     client_id: str
     client_secret: str
-    token_url: str
     scopes: str | list[str]
+    scope: str | list[str]
     audience: str
+    client_auth: OAuth2ClientAuth
+    access_token: str
+    access_token_request_data: dict[str, Any]
+    default_token_expiration: Annotated[int, Minimum(1)]
 
 
-class OAuth2ClientCredentialsConfig(TypedDict, total=False):
+class OAuth2AuthConfig(_OAuth2Common, total=False):
+    """OAuth2 client credentials: the token is fetched once, cached and refreshed.
+
+    `client_auth: basic` sends the client's credentials as HTTP Basic on the token request;
+    a pre-set `access_token` is used until the API rejects it, then a new one is fetched.
+    """
+
+    type: Literal["oauth2"]
+    token_url: str
+
+
+class OAuth2ClientCredentialsConfig(_OAuth2Common, total=False):
     """OAuth2 client credentials in dlt's spelling (`access_token_url`)."""
 
     type: Literal["oauth2_client_credentials"]
     access_token_url: str
-    client_id: str
-    client_secret: str
-    access_token_request_data: dict[str, Any]
-    default_token_expiration: int
 
 
 AuthConfigDict = (
@@ -154,24 +177,31 @@ class SinglePagePaginatorConfig(TypedDict, total=False):
     type: Literal["single_page"]
 
 
-class OffsetPaginatorConfig(TypedDict, total=False):
+class _GuardedPaginatorConfig(TypedDict, total=False):
+    """Keys every paginating type takes: an expression that ends the pagination and a cap
+    on the number of pages (reaching it is an error, never a silent end)."""
+
+    stop_condition: str
+    max_pages: Annotated[int, Minimum(1)]
+
+
+class OffsetPaginatorConfig(_GuardedPaginatorConfig, total=False):
     """`offset`/`limit` query parameters; the offset advances by the records received."""
 
     type: Literal["offset"]
-    limit: int
-    offset: int
+    limit: Annotated[int, Minimum(1)]
+    offset: Annotated[int, Minimum(0)]
     offset_param: str
     limit_param: str
     offset_body_path: str
     limit_body_path: str
     total_path: str | None
-    maximum_offset: int
+    maximum_offset: Annotated[int, Minimum(1)]
     stop_after_empty_page: bool
     has_more_path: str
-    stop_condition: str
 
 
-class PageNumberPaginatorConfig(TypedDict, total=False):
+class PageNumberPaginatorConfig(_GuardedPaginatorConfig, total=False):
     """A page number parameter (first page 1 unless `base_page` says otherwise)."""
 
     type: Literal["page_number"]
@@ -180,41 +210,39 @@ class PageNumberPaginatorConfig(TypedDict, total=False):
     page_param: str
     page_body_path: str
     limit_param: str
-    limit: int
+    limit: Annotated[int, Minimum(1)]
     total_path: str | None
-    maximum_page: int
+    maximum_page: Annotated[int, Minimum(0)]
     stop_after_empty_page: bool
     has_more_path: str
-    stop_condition: str
 
 
-class CursorPaginatorConfig(TypedDict, total=False):
+class CursorPaginatorConfig(_GuardedPaginatorConfig, total=False):
     """A cursor from the body, sent back as `cursor_param` (or followed when it is a URL)."""
 
     type: Literal["cursor"]
     cursor_path: str
     cursor_param: str
     cursor_body_path: str
-    stop_condition: str
     has_more_path: str
     stop_after_empty_page: bool
 
 
-class JSONLinkPaginatorConfig(TypedDict, total=False):
+class JSONLinkPaginatorConfig(_GuardedPaginatorConfig, total=False):
     """The next page's URL found in the body."""
 
     type: Literal["json_link"]
     next_url_path: str
 
 
-class HeaderLinkPaginatorConfig(TypedDict, total=False):
+class HeaderLinkPaginatorConfig(_GuardedPaginatorConfig, total=False):
     """The next page's URL in the `Link` header."""
 
     type: Literal["header_link"]
     links_next_key: str
 
 
-class HeaderCursorPaginatorConfig(TypedDict, total=False):
+class HeaderCursorPaginatorConfig(_GuardedPaginatorConfig, total=False):
     """A cursor found in a response header, sent back as `cursor_param`."""
 
     type: Literal["header_cursor"]
@@ -308,9 +336,11 @@ class ErrorHandlerConfig(TypedDict, total=False):
 
 
 class ResponseActionConfig(TypedDict, total=False):
-    """What to do with a matching response (`status_code` and/or `content` substring)."""
+    """What to do with a matching response (`status_code` and/or `content` substring).
 
-    status_code: int
+    `status_code` is an int or a string of digits (`"404"`), as in dlt."""
+
+    status_code: int | str
     content: str
     action: ResponseActionName | Callable[..., Any] | list[Callable[..., Any]]
 
@@ -440,6 +470,8 @@ __all__ = [
     "AuthConfigDict",
     "AuthType",
     "AutoPaginatorConfig",
+    "Minimum",
+    "OAuth2ClientAuth",
     "BearerAuthConfig",
     "ClientConfig",
     "ColumnDataType",

@@ -14,23 +14,26 @@ goes through the redactor, so no registered secret can appear in it.
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import graphlib
 import importlib
+import inspect
 import re
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from typing_extensions import is_typeddict
 
 from restsync.config.defaults import expand_resource, parent_resources, write_disposition_of
 from restsync.config.dialect import (
     API_KEY_LOCATIONS,
     AUTH_CONFIGS,
-    AUTH_TYPES,
     COLUMN_DATA_TYPES,
     HTTP_METHODS,
     INCREMENTAL_PLACEHOLDERS,
-    PAGINATOR_CONFIGS,
-    PAGINATOR_TYPES,
     WRITE_DISPOSITIONS,
     ClientConfig,
     ColumnHints,
@@ -38,6 +41,7 @@ from restsync.config.dialect import (
     ErrorHandlerConfig,
     IncrementalConfig,
     IncrementalParamConfig,
+    Minimum,
     ResolveParamConfig,
     ResourceConfig,
     ResourceDefaults,
@@ -51,13 +55,6 @@ from restsync.config.secrets import Secret
 from restsync.errors import ConfigError, Problem
 from restsync.http.redact import redact_text
 
-REQUIRED_AUTH_KEYS: dict[str, tuple[str, ...]] = {
-    "bearer": ("token",),
-    "api_key": ("api_key",),
-    "http_basic": ("username", "password"),
-    "oauth2": ("client_id", "client_secret", "token_url"),
-    "oauth2_client_credentials": ("access_token_url", "client_id", "client_secret"),
-}
 MERGE_STRATEGIES = ("delete-insert", "upsert")
 REPLACE_STRATEGIES = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
 PROCESSING_STEP_KINDS = ("filter", "map", "yield_map")
@@ -66,6 +63,14 @@ PROCESSING_STEP_KINDS = ("filter", "map", "yield_map")
 _CLIENT_UNSUPPORTED = {
     "session": "not supported: restsync sends requests with httpx, not a requests.Session; "
     "use 'auth', 'headers' and 'timeout' instead",
+}
+_AUTH_UNSUPPORTED = {
+    "session": "not supported: restsync fetches tokens with its own httpx client; "
+    "set 'access_token_request_data' for extra form fields of the token request",
+}
+_PAGINATOR_RENAMED = {
+    "json_response": "'json_response' is the old name of the 'json_link' paginator; "
+    "write 'json_link' (with 'next_url_path')",
 }
 _DEFAULTS_UNSUPPORTED = {
     "name": "a name cannot be a default; give each resource its own 'name'",
@@ -77,31 +82,7 @@ _COLUMN_TYPE_HINTS = {
 }
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# (kind, minimum) specs for the scalar keys of paginators.
-_Spec = tuple[str, float | None]
-_PAGINATOR_FIELDS: dict[str, _Spec] = {
-    "limit": ("int", 1),
-    "offset": ("int", 0),
-    "base_page": ("int", None),
-    "page": ("int", None),
-    "maximum_offset": ("int", 1),
-    "maximum_page": ("int", 0),
-    "offset_param": ("str", None),
-    "limit_param": ("str", None),
-    "page_param": ("str", None),
-    "cursor_param": ("str", None),
-    "offset_body_path": ("str", None),
-    "limit_body_path": ("str", None),
-    "page_body_path": ("str", None),
-    "cursor_body_path": ("str", None),
-    "cursor_path": ("str", None),
-    "has_more_path": ("str", None),
-    "total_path": ("str?", None),
-    "next_url_path": ("str", None),
-    "links_next_key": ("str", None),
-    "cursor_key": ("str", None),
-    "stop_after_empty_page": ("bool", None),
-}
+# Cross-field rules of paginators: keys that exclude each other.
 _EXCLUSIVE_PAGINATOR_KEYS = (
     ("offset_param", "offset_body_path"),
     ("limit_param", "limit_body_path"),
@@ -215,6 +196,111 @@ def _is_absolute(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
 
+def _unknown(what: str, word: str, choices: Sequence[str], secret: bool = False) -> str:
+    secret = secret or isinstance(word, Secret)
+    match = None if secret else _suggest(word, choices)
+    shown = _show(word, secret=secret)
+    if match is not None:
+        return f"unknown {what} {shown} (did you mean '{match}'?)"
+    if len(choices) <= 12:
+        return f"unknown {what} {shown} (expected {_or(_quoted(choices))})"
+    return f"unknown {what} {shown}; check the spelling"
+
+
+def _key_types(typed_dict: type[Any]) -> dict[str, Any]:
+    """A TypedDict's keys with their value types (`Annotated` extras kept)."""
+    try:
+        return typing.get_type_hints(typed_dict, include_extras=True)
+    except Exception:  # noqa: BLE001 - a type that does not resolve is not checked
+        return {}
+
+
+def _required_params(params: Mapping[str, inspect.Parameter]) -> list[str]:
+    return [key for key, p in params.items() if p.default is p.empty]
+
+
+def _describe(annotation: Any) -> str:
+    """A type of the dialect in words: `an integer`, `'open' or 'closed'`."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _describe(get_args(annotation)[0])
+    if origin is Literal:
+        return _or(_quoted(str(a) for a in get_args(annotation)))
+    if origin in (Union, types.UnionType):
+        return _or([_describe(a) for a in get_args(annotation)])
+    names = {
+        type(None): "null",
+        bool: "true or false",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a dict",
+    }
+    return names.get(origin or annotation, "a value of the right type")
+
+
+def _type_problems(value: Any, annotation: Any, *, what: str, secret: bool = False) -> list[str]:
+    """What is wrong with `value` as a value of `annotation` (empty when nothing is).
+
+    One generic walk over the types the dialect uses: `Any`, `Annotated[..., Minimum(n)]`,
+    `Literal`, unions (`X | None`), `list[X]`, `dict`, `Callable`, `bool`, `int`, `float`,
+    `str`, TypedDicts. Any other type is not checked here.
+    """
+    origin = get_origin(annotation)
+    if annotation is Any:
+        return []
+    if origin is Annotated:
+        base, *extras = get_args(annotation)
+        problems = _type_problems(value, base, what=what, secret=secret)
+        for extra in extras:
+            if not problems and isinstance(extra, Minimum) and value < extra.value:
+                if extra.value == 1 and _is_int(value):
+                    problems = [f"must be a positive integer, got {value}"]
+                else:
+                    problems = [f"must be at least {extra.value:g}, got {value}"]
+        return problems
+    if origin is Literal:
+        choices = [str(a) for a in get_args(annotation)]
+        if not isinstance(value, str):
+            return [f"expected {_or(_quoted(choices))}, got {_kind(value)}"]
+        return [] if value in choices else [_unknown(what, value, choices, secret)]
+    if origin in (Union, types.UnionType):
+        arms = [a for a in get_args(annotation) if a is not type(None)]
+        if value is None and len(arms) < len(get_args(annotation)):
+            return []
+        results = [_type_problems(value, arm, what=what, secret=secret) for arm in arms]
+        if any(not r for r in results):
+            return []
+        if len(results) == 1:
+            return results[0]
+        return [f"expected {_describe(annotation)}, got {_kind(value)}"]
+    if origin in (list, collections.abc.Sequence):
+        if not isinstance(value, (list, tuple)):
+            return [f"expected {_describe(annotation)}, got {_kind(value)}"]
+        item_type = (get_args(annotation) or (Any,))[0]
+        for i, item in enumerate(value):
+            problems = _type_problems(item, item_type, what=what, secret=secret)
+            if problems:
+                return [f"item {i}: {problems[0]}"]
+        return []
+    if origin in (dict, collections.abc.Mapping) or annotation is dict or is_typeddict(annotation):
+        return [] if isinstance(value, Mapping) else [f"expected a dict, got {_kind(value)}"]
+    if origin is collections.abc.Callable:
+        return [] if callable(value) else [f"expected a function, got {_kind(value)}"]
+    if annotation is bool:
+        return [] if isinstance(value, bool) else [f"expected true or false, got {_kind(value)}"]
+    if annotation is int:
+        return [] if _is_int(value) else [f"expected an integer, got {_kind(value)}"]
+    if annotation is float:
+        return [] if _is_number(value) else [f"expected a number, got {_kind(value)}"]
+    if annotation is str:
+        if not isinstance(value, str):
+            return [f"expected a string, got {_kind(value)}"]
+        return [] if value else ["must not be empty"]
+    return []
+
+
 def _stop_condition_parser() -> Callable[[str], object] | None:
     # The parser belongs to restsync.paginate; when it is not there, this check is skipped.
     try:
@@ -254,14 +340,7 @@ class _Checker:
                 self.add(path, self.unknown("key", key, allowed))
 
     def unknown(self, what: str, word: str, choices: Sequence[str], secret: bool = False) -> str:
-        secret = secret or isinstance(word, Secret)
-        match = None if secret else _suggest(word, choices)
-        shown = _show(word, secret=secret)
-        if match is not None:
-            return f"unknown {what} {shown} (did you mean '{match}'?)"
-        if len(choices) <= 12:
-            return f"unknown {what} {shown} (expected {_or(_quoted(choices))})"
-        return f"unknown {what} {shown}; check the spelling"
+        return _unknown(what, word, choices, secret)
 
     def mapping(self, path: str, value: Any, what: str = "a dict") -> bool:
         if isinstance(value, Mapping):
@@ -301,15 +380,6 @@ class _Checker:
         elif minimum is not None and (value <= minimum if above else value < minimum):
             bound = f"greater than {minimum:g}" if above else f"at least {minimum:g}"
             self.add(path, f"must be {bound}, got {value}")
-
-    def spec(self, path: str, value: Any, spec: _Spec) -> None:
-        kind, minimum = spec
-        if kind == "int":
-            self.integer(path, value, minimum)
-        elif kind == "bool":
-            self.boolean(path, value)
-        else:
-            self.string(path, value, optional=kind == "str?")
 
     def choice(self, path: str, value: Any, choices: Sequence[str], what: str) -> bool:
         if not isinstance(value, str):
@@ -398,6 +468,10 @@ class _Checker:
             self.number(_at(path, "timeout"), client["timeout"], 0, above=True)
 
     def auth(self, path: str, auth: Any) -> None:
+        """An auth dict, checked against its class in the auth registry."""
+        from restsync.auth import AUTH_TYPES, auth_keys
+
+        types = list(AUTH_TYPES)
         if auth is None:
             return
         if isinstance(auth, (str, int, float, list, tuple)):
@@ -412,25 +486,23 @@ class _Checker:
         if "type" in auth:
             kind = auth["type"]
             if not isinstance(kind, str):
-                self.add(
-                    _at(path, "type"), f"expected {_or(_quoted(AUTH_TYPES))}, got {_kind(kind)}"
-                )
+                self.add(_at(path, "type"), f"expected {_or(_quoted(types))}, got {_kind(kind)}")
                 return
             if kind not in AUTH_TYPES:
                 # Echo it only when it is plainly a misspelt type: it may be a pasted token.
-                secret = _suggest(kind, AUTH_TYPES) is None
-                self.add(_at(path, "type"), self.unknown("auth type", kind, AUTH_TYPES, secret))
+                secret = _suggest(kind, types) is None
+                self.add(_at(path, "type"), self.unknown("auth type", kind, types, secret))
                 return
         elif "token" in auth:
             kind = "bearer"
         else:
             self.add(
                 path,
-                f"auth needs a 'type' ({_or(_quoted(AUTH_TYPES))}), or a 'token' for bearer auth",
+                f"auth needs a 'type' ({_or(_quoted(types))}), or a 'token' for bearer auth",
             )
             return
-        self.keys(path, auth, keys_of(AUTH_CONFIGS[kind]))
-        required = REQUIRED_AUTH_KEYS[kind]
+        required, optional = auth_keys(kind)
+        self.keys(path, auth, {"type", *required, *optional}, _AUTH_UNSUPPORTED)
         missing = [k for k in required if k not in auth]
         if missing:
             got = [str(k) for k in auth if k != "type"]
@@ -452,33 +524,18 @@ class _Checker:
                 self.add(_at(path, key), f"expected a string, got {_kind(value)}")
             elif not value:
                 self.add(_at(path, key), "is empty; set it, e.g. from restsync.secrets")
-        if "name" in auth:
-            self.string(_at(path, "name"), auth["name"])
-        if "location" in auth:
-            location = auth["location"]
-            if isinstance(location, str) and location not in API_KEY_LOCATIONS:
-                secret = _suggest(location, API_KEY_LOCATIONS) is None
-                self.add(
-                    _at(path, "location"),
-                    self.unknown("location", location, API_KEY_LOCATIONS, secret),
-                )
-            else:
-                self.choice(_at(path, "location"), location, API_KEY_LOCATIONS, "location")
-        if "audience" in auth:
-            self.string(_at(path, "audience"), auth["audience"])
-        if "scopes" in auth:
-            scopes = auth["scopes"]
-            if not isinstance(scopes, str) and not (
-                isinstance(scopes, (list, tuple)) and all(isinstance(s, str) for s in scopes)
-            ):
-                self.add(
-                    _at(path, "scopes"),
-                    f"expected a string or a list of strings, got {_kind(scopes)}",
-                )
-        if "access_token_request_data" in auth:
-            self.mapping(_at(path, "access_token_request_data"), auth["access_token_request_data"])
-        if "default_token_expiration" in auth:
-            self.integer(_at(path, "default_token_expiration"), auth["default_token_expiration"], 1)
+        config_type = AUTH_CONFIGS.get(kind)
+        if config_type is not None:
+            types_of = _key_types(config_type)
+            for key, value in auth.items():
+                if key in types_of and key not in required and key != "type":
+                    # an unknown location may be a pasted key: do not echo it then
+                    secret = key == "location" and (
+                        not isinstance(value, str) or _suggest(value, API_KEY_LOCATIONS) is None
+                    )
+                    self.value(_at(path, key), value, types_of[key], secret=secret)
+        if "scope" in auth and "scopes" in auth:
+            self.add(path, "set either 'scope' or 'scopes', not both")
         if kind in ("oauth2", "oauth2_client_credentials"):
             url_key = "token_url" if kind == "oauth2" else "access_token_url"
             url = auth.get(url_key)
@@ -486,17 +543,26 @@ class _Checker:
                 self.add(_at(path, url_key), "must be an absolute http(s) URL")
 
     def paginator(self, path: str, paginator: Any) -> None:
+        """A paginator name or dict, checked against its class in the paginator registry."""
+        from restsync.paginate import PAGINATORS, paginator_key_types, paginator_params
+
+        types = list(PAGINATORS)
         if paginator is None:
             return
         if isinstance(paginator, str):
-            if paginator not in PAGINATOR_TYPES:
-                self.add(path, self.unknown("paginator", paginator, PAGINATOR_TYPES))
-            elif paginator == "offset":
-                self.add(
-                    path,
-                    "the 'offset' paginator needs a 'limit'; "
-                    "write {'type': 'offset', 'limit': 100}",
-                )
+            if paginator in _PAGINATOR_RENAMED:
+                self.add(path, _PAGINATOR_RENAMED[paginator])
+            elif paginator not in PAGINATORS:
+                self.add(path, self.unknown("paginator", paginator, types))
+            else:
+                required = _required_params(paginator_params(paginator))
+                if required:
+                    example = ", ".join(f"'{k}': ..." for k in required)
+                    self.add(
+                        path,
+                        f"the '{paginator}' paginator needs {_and(_quoted(required))}; "
+                        f"write {{'type': '{paginator}', {example}}}",
+                    )
             return
         if isinstance(paginator, (int, float, list, tuple)):
             self.add(path, f"expected a paginator name or dict, got {_kind(paginator)}")
@@ -504,27 +570,37 @@ class _Checker:
         if not isinstance(paginator, Mapping):
             return  # a paginator object
         if "type" not in paginator:
-            self.add(path, f"a paginator dict needs a 'type' ({_or(_quoted(PAGINATOR_TYPES))})")
+            self.add(path, f"a paginator dict needs a 'type' ({_or(_quoted(types))})")
             return
         kind = paginator["type"]
         if not isinstance(kind, str):
             self.add(_at(path, "type"), f"expected a paginator name, got {_kind(kind)}")
             return
-        if kind not in PAGINATOR_TYPES:
-            self.add(_at(path, "type"), self.unknown("paginator", kind, PAGINATOR_TYPES))
+        if kind in _PAGINATOR_RENAMED:
+            self.add(_at(path, "type"), _PAGINATOR_RENAMED[kind])
             return
-        allowed = keys_of(PAGINATOR_CONFIGS[kind])
-        self.keys(path, paginator, allowed)
-        if kind == "offset" and "limit" not in paginator:
-            self.add(path, "the 'offset' paginator needs a 'limit', e.g. 'limit': 100")
+        if kind not in PAGINATORS:
+            self.add(_at(path, "type"), self.unknown("paginator", kind, types))
+            return
+        key_types = paginator_key_types(kind)
+        self.keys(path, paginator, {"type", *key_types})
+        for key in _required_params(paginator_params(kind)):
+            if key not in paginator:
+                self.add(path, f"the '{kind}' paginator needs '{key}'")
         for key, value in paginator.items():
-            if key in allowed and key in _PAGINATOR_FIELDS:
-                self.spec(_at(path, key), value, _PAGINATOR_FIELDS[key])
+            if key == "stop_condition":
+                self.stop_condition(_at(path, key), value)
+            elif key in key_types:
+                self.value(_at(path, key), value, key_types[key])
         for a, b in _EXCLUSIVE_PAGINATOR_KEYS:
             if a in paginator and b in paginator:
                 self.add(path, f"set either '{a}' or '{b}', not both")
-        if "stop_condition" in paginator and "stop_condition" in allowed:
-            self.stop_condition(_at(path, "stop_condition"), paginator["stop_condition"])
+
+    def value(self, path: str, value: Any, annotation: Any, *, secret: bool = False) -> None:
+        """Check `value` against a type of the dialect (generic over the TypedDicts' types)."""
+        what = path.rsplit(".", 1)[-1]
+        for problem in _type_problems(value, annotation, what=what, secret=secret):
+            self.add(path, problem)
 
     def stop_condition(self, path: str, text: Any) -> None:
         if not self.string(path, text):
@@ -1030,4 +1106,4 @@ class _Checker:
             )
 
 
-__all__ = ["REQUIRED_AUTH_KEYS", "find_problems", "validate_config"]
+__all__ = ["find_problems", "validate_config"]

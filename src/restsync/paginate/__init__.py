@@ -4,14 +4,22 @@ A paginator is chosen per endpoint from the config's `paginator` entry, by `type
 (`build_paginator`). Add your own with `register_paginator`. Every paginator gets the
 loop guards of `Paginator` (repeated cursor/URL, repeated page content, `max_pages`) and
 may take a `stop_condition` (see `restsync.paginate.stop_condition`).
+
+`PAGINATORS` is the one registry of paginator types: a type's config keys are its class's
+constructor parameters (`paginator_params`), their value types the class's config TypedDict
+(`restsync.config.dialect.PAGINATOR_CONFIGS`) or else its constructor's annotations
+(`paginator_key_types`). Validation, `build_paginator` and `check` all read it.
 """
 
 from __future__ import annotations
 
 import difflib
 import inspect
+import typing
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
+
+from restsync.config.dialect import PAGINATOR_CONFIGS, PaginatorType
 
 from restsync.paginate.auto import AutoPaginator, detect_paginator
 from restsync.paginate.base import Paginator
@@ -37,21 +45,11 @@ __all__ = [
     "StopCondition",
     "build_paginator",
     "detect_paginator",
+    "paginator_key_types",
     "paginator_params",
     "parse_link_header",
     "parse_stop_condition",
     "register_paginator",
-]
-
-PaginatorType = Literal[
-    "auto",
-    "single_page",
-    "offset",
-    "page_number",
-    "cursor",
-    "json_link",
-    "header_link",
-    "header_cursor",
 ]
 
 #: The paginator classes by config `type`. A test keeps it in step with `PaginatorType`.
@@ -67,17 +65,28 @@ PAGINATORS: dict[str, type[Paginator]] = {
 }
 
 
-def register_paginator(name: str, cls: type[Paginator]) -> None:
-    """Make `cls` available as `{"type": name, ...}` in configs.
+#: Value types of each type's keys where a config TypedDict spells them (the built-ins, and
+#: registered types that pass `config=`).
+_CONFIG_TYPES: dict[str, type[Any]] = dict(PAGINATOR_CONFIGS)
 
-    Its constructor's keyword parameters are the config keys it accepts::
+
+def register_paginator(name: str, cls: type[Paginator], config: type[Any] | None = None) -> None:
+    """Make `cls` available as `{"type": name, ...}` in configs given to `rest_api_source`.
+
+    Its constructor's keyword parameters are the config keys it accepts (a parameter without
+    a default is required); their annotations, or the TypedDict `config`, give the value
+    types validation checks::
 
         register_paginator("since_id", SinceIdPaginator)
-        build_paginator({"type": "since_id", "start": 0})
+        rest_api_source({..., "endpoint": {"paginator": {"type": "since_id", "start": 0}}})
     """
     if not (isinstance(cls, type) and issubclass(cls, Paginator)):
         raise TypeError(f"paginator '{name}' must be a Paginator subclass, got {cls!r}")
     PAGINATORS[name] = cls
+    if config is not None:
+        _CONFIG_TYPES[name] = config
+    else:
+        _CONFIG_TYPES.pop(name, None)
 
 
 def paginator_params(name: str) -> dict[str, inspect.Parameter]:
@@ -89,6 +98,21 @@ def paginator_params(name: str) -> dict[str, inspect.Parameter]:
         for key, p in params.items()
         if key != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
+
+
+def paginator_key_types(name: str) -> dict[str, Any]:
+    """Each config key of paginator type `name` with its value type (`Any` when unknown)."""
+    params = paginator_params(name)
+    hints: dict[str, Any] = {}
+    config = _CONFIG_TYPES.get(name)
+    try:
+        if config is not None:
+            hints = typing.get_type_hints(config, include_extras=True)
+        else:
+            hints = typing.get_type_hints(PAGINATORS[name].__init__, include_extras=True)
+    except Exception:  # noqa: BLE001 - annotations that do not resolve are not checked
+        hints = {}
+    return {key: hints.get(key, Any) for key in params}
 
 
 def build_paginator(config: str | Mapping[str, Any] | Paginator | None) -> Paginator:

@@ -129,16 +129,15 @@ INVALID_CONFIGS = [
         "paginator-offset-shorthand-needs-limit",
         endpoint(paginator="offset"),
         [
-            "resources[0].endpoint.paginator: the 'offset' paginator needs a 'limit'; "
-            "write {'type': 'offset', 'limit': 100}"
+            "resources[0].endpoint.paginator: the 'offset' paginator needs 'limit'; "
+            "write {'type': 'offset', 'limit': ...}"
         ],
     ),
     Case(
         "paginator-offset-no-limit",
         endpoint(paginator={"type": "offset", "offset_param": "skip"}),
         [
-            "resources[0].endpoint.paginator: the 'offset' paginator needs a 'limit', "
-            "e.g. 'limit': 100"
+            "resources[0].endpoint.paginator: the 'offset' paginator needs 'limit'"
         ],
     ),
     Case(
@@ -178,11 +177,11 @@ INVALID_CONFIGS = [
         ],
     ),
     Case(
-        "stop-condition-on-json-link",
-        endpoint(paginator={"type": "json_link", "stop_condition": "not next"}),
+        "page-param-on-json-link",
+        endpoint(paginator={"type": "json_link", "page_param": "p"}),
         [
-            "resources[0].endpoint.paginator: unknown key 'stop_condition' "
-            "(expected 'next_url_path' or 'type')"
+            "resources[0].endpoint.paginator: unknown key 'page_param' "
+            "(expected 'max_pages', 'next_url_path', 'stop_condition' or 'type')"
         ],
     ),
     Case(
