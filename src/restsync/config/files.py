@@ -10,7 +10,8 @@ longer string too: `"Bearer ${secrets.token}"`). A string holding a reference be
 `Secret`, so it is masked everywhere. Write `$${` for a literal `${`.
 
 A Python file is run as a module; it exposes `source` (anything, e.g. what
-`rest_api_source(...)` returned), or else a `config` or `CONFIG` dict.
+`rest_api_source(...)` returned), or else a `config` or `CONFIG` dict. A source built
+without a `name` is named after the file's stem, as a YAML/TOML/JSON config's pipeline is.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ def _load_python(file: Path, shown: str) -> Any:
                 raise ConfigError(
                     Problem(shown, f"'{attr}' must be a dict, not {type(value).__name__}")
                 )
+            if attr == "source" and getattr(value, "name_given", True) is False:
+                value.name = file.stem
             return value
     raise ConfigError(
         Problem(

@@ -43,6 +43,11 @@ def find_in_text(text: str) -> list[str]:
     return [m.group(1) for m in _PLACEHOLDER.finditer(text)]
 
 
+def replace_names(text: str, values: Mapping[str, str]) -> str:
+    """`text` with each placeholder named in `values` replaced by its value."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
 def find_placeholders(endpoint: Mapping[str, Any]) -> list[Placeholder]:
     """Every placeholder in an endpoint dict's path, params, json, data and headers."""
     found: list[Placeholder] = []
@@ -66,4 +71,10 @@ def _strings(value: Any, where: str, depth: int = 0) -> Iterator[tuple[str, str]
             yield from _strings(v, f"{where}[{i}]", depth + 1)
 
 
-__all__ = ["PLACEHOLDER_KEYS", "Placeholder", "find_in_text", "find_placeholders"]
+__all__ = [
+    "PLACEHOLDER_KEYS",
+    "Placeholder",
+    "find_in_text",
+    "find_placeholders",
+    "replace_names",
+]

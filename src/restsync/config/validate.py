@@ -23,11 +23,17 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from typing_extensions import is_typeddict
 
-from restsync.config.defaults import expand_resource, parent_resources, write_disposition_of
+from restsync.config.defaults import (
+    canonical_endpoint,
+    expand_resource,
+    expand_resources,
+    parent_resources,
+    write_disposition_of,
+)
 from restsync.config.dialect import (
     API_KEY_LOCATIONS,
     AUTH_CONFIGS,
@@ -54,6 +60,12 @@ from restsync.config.placeholders import find_placeholders
 from restsync.config.secrets import Secret
 from restsync.errors import ConfigError, Problem
 from restsync.http.redact import redact_text
+if TYPE_CHECKING:
+    from restsync.extract.resources import ResourcePlan
+from restsync.schema.naming import PATH_SEPARATOR, normalize_path, shorten_identifier
+
+#: Table names restsync keeps for itself (and dlt's, so a dataset can be shared with dlt).
+RESERVED_TABLE_PREFIXES: tuple[str, ...] = ("_restsync_", "_dlt_")
 
 MERGE_STRATEGIES = ("delete-insert", "upsert")
 REPLACE_STRATEGIES = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
@@ -102,6 +114,22 @@ def validate_config(config: Mapping[str, Any]) -> None:
     problems = find_problems(config)
     if problems:
         raise ConfigError(problems)
+
+
+def plan_config(config: Mapping[str, Any]) -> list[ResourcePlan]:
+    """Validate `config` and return the plans the run reads, parents before children.
+
+    What validation accepts is what the plans hold: every resource expanded
+    (`resource_defaults` merged), its endpoint in canonical form (dlt's legacy forms
+    rewritten, see `restsync.config.defaults.canonical_endpoint`).
+
+    Raises:
+        ConfigError: every problem of the config at once (see `validate_config`).
+    """
+    from restsync.extract.resources import build_plan, order_plans
+
+    validate_config(config)
+    return order_plans([build_plan(r) for r in expand_resources(config)])
 
 
 def find_problems(config: Any) -> list[Problem]:
@@ -796,6 +824,16 @@ class _Checker:
             self.string(_at(path, "data_selector"), endpoint["data_selector"])
         if "paginator" in endpoint:
             self.paginator(_at(path, "paginator"), endpoint["paginator"])
+        params = endpoint.get("params")
+        if (
+            "incremental" in endpoint
+            and isinstance(params, Mapping)
+            and any(isinstance(v, Mapping) and v.get("type") == "incremental" for v in params.values())
+        ):
+            self.add(
+                path,
+                "set either 'incremental' or a param of type 'incremental', not both",
+            )
         if "incremental" in endpoint and endpoint["incremental"] is not None:
             self.incremental(
                 _at(path, "incremental"), endpoint["incremental"], keys_of(IncrementalConfig)
@@ -829,6 +867,14 @@ class _Checker:
             elif kind == "incremental":
                 incremental_params += 1
                 self.incremental(param_path, value, keys_of(IncrementalParamConfig))
+                for key in ("end_value", "end_param"):
+                    if key in value:
+                        self.add(
+                            _at(param_path, key),
+                            f"an incremental param takes no '{key}' (it is sent as the start "
+                            "value); for a window write endpoint.incremental with "
+                            "'start_param' and 'end_param'",
+                        )
             elif isinstance(kind, str):
                 self.add(
                     _at(param_path, "type"),
@@ -933,7 +979,10 @@ class _Checker:
             if "status_code" not in action and "content" not in action:
                 self.add(action_path, "an action needs 'status_code' or 'content' to match on")
             if "status_code" in action:
-                self.status_code(_at(action_path, "status_code"), action["status_code"])
+                code = action["status_code"]
+                if isinstance(code, str) and code.strip().isdigit():
+                    code = int(code)
+                self.status_code(_at(action_path, "status_code"), code)
             if "content" in action:
                 self.string(_at(action_path, "content"), action["content"])
             if "action" not in action:
@@ -998,6 +1047,12 @@ class _Checker:
                 )
             parents = self.placeholders(_at(path, "endpoint"), endpoint, names)
             graph[name] = {p for p in parents if p in names}
+            if len(parents) > 1:
+                self.add(
+                    _at(path, "endpoint"),
+                    f"refers to several parent resources ({', '.join(sorted(parents))}); "
+                    "a resource can have one parent",
+                )
             if "include_from_parent" in resource and not parents:
                 self.add(
                     _at(path, "include_from_parent"),
@@ -1011,6 +1066,49 @@ class _Checker:
                 "set client.base_url or use absolute URLs",
             )
         self.cycles(graph, names)
+        self.tables(merged)
+
+    def tables(self, resources: list[tuple[int, dict[str, Any]]]) -> None:
+        """Each resource writes its own table, unless the config says to share one with an
+        explicit `table_name`; no table is one restsync keeps for itself or another
+        resource's child table (`items__tags` beside `items`)."""
+        owners: dict[str, list[tuple[int, str, bool]]] = {}
+        for i, resource in resources:
+            given = resource.get("table_name")
+            if callable(given):
+                continue  # named per record, at run time
+            raw = given if isinstance(given, str) and given else resource["name"]
+            table = shorten_identifier(normalize_path(str(raw)))
+            owners.setdefault(table, []).append((i, resource["name"], isinstance(given, str)))
+        for table, owned in owners.items():
+            i, name, _ = owned[0]
+            where = _at("resources", i)
+            if table.startswith(RESERVED_TABLE_PREFIXES):
+                self.add(
+                    where,
+                    f"'{name}' would write the table '{table}', a name restsync reserves "
+                    f"(tables starting with {_or(_quoted(RESERVED_TABLE_PREFIXES))}); "
+                    "rename the resource or set 'table_name'",
+                )
+            if len(owned) > 1 and not all(explicit for _, _, explicit in owned):
+                others = ", ".join(f"resources[{j}] ('{n}')" for j, n, _ in owned[1:])
+                self.add(
+                    where,
+                    f"'{name}' and {others} would all write the table '{table}' (names are "
+                    "normalized to snake_case); rename one, or give each the same "
+                    "'table_name' to share the table on purpose",
+                )
+            parent = next(
+                (t for t in owners if t != table and table.startswith(t + PATH_SEPARATOR)), None
+            )
+            if parent is not None:
+                j, parent_name, _ = owners[parent][0]
+                self.add(
+                    where,
+                    f"'{name}' would write the table '{table}', where resources[{j}] "
+                    f"('{parent_name}') keeps its nested lists ('{parent}__<field>'); "
+                    "rename the resource or set another 'table_name'",
+                )
 
     @staticmethod
     def has_key(resource: Mapping[str, Any]) -> bool:
@@ -1030,24 +1128,27 @@ class _Checker:
     def placeholders(
         self, path: str, endpoint: Mapping[str, Any], names: Mapping[str, int]
     ) -> set[str]:
-        """Check the endpoint's placeholders; return the parent resources named."""
+        """Check the endpoint's placeholders; return the parent resources named.
+
+        They are read from the canonical endpoint (`canonical_endpoint`: legacy resolve
+        params and plain params named in the path already bound), so what passes here is
+        what the run binds.
+        """
         params = endpoint.get("params")
         params = params if isinstance(params, Mapping) else {}
-        resolve_names = {
-            k for k, v in params.items() if isinstance(v, Mapping) and v.get("type") == "resolve"
-        }
-        has_incremental = isinstance(endpoint.get("incremental"), Mapping) or any(
-            isinstance(v, Mapping) and v.get("type") == "incremental" for v in params.values()
-        )
+        canonical = canonical_endpoint(endpoint)
+        has_incremental = isinstance(canonical.get("incremental"), Mapping)
+        reported: set[str] = set()
         for key, value in params.items():
             if isinstance(value, Mapping) and value.get("type") == "resolve":
                 parent = value.get("resource")
                 if isinstance(parent, str) and parent and parent not in names:
+                    reported.add(parent)
                     self.add(
                         _at(_at(_at(path, "params"), key), "resource"),
                         self.unknown("resource", parent, sorted(names)),
                     )
-        for ph in find_placeholders(endpoint):
+        for ph in find_placeholders(canonical):
             where = path + "." + ph.where if not ph.where.startswith("[") else path + ph.where
             text = "{" + ph.text + "}"
             parts = ph.parts
@@ -1058,7 +1159,7 @@ class _Checker:
                         f"placeholder '{text}' needs a resource and a field, "
                         "e.g. '{resources.posts.id}'",
                     )
-                elif parts[1] not in names:
+                elif parts[1] not in names and parts[1] not in reported:
                     self.add(
                         where, self.unknown("resource", parts[1], sorted(names)) + f" in '{text}'"
                     )
@@ -1076,20 +1177,26 @@ class _Checker:
                         f"'{text}' needs an 'incremental' block in the endpoint, "
                         "e.g. {'cursor_path': 'updated_at', 'initial_value': ...}",
                     )
+            elif len(parts) == 1 and ph.where == "path" and ph.root in params:
+                self.add(
+                    where,
+                    f"'{text}' names the param '{ph.root}', which a path cannot hold; a path "
+                    "binds plain values and {'type': 'resolve', ...} params only",
+                )
             elif len(parts) == 1:
-                if ph.root not in resolve_names:
-                    self.add(
-                        where,
-                        f"unknown placeholder '{text}'; use '{{resources.<parent>.<field>}}' "
-                        "or '{incremental.start_value}'",
-                    )
+                self.add(
+                    where,
+                    f"unknown placeholder '{text}'; use '{{resources.<parent>.<field>}}' "
+                    "or '{incremental.start_value}'"
+                    + ("" if ph.where == "path" else ", or a param of that name in the path"),
+                )
             else:
                 self.add(
                     where,
                     self.unknown("placeholder root", ph.root, ("resources", "incremental"))
                     + f" in '{text}'",
                 )
-        return parent_resources({"endpoint": endpoint})
+        return parent_resources({"endpoint": canonical})
 
     def cycles(self, graph: Mapping[str, set[str]], names: Mapping[str, int]) -> None:
         try:
@@ -1106,4 +1213,4 @@ class _Checker:
             )
 
 
-__all__ = ["find_problems", "validate_config"]
+__all__ = ["RESERVED_TABLE_PREFIXES", "find_problems", "plan_config", "validate_config"]

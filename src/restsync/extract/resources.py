@@ -1,4 +1,11 @@
-"""Resources as extraction plans: the endpoint, the keys, the parent (if any), placeholders."""
+"""Resources as extraction plans: the endpoint, the keys, the parent (if any), placeholders.
+
+Plans are built by `restsync.config.plan_config(config)` after validation, from each resource
+expanded (`resource_defaults` merged) and its endpoint in canonical form
+(`restsync.config.defaults.canonical_endpoint`): legacy resolve params are
+`{resources.<parent>.<field>}` placeholders, plain params named in the path are in the path,
+a legacy incremental param is `endpoint["incremental"]` with its `start_param`.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +56,12 @@ class ResourcePlan:
     processing_steps: list[dict[str, Callable[..., Any]]] = field(default_factory=list)
     max_table_nesting: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    #: Whether the config named the table (`table_name`): only then may resources share one.
+    table_name_given: bool = False
+    #: The endpoint's paginator entry, or None (then the client's, else auto-detection).
+    paginator: Any = None
+    #: The endpoint's auth entry (it replaces the client's for this resource), or None.
+    auth: Any = None
 
     @property
     def incremental(self) -> dict[str, Any] | None:
@@ -65,7 +78,9 @@ def _disposition(resource: Mapping[str, Any]) -> str:
 
 def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
     """One expanded resource dict (resource_defaults already merged) as a plan."""
-    endpoint = dict(resource.get("endpoint") or {})
+    from restsync.config.defaults import canonical_endpoint
+
+    endpoint = canonical_endpoint(resource.get("endpoint") or {})
     name = str(resource["name"])
     parents: set[str] = set()
     resolve_params: list[tuple[str, str]] = []
@@ -113,6 +128,9 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         processing_steps=list(resource.get("processing_steps") or []),
         max_table_nesting=resource.get("max_table_nesting"),
         config=dict(resource),
+        table_name_given=isinstance(resource.get("table_name"), str),
+        paginator=endpoint.get("paginator"),
+        auth=endpoint.get("auth"),
     )
 
 

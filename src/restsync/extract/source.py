@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
-from restsync.extract.resources import ResourcePlan, build_plan, order_plans
+from restsync.extract.resources import ResourcePlan
 
 
 class RestApiSource:
@@ -21,16 +21,14 @@ class RestApiSource:
     """
 
     def __init__(self, config: Mapping[str, Any], name: str | None = None) -> None:
-        from restsync.config.defaults import expand_resources
-        from restsync.config.validate import validate_config
+        from restsync.config.validate import plan_config
 
-        validate_config(config)
+        self.plans: list[ResourcePlan] = plan_config(config)
         self.config: Mapping[str, Any] = config
+        #: Whether the name was given; a config file's source is otherwise named after it.
+        self.name_given = name is not None
         self.name = name or "rest_api"
         self.client_config: dict[str, Any] = dict(config.get("client") or {})
-        self.plans: list[ResourcePlan] = order_plans(
-            [build_plan(r) for r in expand_resources(config)]
-        )
 
     @property
     def resource_names(self) -> list[str]:

@@ -36,8 +36,9 @@ def test_parent_from_placeholder_and_legacy_resolve():
         }
     )
     assert legacy.parent == "posts"
-    assert legacy.resolve_params == [("post_id", "id")]
-    assert legacy.endpoint["params"] == {}
+    # the legacy form is planned in its canonical form: a placeholder the run binds
+    assert legacy.resolve_params == []
+    assert legacy.endpoint["params"] == {"post_id": "{resources.posts.id}"}
 
 
 def test_render_keeps_types_for_whole_placeholders():
