@@ -235,6 +235,14 @@ def _unknown(what: str, word: str, choices: Sequence[str], secret: bool = False)
     return f"unknown {what} {shown}; check the spelling"
 
 
+def _is_dlt_resource(value: object) -> bool:
+    """A `dlt.resource`/`DltResource` object (recognised without importing dlt)."""
+    cls = type(value)
+    return cls.__module__.split(".")[0] == "dlt" or "DltResource" in {
+        c.__name__ for c in cls.__mro__
+    }
+
+
 def _key_types(typed_dict: type[Any]) -> dict[str, Any]:
     """A TypedDict's keys with their value types (`Annotated` extras kept)."""
     try:
@@ -647,7 +655,16 @@ class _Checker:
                 self.add(path, "a resource name must not be empty")
             return
         if not isinstance(resource, Mapping):
-            self.add(path, f"expected a resource dict or a resource name, got {_kind(resource)}")
+            if _is_dlt_resource(resource):
+                self.add(
+                    path,
+                    "a dlt resource object cannot be part of a restsync config; write the "
+                    "resource as a dict ({'name': ..., 'endpoint': ...}), or run it with dlt",
+                )
+            else:
+                self.add(
+                    path, f"expected a resource dict or a resource name, got {_kind(resource)}"
+                )
             return
         if in_defaults:
             self.keys(path, resource, keys_of(ResourceDefaults), _DEFAULTS_UNSUPPORTED)
