@@ -63,7 +63,6 @@ PlaceholderRoot = Literal["resources", "incremental"]
 IncrementalPlaceholder = Literal["start_value", "initial_value", "last_value", "end_value"]
 
 
-
 @dataclass(frozen=True)
 class Minimum:
     """`Annotated[int, Minimum(1)]`: the smallest value a numeric key accepts."""
@@ -388,15 +387,6 @@ class ColumnHints(TypedDict, total=False):
     merge_key: bool
     precision: int
     scale: int
-    description: str
-    # dlt column hints that restsync accepts and does not act on
-    unique: bool
-    partition: bool
-    cluster: bool
-    sort: bool
-    hard_delete: bool
-    dedup_sort: str
-    timezone: bool
 
 
 class ProcessingStep(TypedDict, total=False):
@@ -420,13 +410,6 @@ class ResourceBase(TypedDict, total=False):
     include_from_parent: list[str]
     processing_steps: list[ProcessingStep]
     max_table_nesting: int
-    parallelized: bool
-    # dlt resource hints that restsync accepts and does not act on
-    schema_contract: Any
-    table_format: str
-    file_format: str
-    nested_hints: Any
-    references: Any
 
 
 class ResourceDefaults(ResourceBase, total=False):
@@ -447,6 +430,53 @@ class RESTAPIConfig(TypedDict, total=False):
     resources: list[str | ResourceConfig]
 
 
+# --- dlt keys restsync refuses --------------------------------------------------------
+
+_NOT_ACTED_ON = "restsync does not act on it; remove it"
+
+#: dlt keys that are not part of restsync's dialect, by where they appear, each with what to
+#: do instead. Validation refuses them with these messages (every other unknown key gets a
+#: did-you-mean).
+REFUSED_KEYS: dict[str, dict[str, str]] = {
+    "client": {
+        "session": "not supported: restsync sends requests with httpx, not a requests.Session; "
+        "use 'auth', 'headers' and 'timeout' instead",
+    },
+    "auth": {
+        "session": "not supported: restsync fetches tokens with its own httpx client; "
+        "set 'access_token_request_data' for extra form fields of the token request",
+    },
+    "resource_defaults": {
+        "name": "a name cannot be a default; give each resource its own 'name'",
+    },
+    "resource": {
+        "parallelized": "not needed: restsync extracts every resource concurrently; remove it",
+        "schema_contract": "not supported: restsync evolves the schema (new columns are added, "
+        "a changed type gets a variant column); remove it",
+        "table_format": f"a dlt destination table format; {_NOT_ACTED_ON}",
+        "file_format": f"a dlt loader file format; {_NOT_ACTED_ON}",
+        "nested_hints": f"dlt hints for nested tables; {_NOT_ACTED_ON}",
+        "references": f"dlt table references; {_NOT_ACTED_ON}",
+    },
+    "column": {
+        "unique": f"a dlt destination hint; {_NOT_ACTED_ON}",
+        "partition": f"a dlt destination hint; {_NOT_ACTED_ON}",
+        "cluster": f"a dlt destination hint; {_NOT_ACTED_ON}",
+        "sort": f"a dlt destination hint; {_NOT_ACTED_ON}",
+        "description": f"a dlt schema annotation; {_NOT_ACTED_ON}",
+        "hard_delete": "not supported: restsync's merge does not delete rows; remove it",
+        "dedup_sort": "not supported: restsync's merge keeps the last record of a key; remove it",
+        "timezone": "not supported: timestamps are stored with their time zone; remove it",
+    },
+}
+
+#: Paginator types of dlt that restsync knows under another name.
+RENAMED_PAGINATORS: dict[str, str] = {
+    "json_response": "'json_response' is the old name of the 'json_link' paginator; "
+    "write 'json_link' (with 'next_url_path')",
+}
+
+
 def keys_of(typed_dict: type[Any]) -> frozenset[str]:
     """Every key a TypedDict declares, inherited ones included."""
     required: frozenset[str] = getattr(typed_dict, "__required_keys__", frozenset())
@@ -463,6 +493,8 @@ __all__ = [
     "INCREMENTAL_PLACEHOLDERS",
     "PAGINATOR_CONFIGS",
     "PAGINATOR_TYPES",
+    "REFUSED_KEYS",
+    "RENAMED_PAGINATORS",
     "WRITE_DISPOSITIONS",
     "ApiKeyAuthConfig",
     "ApiKeyLocation",
@@ -470,8 +502,6 @@ __all__ = [
     "AuthConfigDict",
     "AuthType",
     "AutoPaginatorConfig",
-    "Minimum",
-    "OAuth2ClientAuth",
     "BearerAuthConfig",
     "ClientConfig",
     "ColumnDataType",
@@ -486,7 +516,9 @@ __all__ = [
     "IncrementalConfig",
     "IncrementalParamConfig",
     "JSONLinkPaginatorConfig",
+    "Minimum",
     "OAuth2AuthConfig",
+    "OAuth2ClientAuth",
     "OAuth2ClientCredentialsConfig",
     "OffsetPaginatorConfig",
     "PageNumberPaginatorConfig",

@@ -48,6 +48,8 @@ from restsync.config.dialect import (
     IncrementalConfig,
     IncrementalParamConfig,
     Minimum,
+    REFUSED_KEYS,
+    RENAMED_PAGINATORS,
     ResolveParamConfig,
     ResourceConfig,
     ResourceDefaults,
@@ -60,6 +62,7 @@ from restsync.config.placeholders import find_placeholders
 from restsync.config.secrets import Secret
 from restsync.errors import ConfigError, Problem
 from restsync.http.redact import redact_text
+
 if TYPE_CHECKING:
     from restsync.extract.resources import ResourcePlan
 from restsync.schema.naming import PATH_SEPARATOR, normalize_path, shorten_identifier
@@ -71,22 +74,13 @@ MERGE_STRATEGIES = ("delete-insert", "upsert")
 REPLACE_STRATEGIES = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
 PROCESSING_STEP_KINDS = ("filter", "map", "yield_map")
 
-# Keys dlt knows that restsync refuses, with the reason.
-_CLIENT_UNSUPPORTED = {
-    "session": "not supported: restsync sends requests with httpx, not a requests.Session; "
-    "use 'auth', 'headers' and 'timeout' instead",
-}
-_AUTH_UNSUPPORTED = {
-    "session": "not supported: restsync fetches tokens with its own httpx client; "
-    "set 'access_token_request_data' for extra form fields of the token request",
-}
-_PAGINATOR_RENAMED = {
-    "json_response": "'json_response' is the old name of the 'json_link' paginator; "
-    "write 'json_link' (with 'next_url_path')",
-}
-_DEFAULTS_UNSUPPORTED = {
-    "name": "a name cannot be a default; give each resource its own 'name'",
-}
+# Keys dlt knows that restsync refuses, with what to do instead (one table, in the dialect).
+_CLIENT_UNSUPPORTED = REFUSED_KEYS["client"]
+_AUTH_UNSUPPORTED = REFUSED_KEYS["auth"]
+_DEFAULTS_UNSUPPORTED = {**REFUSED_KEYS["resource"], **REFUSED_KEYS["resource_defaults"]}
+_RESOURCE_UNSUPPORTED = REFUSED_KEYS["resource"]
+_COLUMN_UNSUPPORTED = REFUSED_KEYS["column"]
+_PAGINATOR_RENAMED = RENAMED_PAGINATORS
 _COLUMN_TYPE_HINTS = {
     "wei": "data type 'wei' is not supported by restsync; use 'decimal' with precision and scale",
     "binary": "data type 'binary' is not supported by restsync; use 'text'",
@@ -247,7 +241,7 @@ def _key_types(typed_dict: type[Any]) -> dict[str, Any]:
     """A TypedDict's keys with their value types (`Annotated` extras kept)."""
     try:
         return typing.get_type_hints(typed_dict, include_extras=True)
-    except Exception:  # noqa: BLE001 - a type that does not resolve is not checked
+    except Exception:  # a type that does not resolve is not checked
         return {}
 
 
@@ -669,7 +663,7 @@ class _Checker:
         if in_defaults:
             self.keys(path, resource, keys_of(ResourceDefaults), _DEFAULTS_UNSUPPORTED)
         else:
-            self.keys(path, resource, keys_of(ResourceConfig))
+            self.keys(path, resource, keys_of(ResourceConfig), _RESOURCE_UNSUPPORTED)
             if "name" not in resource:
                 self.add(path, "a resource needs a 'name'")
             else:
@@ -687,9 +681,8 @@ class _Checker:
                 self.string(_at(path, "table_name"), table_name)
         if "columns" in resource:
             self.columns(_at(path, "columns"), resource["columns"])
-        for key in ("selected", "parallelized"):
-            if key in resource:
-                self.boolean(_at(path, key), resource[key])
+        if "selected" in resource:
+            self.boolean(_at(path, "selected"), resource["selected"])
         if "max_table_nesting" in resource:
             self.integer(_at(path, "max_table_nesting"), resource["max_table_nesting"], 0)
         if "include_from_parent" in resource:
@@ -703,9 +696,6 @@ class _Checker:
                 )
         if "processing_steps" in resource:
             self.processing_steps(_at(path, "processing_steps"), resource["processing_steps"])
-        for key in ("table_format", "file_format"):
-            if key in resource:
-                self.string(_at(path, key), resource[key])
 
     def write_disposition(self, path: str, value: Any) -> None:
         if isinstance(value, str):
@@ -766,7 +756,7 @@ class _Checker:
         for hint_path, hints in items:
             if not self.mapping(hint_path, hints, "a dict of column hints"):
                 continue
-            self.keys(hint_path, hints, allowed)
+            self.keys(hint_path, hints, allowed, _COLUMN_UNSUPPORTED)
             if named and "name" not in hints:
                 self.add(hint_path, "a column in a list needs a 'name'")
             if "name" in hints:
@@ -779,26 +769,12 @@ class _Checker:
                     self.choice(
                         _at(hint_path, "data_type"), data_type, COLUMN_DATA_TYPES, "data type"
                     )
-            for key in (
-                "nullable",
-                "primary_key",
-                "merge_key",
-                "unique",
-                "partition",
-                "cluster",
-                "sort",
-                "hard_delete",
-                "timezone",
-            ):
+            for key in ("nullable", "primary_key", "merge_key"):
                 if key in hints:
                     self.boolean(_at(hint_path, key), hints[key])
             for key in ("precision", "scale"):
                 if key in hints:
                     self.integer(_at(hint_path, key), hints[key], 0)
-            if "dedup_sort" in hints:
-                self.choice(
-                    _at(hint_path, "dedup_sort"), hints["dedup_sort"], ("asc", "desc"), "dedup_sort"
-                )
 
     def processing_steps(self, path: str, steps: Any) -> None:
         if not isinstance(steps, (list, tuple)):
@@ -845,7 +821,9 @@ class _Checker:
         if (
             "incremental" in endpoint
             and isinstance(params, Mapping)
-            and any(isinstance(v, Mapping) and v.get("type") == "incremental" for v in params.values())
+            and any(
+                isinstance(v, Mapping) and v.get("type") == "incremental" for v in params.values()
+            )
         ):
             self.add(
                 path,

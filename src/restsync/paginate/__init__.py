@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from restsync.config.dialect import PAGINATOR_CONFIGS, PaginatorType
-
 from restsync.paginate.auto import AutoPaginator, detect_paginator
 from restsync.paginate.base import Paginator
 from restsync.paginate.cursor import CursorPaginator, HeaderCursorPaginator
@@ -110,7 +109,7 @@ def paginator_key_types(name: str) -> dict[str, Any]:
             hints = typing.get_type_hints(config, include_extras=True)
         else:
             hints = typing.get_type_hints(PAGINATORS[name].__init__, include_extras=True)
-    except Exception:  # noqa: BLE001 - annotations that do not resolve are not checked
+    except Exception:  # annotations that do not resolve are not checked
         hints = {}
     return {key: hints.get(key, Any) for key in params}
 

@@ -136,9 +136,7 @@ INVALID_CONFIGS = [
     Case(
         "paginator-offset-no-limit",
         endpoint(paginator={"type": "offset", "offset_param": "skip"}),
-        [
-            "resources[0].endpoint.paginator: the 'offset' paginator needs 'limit'"
-        ],
+        ["resources[0].endpoint.paginator: the 'offset' paginator needs 'limit'"],
     ),
     Case(
         "paginator-limit-values",
