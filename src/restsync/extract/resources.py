@@ -62,6 +62,10 @@ class ResourcePlan:
     paginator: Any = None
     #: The endpoint's auth entry (it replaces the client's for this resource), or None.
     auth: Any = None
+    #: `write_disposition.strategy` when given (restsync's merge deletes the stored rows of
+    #: each key, then inserts: dlt's `delete-insert`; `upsert` gives the same rows when keys
+    #: are unique; every replace strategy replaces the table in the load's transaction).
+    write_strategy: str | None = None
 
     @property
     def incremental(self) -> dict[str, Any] | None:
@@ -120,7 +124,7 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         write_disposition=_disposition(resource),
         primary_key=_as_list(resource.get("primary_key")),
         merge_key=_as_list(resource.get("merge_key")),
-        columns=dict(resource.get("columns") or {}),
+        columns=_columns(resource.get("columns")),
         selected=bool(resource.get("selected", True)),
         parent=next(iter(parents)) if parents else None,
         resolve_params=resolve_params,
@@ -131,7 +135,32 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         table_name_given=isinstance(resource.get("table_name"), str),
         paginator=endpoint.get("paginator"),
         auth=endpoint.get("auth"),
+        write_strategy=_strategy(resource),
     )
+
+
+def _columns(columns: Any) -> dict[str, dict[str, Any]]:
+    """Column hints as one dict by column name: the list form (`[{name: ..., ...}]`) keyed by
+    its names, dlt's `complex` data type read as `json`."""
+    if isinstance(columns, Mapping):
+        items = [(str(k), v) for k, v in columns.items()]
+    elif isinstance(columns, (list, tuple)):
+        items = [(str(c.get("name")), c) for c in columns if isinstance(c, Mapping)]
+    else:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, hints in items:
+        hint = {k: v for k, v in dict(hints).items() if k != "name"}
+        if hint.get("data_type") == "complex":
+            hint["data_type"] = "json"
+        out[name] = hint
+    return out
+
+
+def _strategy(resource: Mapping[str, Any]) -> str | None:
+    wd = resource.get("write_disposition")
+    strategy = wd.get("strategy") if isinstance(wd, Mapping) else None
+    return str(strategy) if strategy is not None else None
 
 
 def _lookup(record: Any, dotted: str) -> Any:

@@ -17,10 +17,12 @@ import restsync
 from restsync.auth import AUTH_TYPES, SourceAuth, auth_keys, register_auth
 from restsync.config.dialect import (
     AUTH_CONFIGS,
-    AUTH_TYPES as AUTH_TYPE_NAMES,
     PAGINATOR_CONFIGS,
     PAGINATOR_TYPES,
     keys_of,
+)
+from restsync.config.dialect import (
+    AUTH_TYPES as AUTH_TYPE_NAMES,
 )
 from restsync.errors import ConfigError
 from restsync.extract.model import PageRequest
