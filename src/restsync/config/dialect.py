@@ -65,9 +65,14 @@ IncrementalPlaceholder = Literal["start_value", "initial_value", "last_value", "
 
 @dataclass(frozen=True)
 class Minimum:
-    """`Annotated[int, Minimum(1)]`: the smallest value a numeric key accepts."""
+    """`Annotated[int, Minimum(1)]`: the smallest value a numeric key accepts (`exclusive`:
+    the value must be greater)."""
 
     value: float
+    exclusive: bool = False
+
+
+PositiveNumber = Annotated[float, Minimum(0, exclusive=True)]
 
 
 AUTH_TYPES: tuple[str, ...] = get_args(AuthType)
@@ -282,10 +287,10 @@ class ClientConfig(TypedDict, total=False):
     headers: dict[str, str]
     auth: AuthConfig
     paginator: PaginatorConfig
-    max_concurrency: int
-    rate_limit: float  # requests per second, per host
+    max_concurrency: Annotated[int, Minimum(1)]
+    rate_limit: PositiveNumber | None  # requests per second, per host
     allow_cross_origin_pagination: bool
-    timeout: float  # seconds
+    timeout: PositiveNumber | None  # seconds
 
 
 # --- endpoint -------------------------------------------------------------------------
@@ -300,12 +305,12 @@ class IncrementalConfig(TypedDict, total=False):
     start_param: str
     end_param: str
     convert: Callable[[Any], Any]
-    lag: float
+    lag: float | None
     on_cursor_value_missing: OnCursorValueMissing
     range_start: RangeBoundary
     range_end: RangeBoundary
     last_value_func: LastValueFuncName | Callable[[Sequence[Any]], Any]
-    row_order: RowOrder
+    row_order: RowOrder | None
     primary_key: str | list[str]
     allow_external_schedulers: bool
 
@@ -328,9 +333,9 @@ class ErrorHandlerConfig(TypedDict, total=False):
     """One endpoint's retry policy."""
 
     retry_on_status_codes: list[int]
-    max_retries: int
-    backoff_factor: float
-    max_backoff: float
+    max_retries: Annotated[int, Minimum(0)]
+    backoff_factor: Annotated[float, Minimum(0)]
+    max_backoff: PositiveNumber
     respect_retry_after: bool
 
 
@@ -385,8 +390,8 @@ class ColumnHints(TypedDict, total=False):
     nullable: bool
     primary_key: bool
     merge_key: bool
-    precision: int
-    scale: int
+    precision: Annotated[int, Minimum(0)]
+    scale: Annotated[int, Minimum(0)]
 
 
 class ProcessingStep(TypedDict, total=False):
@@ -409,7 +414,7 @@ class ResourceBase(TypedDict, total=False):
     selected: bool
     include_from_parent: list[str]
     processing_steps: list[ProcessingStep]
-    max_table_nesting: int
+    max_table_nesting: Annotated[int, Minimum(0)]
 
 
 class ResourceDefaults(ResourceBase, total=False):

@@ -239,8 +239,10 @@ def _is_dlt_resource(value: object) -> bool:
 
 def _key_types(typed_dict: type[Any]) -> dict[str, Any]:
     """A TypedDict's keys with their value types (`Annotated` extras kept)."""
+    import httpx  # named by the auth types' annotations
+
     try:
-        return typing.get_type_hints(typed_dict, include_extras=True)
+        return typing.get_type_hints(typed_dict, localns={"httpx": httpx}, include_extras=True)
     except Exception:  # a type that does not resolve is not checked
         return {}
 
@@ -284,7 +286,11 @@ def _type_problems(value: Any, annotation: Any, *, what: str, secret: bool = Fal
         base, *extras = get_args(annotation)
         problems = _type_problems(value, base, what=what, secret=secret)
         for extra in extras:
-            if not problems and isinstance(extra, Minimum) and value < extra.value:
+            if problems or not isinstance(extra, Minimum):
+                continue
+            if extra.exclusive and value <= extra.value:
+                problems = [f"must be greater than {extra.value:g}, got {value}"]
+            elif value < extra.value:
                 if extra.value == 1 and _is_int(value):
                     problems = [f"must be a positive integer, got {value}"]
                 else:
@@ -389,28 +395,6 @@ class _Checker:
             return False
         return True
 
-    def boolean(self, path: str, value: Any) -> None:
-        if not isinstance(value, bool):
-            self.add(path, f"expected true or false, got {_kind(value)}")
-
-    def integer(self, path: str, value: Any, minimum: float | None = None) -> None:
-        if not _is_int(value):
-            self.add(path, f"expected an integer, got {_kind(value)}")
-        elif minimum is not None and value < minimum:
-            if minimum == 1:
-                self.add(path, f"must be a positive integer, got {value}")
-            else:
-                self.add(path, f"must be at least {minimum:g}, got {value}")
-
-    def number(
-        self, path: str, value: Any, minimum: float | None = None, *, above: bool = False
-    ) -> None:
-        if not _is_number(value):
-            self.add(path, f"expected a number, got {_kind(value)}")
-        elif minimum is not None and (value <= minimum if above else value < minimum):
-            bound = f"greater than {minimum:g}" if above else f"at least {minimum:g}"
-            self.add(path, f"must be {bound}, got {value}")
-
     def choice(self, path: str, value: Any, choices: Sequence[str], what: str) -> bool:
         if not isinstance(value, str):
             self.add(path, f"expected {_or(_quoted(choices))}, got {_kind(value)}")
@@ -486,16 +470,7 @@ class _Checker:
             self.auth(_at(path, "auth"), client["auth"])
         if "paginator" in client:
             self.paginator(_at(path, "paginator"), client["paginator"])
-        if "max_concurrency" in client:
-            self.integer(_at(path, "max_concurrency"), client["max_concurrency"], 1)
-        if "rate_limit" in client and client["rate_limit"] is not None:
-            self.number(_at(path, "rate_limit"), client["rate_limit"], 0, above=True)
-        if "allow_cross_origin_pagination" in client:
-            self.boolean(
-                _at(path, "allow_cross_origin_pagination"), client["allow_cross_origin_pagination"]
-            )
-        if "timeout" in client and client["timeout"] is not None:
-            self.number(_at(path, "timeout"), client["timeout"], 0, above=True)
+        self.typed(path, client, ClientConfig, skip=("base_url", "headers", "auth", "paginator"))
 
     def auth(self, path: str, auth: Any) -> None:
         """An auth dict, checked against its class in the auth registry."""
@@ -626,6 +601,16 @@ class _Checker:
             if a in paginator and b in paginator:
                 self.add(path, f"set either '{a}' or '{b}', not both")
 
+    def typed(
+        self, path: str, value: Mapping[Any, Any], typed_dict: type[Any], skip: Iterable[str] = ()
+    ) -> None:
+        """Check each present key's value against its type in `typed_dict` (but `skip`)."""
+        types_of = _key_types(typed_dict)
+        skipped = set(skip)
+        for key, item in value.items():
+            if key in types_of and key not in skipped:
+                self.value(_at(path, key), item, types_of[key])
+
     def value(self, path: str, value: Any, annotation: Any, *, secret: bool = False) -> None:
         """Check `value` against a type of the dialect (generic over the TypedDicts' types)."""
         what = path.rsplit(".", 1)[-1]
@@ -681,10 +666,8 @@ class _Checker:
                 self.string(_at(path, "table_name"), table_name)
         if "columns" in resource:
             self.columns(_at(path, "columns"), resource["columns"])
-        if "selected" in resource:
-            self.boolean(_at(path, "selected"), resource["selected"])
-        if "max_table_nesting" in resource:
-            self.integer(_at(path, "max_table_nesting"), resource["max_table_nesting"], 0)
+        scalars = {k: resource[k] for k in ("selected", "max_table_nesting") if k in resource}
+        self.typed(path, scalars, ResourceConfig)
         if "include_from_parent" in resource:
             fields = resource["include_from_parent"]
             if not isinstance(fields, (list, tuple)) or not all(
@@ -769,12 +752,7 @@ class _Checker:
                     self.choice(
                         _at(hint_path, "data_type"), data_type, COLUMN_DATA_TYPES, "data type"
                     )
-            for key in ("nullable", "primary_key", "merge_key"):
-                if key in hints:
-                    self.boolean(_at(hint_path, key), hints[key])
-            for key in ("precision", "scale"):
-                if key in hints:
-                    self.integer(_at(hint_path, key), hints[key], 0)
+            self.typed(hint_path, hints, ColumnHints, skip=("name", "data_type"))
 
     def processing_steps(self, path: str, steps: Any) -> None:
         if not isinstance(steps, (list, tuple)):
@@ -892,44 +870,11 @@ class _Checker:
             self.add(path, "incremental needs a 'cursor_path', the record field to track")
         else:
             self.string(_at(path, "cursor_path"), incremental["cursor_path"])
-        for key in ("start_param", "end_param"):
-            if key in incremental:
-                self.string(_at(path, key), incremental[key])
         if "end_value" in incremental and "initial_value" not in incremental:
             self.add(path, "'end_value' needs an 'initial_value'")
-        if "lag" in incremental and incremental["lag"] is not None:
-            self.number(_at(path, "lag"), incremental["lag"])
-        if "convert" in incremental and not callable(incremental["convert"]):
-            self.add(
-                _at(path, "convert"), f"expected a function, got {_kind(incremental['convert'])}"
-            )
-        if "on_cursor_value_missing" in incremental:
-            self.choice(
-                _at(path, "on_cursor_value_missing"),
-                incremental["on_cursor_value_missing"],
-                ("raise", "include", "exclude"),
-                "on_cursor_value_missing",
-            )
-        for key in ("range_start", "range_end"):
-            if key in incremental:
-                self.choice(_at(path, key), incremental[key], ("open", "closed"), key)
-        if "row_order" in incremental and incremental["row_order"] is not None:
-            self.choice(
-                _at(path, "row_order"), incremental["row_order"], ("asc", "desc"), "row_order"
-            )
-        if "last_value_func" in incremental and not callable(incremental["last_value_func"]):
-            self.choice(
-                _at(path, "last_value_func"),
-                incremental["last_value_func"],
-                ("max", "min"),
-                "last_value_func",
-            )
         if "primary_key" in incremental:
             self.key_names(_at(path, "primary_key"), incremental["primary_key"])
-        if "allow_external_schedulers" in incremental:
-            self.boolean(
-                _at(path, "allow_external_schedulers"), incremental["allow_external_schedulers"]
-            )
+        self.typed(path, incremental, IncrementalConfig, skip=("cursor_path", "primary_key"))
 
     def error_handler(self, path: str, handler: Any) -> None:
         if not self.mapping(path, handler):
@@ -943,14 +888,7 @@ class _Checker:
             else:
                 for i, code in enumerate(codes):
                     self.status_code(_at(codes_path, i), code)
-        if "max_retries" in handler:
-            self.integer(_at(path, "max_retries"), handler["max_retries"], 0)
-        if "backoff_factor" in handler:
-            self.number(_at(path, "backoff_factor"), handler["backoff_factor"], 0)
-        if "max_backoff" in handler:
-            self.number(_at(path, "max_backoff"), handler["max_backoff"], 0, above=True)
-        if "respect_retry_after" in handler:
-            self.boolean(_at(path, "respect_retry_after"), handler["respect_retry_after"])
+        self.typed(path, handler, ErrorHandlerConfig, skip=("retry_on_status_codes",))
 
     def status_code(self, path: str, code: Any) -> None:
         if not _is_int(code):
