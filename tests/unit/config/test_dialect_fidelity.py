@@ -527,3 +527,60 @@ def test_a_python_config_files_source_is_named_after_the_file(tmp_path: Path) ->
         " 'resources': ['items']}, name='mine')\n"
     )
     assert load_source(str(named)).name == "mine"
+
+
+def test_dlts_own_mixed_path_config_runs(tmp_path: Path) -> None:
+    # plain params and a resolve param in one path, as in dlt's own valid test configurations
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/dlt-hub/dlt/issues/":
+            return json([{"id": 7}, {"id": 8}])
+        return json([{"id": 1, "seen_at": path}])
+
+    api = Api(handler)
+    config = {
+        "client": {"base_url": BASE, "paginator": "single_page"},
+        "resources": [
+            {
+                "name": "issues",
+                "endpoint": {
+                    "path": "{org}/{repo}/issues/",
+                    "params": {"org": "dlt-hub", "repo": "dlt"},
+                },
+            },
+            {
+                "name": "comments",
+                "endpoint": {
+                    "path": "{org}/{repo}/issues/{id}/comments",
+                    "params": {
+                        "org": "dlt-hub",
+                        "repo": "dlt",
+                        "id": {"type": "resolve", "resource": "issues", "field": "id"},
+                    },
+                },
+            },
+        ],
+    }
+    run(config, api, tmp_path)
+    assert sorted(api.paths()) == [
+        "/dlt-hub/dlt/issues/",
+        "/dlt-hub/dlt/issues/7/comments",
+        "/dlt-hub/dlt/issues/8/comments",
+    ]
+    assert rows(tmp_path, "comments", "seen_at") == [
+        ("/dlt-hub/dlt/issues/7/comments",),
+        ("/dlt-hub/dlt/issues/8/comments",),
+    ]
+
+
+def test_a_path_placeholder_without_its_param_is_refused() -> None:
+    config = {
+        "client": {"base_url": BASE},
+        "resources": [{"name": "issues", "endpoint": {"path": "{org}/{repo}/issues/"}}],
+    }
+    assert problems(config) == [
+        "resources[0].endpoint.path: unknown placeholder '{org}'; use "
+        "'{resources.<parent>.<field>}' or '{incremental.start_value}'",
+        "resources[0].endpoint.path: unknown placeholder '{repo}'; use "
+        "'{resources.<parent>.<field>}' or '{incremental.start_value}'",
+    ]
