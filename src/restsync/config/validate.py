@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_
 from typing_extensions import is_typeddict
 
 from restsync.config.defaults import (
+    TYPED_KEYS,
     canonical_endpoint,
     expand_resource,
     expand_resources,
     parent_resources,
+    type_of,
     write_disposition_of,
 )
 from restsync.config.dialect import (
@@ -353,9 +355,14 @@ def _stop_condition_parser() -> Callable[[str], object] | None:
 class _Checker:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        # resource_defaults' endpoint: a resource's paginator/auth of the same type is merged
+        # into its entry, so its required keys are checked on the merged entry
+        self.default_endpoint: Mapping[Any, Any] = {}
 
     def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, redact_text(message)))
+        problem = Problem(path, redact_text(message))
+        if problem not in self.problems:  # a merged entry may repeat its parts' problems
+            self.problems.append(problem)
 
     # generic checks ------------------------------------------------------------------
 
@@ -443,6 +450,8 @@ class _Checker:
         defaults = config.get("resource_defaults")
         if defaults is not None and self.mapping("resource_defaults", defaults):
             self.resource("resource_defaults", defaults, in_defaults=True)
+            if isinstance(defaults.get("endpoint"), Mapping):
+                self.default_endpoint = defaults["endpoint"]
         resources = config.get("resources")
         if resources is None:
             self.add("", "the config needs 'resources', a list of resource names or dicts")
@@ -472,8 +481,19 @@ class _Checker:
             self.paginator(_at(path, "paginator"), client["paginator"])
         self.typed(path, client, ClientConfig, skip=("base_url", "headers", "auth", "paginator"))
 
-    def auth(self, path: str, auth: Any) -> None:
-        """An auth dict, checked against its class in the auth registry."""
+    def merges(self, path: str, endpoint: Mapping[Any, Any], key: str = "paginator") -> bool:
+        """Whether a resource's `key` entry is merged into resource_defaults' (same type)."""
+        mine, base = endpoint.get(key), self.default_endpoint.get(key)
+        return (
+            path.startswith("resources[")
+            and isinstance(mine, Mapping)
+            and isinstance(base, Mapping)
+            and type_of(mine) in (None, type_of(base))
+        )
+
+    def auth(self, path: str, auth: Any, *, partial: bool = False) -> None:
+        """An auth dict, checked against its class in the auth registry (`partial`: an entry
+        merged into resource_defaults' one, whose required keys are checked once merged)."""
         from restsync.auth import AUTH_TYPES, auth_keys
 
         types = list(AUTH_TYPES)
@@ -500,6 +520,8 @@ class _Checker:
                 return
         elif "token" in auth:
             kind = "bearer"
+        elif partial:
+            return  # options of the default's type: checked once merged
         else:
             self.add(
                 path,
@@ -509,7 +531,7 @@ class _Checker:
         required, optional = auth_keys(kind)
         self.keys(path, auth, {"type", *required, *optional}, _AUTH_UNSUPPORTED)
         missing = [k for k in required if k not in auth]
-        if missing:
+        if missing and not partial:
             got = [str(k) for k in auth if k != "type"]
             self.add(
                 path,
@@ -547,8 +569,9 @@ class _Checker:
             if isinstance(url, str) and url and not _is_absolute(url):
                 self.add(_at(path, url_key), "must be an absolute http(s) URL")
 
-    def paginator(self, path: str, paginator: Any) -> None:
-        """A paginator name or dict, checked against its class in the paginator registry."""
+    def paginator(self, path: str, paginator: Any, *, partial: bool = False) -> None:
+        """A paginator name or dict, checked against its class in the paginator registry
+        (`partial`: as for `auth`)."""
         from restsync.paginate import PAGINATORS, paginator_key_types, paginator_params
 
         types = list(PAGINATORS)
@@ -574,6 +597,8 @@ class _Checker:
             return
         if not isinstance(paginator, Mapping):
             return  # a paginator object
+        if "type" not in paginator and partial:
+            return  # options of the default's type: checked once merged
         if "type" not in paginator:
             self.add(path, f"a paginator dict needs a 'type' ({_or(_quoted(types))})")
             return
@@ -590,7 +615,7 @@ class _Checker:
         key_types = paginator_key_types(kind)
         self.keys(path, paginator, {"type", *key_types})
         for key in _required_params(paginator_params(kind)):
-            if key not in paginator:
+            if key not in paginator and not partial:
                 self.add(path, f"the '{kind}' paginator needs '{key}'")
         for key, value in paginator.items():
             if key == "stop_condition":
@@ -794,7 +819,9 @@ class _Checker:
         if "data_selector" in endpoint:
             self.string(_at(path, "data_selector"), endpoint["data_selector"])
         if "paginator" in endpoint:
-            self.paginator(_at(path, "paginator"), endpoint["paginator"])
+            self.paginator(
+                _at(path, "paginator"), endpoint["paginator"], partial=self.merges(path, endpoint)
+            )
         params = endpoint.get("params")
         if (
             "incremental" in endpoint
@@ -816,7 +843,9 @@ class _Checker:
         if "error_handler" in endpoint:
             self.error_handler(_at(path, "error_handler"), endpoint["error_handler"])
         if "auth" in endpoint:
-            self.auth(_at(path, "auth"), endpoint["auth"])
+            self.auth(
+                _at(path, "auth"), endpoint["auth"], partial=self.merges(path, endpoint, "auth")
+            )
 
     def params(self, path: str, params: Any) -> None:
         if not self.mapping(path, params):
@@ -978,6 +1007,7 @@ class _Checker:
                     f"'{name}' uses write_disposition 'merge' but has no primary_key or "
                     "merge_key; add e.g. 'primary_key': 'id' (here or in resource_defaults)",
                 )
+            self.merged_typed_entries(path, resources[i], defaults, endpoint)
             parents = self.placeholders(_at(path, "endpoint"), endpoint, names)
             graph[name] = {p for p in parents if p in names}
             if len(parents) > 1:
@@ -1000,6 +1030,23 @@ class _Checker:
             )
         self.cycles(graph, names)
         self.tables(merged)
+
+    def merged_typed_entries(
+        self, path: str, raw: Any, defaults: Mapping[Any, Any], endpoint: Mapping[str, Any]
+    ) -> None:
+        """A paginator or auth merged from resource_defaults and the resource (same type)
+        is checked as merged: it is what runs."""
+        own = raw.get("endpoint") if isinstance(raw, Mapping) else None
+        base = defaults.get("endpoint")
+        if not isinstance(own, Mapping) or not isinstance(base, Mapping):
+            return
+        for key in TYPED_KEYS:
+            if isinstance(own.get(key), Mapping) and isinstance(base.get(key), Mapping):
+                where = _at(_at(path, "endpoint"), key)
+                if key == "paginator":
+                    self.paginator(where, endpoint.get(key))
+                else:
+                    self.auth(where, endpoint.get(key))
 
     def tables(self, resources: list[tuple[int, dict[str, Any]]]) -> None:
         """Each resource writes its own table, unless the config says to share one with an

@@ -584,3 +584,38 @@ def test_a_path_placeholder_without_its_param_is_refused() -> None:
         "resources[0].endpoint.path: unknown placeholder '{repo}'; use "
         "'{resources.<parent>.<field>}' or '{incremental.start_value}'",
     ]
+
+
+def test_a_paginator_merged_from_the_defaults_is_validated_as_merged() -> None:
+    config = {
+        "client": {"base_url": BASE},
+        "resource_defaults": {
+            "endpoint": {"paginator": {"type": "offset", "limit": 10, "offset_param": "skip"}}
+        },
+        "resources": [
+            {
+                "name": "items",
+                "endpoint": {"paginator": {"type": "offset", "offset_body_path": "page.skip"}},
+            }
+        ],
+    }
+    assert problems(config) == [
+        "resources[0].endpoint.paginator: set either 'offset_param' or 'offset_body_path', not both"
+    ]
+
+
+def test_options_without_a_type_merge_into_the_defaults_entry() -> None:
+    def config(paginator: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "client": {"base_url": BASE},
+            "resource_defaults": {
+                "endpoint": {"paginator": {"type": "page_number", "page_param": "p"}}
+            },
+            "resources": [{"name": "items", "endpoint": {"paginator": paginator}}],
+        }
+
+    [plan] = restsync.rest_api_source(config({"limit": 5})).plans
+    assert plan.endpoint["paginator"] == {"type": "page_number", "page_param": "p", "limit": 5}
+    assert problems(config({"limt": 5})) == [
+        "resources[0].endpoint.paginator: unknown key 'limt' (did you mean 'limit'?)"
+    ]
