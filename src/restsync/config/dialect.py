@@ -451,6 +451,9 @@ REFUSED_KEYS: dict[str, dict[str, str]] = {
         "session": "not supported: restsync fetches tokens with its own httpx client; "
         "set 'access_token_request_data' for extra form fields of the token request",
     },
+    "incremental": {
+        "transform": "the old name of 'convert'; write 'convert'",
+    },
     "resource_defaults": {
         "name": "a name cannot be a default; give each resource its own 'name'",
     },

@@ -164,7 +164,8 @@ def _kind(value: object) -> str:
         return "a list"
     if callable(value):
         return "a function"
-    return f"a {type(value).__name__} object"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} object"
 
 
 def _show(value: object, *, secret: bool = False) -> str:
@@ -237,6 +238,13 @@ def _is_dlt_resource(value: object) -> bool:
     return cls.__module__.split(".")[0] == "dlt" or "DltResource" in {
         c.__name__ for c in cls.__mro__
     }
+
+
+def _is_plain(value: object) -> bool:
+    """A query parameter value as is: text, a number, a boolean, null, or a list of them."""
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) and not isinstance(v, (list, tuple)) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _key_types(typed_dict: type[Any]) -> dict[str, Any]:
@@ -855,9 +863,16 @@ class _Checker:
             if not isinstance(key, str):
                 self.add(path, f"keys must be strings, got {_kind(key)} key {_show(key)}")
                 continue
-            if not isinstance(value, Mapping):
-                continue
             param_path = _at(path, key)
+            if not isinstance(value, Mapping):
+                if not _is_plain(value):
+                    self.add(
+                        param_path,
+                        f"expected a plain value (text, number, boolean, null or a list of "
+                        f"them), got {_kind(value)}; for an incremental cursor write "
+                        "{'type': 'incremental', 'cursor_path': ...} or endpoint.incremental",
+                    )
+                continue
             kind = value.get("type")
             if kind == "resolve":
                 self.keys(param_path, value, keys_of(ResolveParamConfig))
@@ -894,7 +909,7 @@ class _Checker:
     def incremental(self, path: str, incremental: Any, allowed: Iterable[str]) -> None:
         if not self.mapping(path, incremental, "an incremental dict like {'cursor_path': ...}"):
             return
-        self.keys(path, incremental, allowed)
+        self.keys(path, incremental, allowed, REFUSED_KEYS["incremental"])
         if "cursor_path" not in incremental:
             self.add(path, "incremental needs a 'cursor_path', the record field to track")
         else:

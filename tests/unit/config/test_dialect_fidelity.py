@@ -619,3 +619,27 @@ def test_options_without_a_type_merge_into_the_defaults_entry() -> None:
     assert problems(config({"limt": 5})) == [
         "resources[0].endpoint.paginator: unknown key 'limt' (did you mean 'limit'?)"
     ]
+
+
+def test_objects_as_params_and_old_incremental_keys_are_refused() -> None:
+    class Incremental:  # what `dlt.sources.incremental(...)` returns, as far as a config can tell
+        cursor_path = "ts"
+
+    config = {
+        "client": {"base_url": BASE},
+        "resources": [
+            {
+                "name": "events",
+                "endpoint": {
+                    "params": {"since": Incremental(), "ids": [1, 2], "q": None},
+                    "incremental": {"cursor_path": "ts", "transform": str},
+                },
+            }
+        ],
+    }
+    assert problems(config) == [
+        "resources[0].endpoint.params.since: expected a plain value (text, number, boolean, "
+        "null or a list of them), got an Incremental object; for an incremental cursor write "
+        "{'type': 'incremental', 'cursor_path': ...} or endpoint.incremental",
+        "resources[0].endpoint.incremental.transform: the old name of 'convert'; write 'convert'",
+    ]

@@ -263,6 +263,7 @@ def test_a_refused_key_is_refused_at_rest_api_source(level: str, key: str) -> No
         "resource_defaults": "resource_defaults",
         "resource": "resources[0]",
         "column": "resources[0].columns.id",
+        "incremental": "resources[0].endpoint.incremental",
     }[level]
     if level == "client":
         config["client"][key] = True
@@ -272,6 +273,8 @@ def test_a_refused_key_is_refused_at_rest_api_source(level: str, key: str) -> No
         config["resource_defaults"] = {key: "x"}
     elif level == "resource":
         resource[key] = True
+    elif level == "incremental":
+        resource["endpoint"] = {"incremental": {"cursor_path": "ts", key: True}}
     else:
         resource["columns"] = {"id": {key: True}}
     with pytest.raises(ConfigError) as info:
