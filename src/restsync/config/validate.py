@@ -90,13 +90,19 @@ _COLUMN_TYPE_HINTS = {
 }
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Cross-field rules of paginators: keys that exclude each other.
-_EXCLUSIVE_PAGINATOR_KEYS = (
-    ("offset_param", "offset_body_path"),
-    ("limit_param", "limit_body_path"),
-    ("page_param", "page_body_path"),
-    ("cursor_param", "cursor_body_path"),
-)
+# Cross-field rules within one dict: keys that exclude each other, by level. (The rules
+# across dicts and resources, placeholders, parents, cycles and tables, are `_Checker`'s
+# `across_resources`.)
+EXCLUSIVE_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "paginator": (
+        ("offset_param", "offset_body_path"),
+        ("limit_param", "limit_body_path"),
+        ("page_param", "page_body_path"),
+        ("cursor_param", "cursor_body_path"),
+    ),
+    "auth": (("scope", "scopes"),),
+    "endpoint": (("json", "data"),),
+}
 
 
 def validate_config(config: Mapping[str, Any]) -> None:
@@ -569,8 +575,7 @@ class _Checker:
                         not isinstance(value, str) or _suggest(value, API_KEY_LOCATIONS) is None
                     )
                     self.value(_at(path, key), value, types_of[key], secret=secret)
-        if "scope" in auth and "scopes" in auth:
-            self.add(path, "set either 'scope' or 'scopes', not both")
+        self.exclusive(path, auth, "auth")
         if kind in ("oauth2", "oauth2_client_credentials"):
             url_key = "token_url" if kind == "oauth2" else "access_token_url"
             url = auth.get(url_key)
@@ -630,8 +635,11 @@ class _Checker:
                 self.stop_condition(_at(path, key), value)
             elif key in key_types:
                 self.value(_at(path, key), value, key_types[key])
-        for a, b in _EXCLUSIVE_PAGINATOR_KEYS:
-            if a in paginator and b in paginator:
+        self.exclusive(path, paginator, "paginator")
+
+    def exclusive(self, path: str, value: Mapping[Any, Any], level: str) -> None:
+        for a, b in EXCLUSIVE_KEYS[level]:
+            if a in value and b in value:
                 self.add(path, f"set either '{a}' or '{b}', not both")
 
     def typed(
@@ -820,8 +828,7 @@ class _Checker:
             self.choice(_at(path, "method"), endpoint["method"], HTTP_METHODS, "method")
         if "params" in endpoint:
             self.params(_at(path, "params"), endpoint["params"])
-        if "json" in endpoint and "data" in endpoint:
-            self.add(path, "set either 'json' or 'data', not both")
+        self.exclusive(path, endpoint, "endpoint")
         if "headers" in endpoint:
             self.string_map(_at(path, "headers"), endpoint["headers"])
         if "data_selector" in endpoint:
@@ -1208,4 +1215,10 @@ class _Checker:
             )
 
 
-__all__ = ["RESERVED_TABLE_PREFIXES", "find_problems", "plan_config", "validate_config"]
+__all__ = [
+    "EXCLUSIVE_KEYS",
+    "RESERVED_TABLE_PREFIXES",
+    "find_problems",
+    "plan_config",
+    "validate_config",
+]

@@ -643,3 +643,25 @@ def test_objects_as_params_and_old_incremental_keys_are_refused() -> None:
         "{'type': 'incremental', 'cursor_path': ...} or endpoint.incremental",
         "resources[0].endpoint.incremental.transform: the old name of 'convert'; write 'convert'",
     ]
+
+
+def test_oauth2_options_are_checked_at_rest_api_source() -> None:
+    config = {
+        "client": {
+            "base_url": BASE,
+            "auth": {
+                "type": "oauth2",
+                "token_url": f"{BASE}/token",
+                "client_id": "cid",
+                "client_secret": "csecret",
+                "scope": "a",
+                "scopes": ["a"],
+                "client_auth": "header",
+            },
+        },
+        "resources": ["items"],
+    }
+    assert problems(config) == [
+        "client.auth.client_auth: unknown client_auth 'header' (expected 'body' or 'basic')",
+        "client.auth: set either 'scope' or 'scopes', not both",
+    ]
