@@ -665,3 +665,33 @@ def test_oauth2_options_are_checked_at_rest_api_source() -> None:
         "client.auth.client_auth: unknown client_auth 'header' (expected 'body' or 'basic')",
         "client.auth: set either 'scope' or 'scopes', not both",
     ]
+
+
+def test_column_hints_in_list_form_and_dlts_complex_type_apply(tmp_path: Path) -> None:
+    api = Api(lambda r: json([{"id": 1, "amount": 5, "meta": {"a": 1}}]))
+    config = {
+        "client": {"base_url": BASE, "paginator": "single_page"},
+        "resources": [
+            {
+                "name": "items",
+                "columns": [
+                    {"name": "amount", "data_type": "text"},
+                    {"name": "meta", "data_type": "complex"},
+                ],
+            }
+        ],
+    }
+    run(config, api, tmp_path)
+    con = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
+    try:
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 't_data' and table_name = 'items'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert types["amount"] == "VARCHAR"
+    assert "meta__a" not in types  # kept whole as JSON, not flattened
+    assert rows(tmp_path, "items", "id, amount") == [(1, "5")]
