@@ -1096,7 +1096,7 @@ class _Checker:
                 others = ", ".join(f"resources[{j}] ('{n}')" for j, n, _ in owned[1:])
                 self.add(
                     where,
-                    f"'{name}' and {others} would all write the table '{table}' (names are "
+                    f"'{name}' and {others} would write one table, '{table}' (names are "
                     "normalized to snake_case); rename one, or give each the same "
                     "'table_name' to share the table on purpose",
                 )

@@ -468,8 +468,8 @@ def test_a_dlt_resource_object_is_refused_with_what_to_write() -> None:
 def test_resources_whose_names_normalize_to_one_table_are_refused() -> None:
     config = {"client": {"base_url": BASE}, "resources": ["a-b", "a_b", "A B"]}
     assert problems(config) == [
-        "resources[0]: 'a-b' and resources[1] ('a_b'), resources[2] ('A B') would all write "
-        "the table 'a_b' (names are normalized to snake_case); rename one, or give each the "
+        "resources[0]: 'a-b' and resources[1] ('a_b'), resources[2] ('A B') would write one "
+        "table, 'a_b' (names are normalized to snake_case); rename one, or give each the "
         "same 'table_name' to share the table on purpose"
     ]
 
