@@ -91,6 +91,7 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
                         resource=p.name,
                         policy=RetryPolicy.from_config(p.endpoint.get("error_handler")),
                         follow_up=False,
+                        auth=p.endpoint.get("auth"),
                     )
                     if resp is None:
                         out.append(f"- {p.name}: response ignored by response_actions")

@@ -257,6 +257,7 @@ class Extractor:
         ep = plan.endpoint
         policy = RetryPolicy.from_config(ep.get("error_handler"))
         actions = ep.get("response_actions")
+        auth = ep.get("auth")  # the resource's own auth replaces client.auth, as in dlt
         request = self._first_request(plan, parent_record)
         paginator = self._paginator(plan)
         paginator.init_request(request)
@@ -285,6 +286,7 @@ class Extractor:
                     policy=policy,
                     response_actions=actions,
                     follow_up=follow_up,
+                    auth=auth,
                 )
             if response is None:  # a response action said to ignore it
                 return
@@ -364,7 +366,7 @@ class Extractor:
                     request,
                     paginator.lookahead(request, ahead.depth),
                     lambda r: self.client.send(
-                        r, resource=plan.name, policy=policy, response_actions=actions
+                        r, resource=plan.name, policy=policy, response_actions=actions, auth=auth
                     ),
                 )
             index += 1
