@@ -104,7 +104,13 @@ class SourceClient:
         if transport is None:
             transport = default_transport(verify=verify)
         self.transport = RetryTransport(
-            transport, limits=self.limits, sleep=sleep, clock=clock, wall_clock=wall_clock, rng=rng
+            transport,
+            limits=self.limits,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=rng,
+            response_timeout=_whole_response_timeout(timeout),
         )
         self._clock = clock
         self._client = httpx.AsyncClient(
@@ -448,6 +454,19 @@ class SourceClient:
             url=redact_url(request.url),
             hint="check the API's host and network, or raise endpoint.error_handler.max_retries",
         )
+
+
+#: Seconds a whole response may take when client.timeout is not set (each read: 60 s).
+DEFAULT_RESPONSE_TIMEOUT = 300.0
+
+
+def _whole_response_timeout(timeout: httpx.Timeout | float | None) -> float | None:
+    """client.timeout bounds the whole response (body included), not only each read."""
+    if timeout is None:
+        return DEFAULT_RESPONSE_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout.read
+    return float(timeout)
 
 
 def _status_hint(status: int, trusted: bool, auth: httpx.Auth | None) -> str:

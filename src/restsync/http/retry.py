@@ -256,8 +256,11 @@ class RetryTransport(httpx.AsyncBaseTransport):
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         rng: random.Random | None = None,
+        response_timeout: float | None = None,
     ) -> None:
         self.inner = inner
+        self.response_timeout = response_timeout
+        """Seconds a whole response (status, headers and body) may take; None: unbounded."""
         self.policy = policy if policy is not None else RetryPolicy()
         self.limits = (
             limits
@@ -287,12 +290,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 stats.requests += 1
                 stats.throttled_seconds += waited
             try:
-                response = await self.inner.handle_async_request(request)
-                try:
-                    await response.aread()
-                except BaseException:
-                    await response.aclose()
-                    raise
+                response = await self._receive(request)
             except RETRYABLE_ERRORS as exc:
                 throttle.release()
                 trace.ended = clock()
@@ -341,6 +339,32 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 delay = policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 self._log_retry(request, trace, f"{status}", delay)
                 await self._backoff(trace, delay)
+
+    async def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read its whole body within `response_timeout` seconds.
+
+        httpx's own timeouts bound each read, so a body trickled a byte at a time would
+        never end; this bounds the whole response.
+        """
+        limit = self.response_timeout
+        if limit is None:
+            return await self._send_and_read(request)
+        try:
+            return await asyncio.wait_for(self._send_and_read(request), limit)
+        except TimeoutError:
+            raise httpx.ReadTimeout(
+                f"the response was not complete within {limit:g} s (client.timeout)",
+                request=request,
+            ) from None
+
+    async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
 
     async def _backoff(self, trace: RequestTrace, delay: float) -> None:
         trace.retries += 1
