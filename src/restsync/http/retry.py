@@ -349,13 +349,32 @@ class RetryTransport(httpx.AsyncBaseTransport):
         limit = self.response_timeout
         if limit is None:
             return await self._send_and_read(request)
+        # A deadline on this task (not `wait_for`'s new task: no extra scheduling step, so
+        # a 429's pause is in force before anything else runs); `asyncio.timeout` is 3.11+.
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(limit, expire)
         try:
-            return await asyncio.wait_for(self._send_and_read(request), limit)
-        except TimeoutError:
+            return await self._send_and_read(request)
+        except asyncio.CancelledError:
+            if not expired:
+                raise
+            uncancel = getattr(task, "uncancel", None)
+            if uncancel is not None:
+                uncancel()
             raise httpx.ReadTimeout(
                 f"the response was not complete within {limit:g} s (client.timeout)",
                 request=request,
             ) from None
+        finally:
+            timer.cancel()
 
     async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
