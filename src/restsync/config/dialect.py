@@ -305,6 +305,7 @@ class ErrorHandlerConfig(TypedDict, total=False):
     backoff_factor: float
     max_backoff: float
     respect_retry_after: bool
+    retry_after_cap: float  # seconds: the longest Retry-After waited (default 300)
 
 
 class ResponseActionConfig(TypedDict, total=False):

@@ -117,10 +117,11 @@ class HostThrottle:
         self.in_flight -= 1
         self._semaphore.release()
 
-    def pause(self, seconds: float) -> None:
-        """Hold every request to this host for `seconds` from now (capped)."""
+    def pause(self, seconds: float, *, cap: float | None = None) -> None:
+        """Hold every request to this host for `seconds` from now (at most `cap`, by
+        default the host's `max_pause`)."""
         if seconds > 0:
-            until = self._clock() + min(seconds, self._max_pause)
+            until = self._clock() + min(seconds, self._max_pause if cap is None else cap)
             if until > self.not_before:
                 self.not_before = until
 

@@ -42,6 +42,9 @@ RETRYABLE_ERRORS: tuple[type[Exception], ...] = (
 )
 """Transport errors worth another attempt."""
 
+LONG_WAIT = 10.0
+"""A `Retry-After` wait from this many seconds on is logged as a WARNING."""
+
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
 
 
@@ -200,6 +203,13 @@ class ResourceStats:
     rate_limited: int = 0
     """429 responses."""
     redirects: int = 0
+    retry_after_waits: int = 0
+    """Waits the API asked for with `Retry-After`."""
+    retry_after_seconds: float = 0.0
+    """The longest of those waits, as taken (at most `retry_after_cap`)."""
+    waiting_until: float = 0.0
+    """Until when (on the client's clock) the resource waits on a `Retry-After`: what a
+    progress display shows as "waiting N s"; 0 when it never did."""
 
     def as_dict(self) -> dict[str, float | int]:
         """The counters as a plain dict (for LoadInfo and logs)."""
@@ -321,7 +331,10 @@ class RetryTransport(httpx.AsyncBaseTransport):
             if policy.respect_retry_after:
                 header = response.headers.get("retry-after")
                 if header is not None:
-                    hint = parse_retry_after(header, self._wall_clock(), cap=policy.retry_after_cap)
+                    asked = parse_retry_after(header, self._wall_clock(), cap=math.inf)
+                    if asked is not None:
+                        hint = min(asked, float(policy.retry_after_cap))
+                        self._note_retry_after(request, trace, asked, hint)
             if hint is not None or status == 429:
                 # The API asked the whole host to slow down: every request waits.
                 delay = (
@@ -330,7 +343,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
                     else policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 )
                 self._log_retry(request, trace, f"{status}", delay)
-                throttle.pause(delay)
+                throttle.pause(delay, cap=policy.retry_after_cap)
                 trace.retries += 1
                 trace.last_delay = delay
                 if stats is not None:
@@ -384,6 +397,32 @@ class RetryTransport(httpx.AsyncBaseTransport):
             await response.aclose()
             raise
         return response
+
+    def _note_retry_after(
+        self, request: httpx.Request, trace: RequestTrace, asked: float, wait: float
+    ) -> None:
+        """Count a wait the API asked for, and say so when it is long or cut to the cap."""
+        stats = trace.stats
+        if stats is not None:
+            stats.retry_after_waits += 1
+            stats.retry_after_seconds = max(stats.retry_after_seconds, wait)
+            stats.waiting_until = max(stats.waiting_until, self._clock() + wait)
+        if wait < LONG_WAIT and asked <= wait:
+            return
+        where = f"resource '{trace.resource}': " if trace.resource else ""
+        host = request.url.host + (f":{request.url.port}" if request.url.port else "")
+        capped = (
+            f"; waiting {wait:g} s, the cap (endpoint.error_handler.retry_after_cap)"
+            if asked > wait
+            else ""
+        )
+        log.warning(
+            "%s%s asked to wait %g s (Retry-After) before the next request%s",
+            where,
+            host,
+            asked,
+            capped,
+        )
 
     async def _backoff(self, trace: RequestTrace, delay: float) -> None:
         trace.retries += 1
