@@ -320,12 +320,12 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 stats.bytes += len(response.content)
                 if status == 429:
                     stats.rate_limited += 1
-            throttle.observe(response, sent_at=sent_at)
             if (
                 status not in policy.retry_on_status_codes
                 or trace.retries >= policy.max_retries
                 or (trace.give_up is not None and trace.give_up(response))
             ):
+                throttle.observe(response, sent_at=sent_at)
                 return response
             hint = None
             if policy.respect_retry_after:
@@ -343,12 +343,14 @@ class RetryTransport(httpx.AsyncBaseTransport):
                     else policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 )
                 self._log_retry(request, trace, f"{status}", delay)
+                throttle.observe(response, sent_at=sent_at, pause=delay)
                 throttle.pause(delay, cap=policy.retry_after_cap)
                 trace.retries += 1
                 trace.last_delay = delay
                 if stats is not None:
                     stats.retries += 1
             else:
+                throttle.observe(response, sent_at=sent_at)
                 delay = policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 self._log_retry(request, trace, f"{status}", delay)
                 await self._backoff(trace, delay)
