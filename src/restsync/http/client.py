@@ -127,7 +127,7 @@ class SourceClient:
             self._base_prefix[: slash + 1] if slash != -1 else self._base_prefix + "/"
         )
         self._url_cache: dict[str, str] = {}
-        self._resource_auth: dict[str, httpx.Auth | None] = {}
+        self._endpoint_auths: dict[bytes, httpx.Auth | None] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -172,17 +172,22 @@ class SourceClient:
         """The auth a resource's requests carry: its `endpoint.auth` when it has one (it
         replaces `client.auth` for that resource, as in dlt), else the client's.
 
-        An endpoint auth is built once per resource (an OAuth2 token is fetched once) and,
-        like the client's, goes only to base_url's origin.
+        An endpoint auth is built once per config (resources sharing one, from
+        `resource_defaults` say, share its OAuth2 token) and, like the client's, goes only
+        to base_url's origin.
         """
         if endpoint_auth is None:
             return self.auth
-        if resource in self._resource_auth:
-            return self._resource_auth[resource]
-        auth = build_auth(endpoint_auth, path="endpoint.auth")
+        if isinstance(endpoint_auth, httpx.Auth):
+            key = f"object {id(endpoint_auth)}".encode()
+        else:
+            key = orjson.dumps(endpoint_auth, option=orjson.OPT_SORT_KEYS, default=repr)
+        if key in self._endpoint_auths:
+            return self._endpoint_auths[key]
+        auth = build_auth(endpoint_auth, path=f"resource '{resource}': endpoint.auth")
         if isinstance(auth, SourceAuth):
             auth.bind(self.base_url)
-        self._resource_auth[resource] = auth
+        self._endpoint_auths[key] = auth
         return auth
 
     # -- sending --------------------------------------------------------------------------

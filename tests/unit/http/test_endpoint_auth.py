@@ -101,3 +101,36 @@ def test_endpoint_auth_stays_on_the_base_origin() -> None:
     }
     seen = _run(config)
     assert seen["elsewhere"] == [None]
+
+
+def test_resources_sharing_an_endpoint_auth_share_its_token() -> None:
+    tokens = [0]
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            tokens[0] += 1
+            return httpx.Response(200, json={"access_token": f"at-{tokens[0]}", "expires_in": 600})
+        return httpx.Response(200, json=[{"id": 1}])
+
+    config = {
+        "client": {"base_url": BASE},
+        "resource_defaults": {
+            "endpoint": {
+                "paginator": "single_page",
+                "auth": {
+                    "type": "oauth2",
+                    "client_id": "cid-1",
+                    "client_secret": "cs-shared-secret-1",
+                    "token_url": "http://api.test/oauth/token",
+                },
+            }
+        },
+        "resources": ["a", "b", "c"],
+    }
+    snapshot = registered_secrets()
+    try:
+        runs = asyncio.run(run_extractor(rest_api_source(config), BASE, api, []))
+    finally:
+        restore_secrets(snapshot)
+    assert all(r.ok for r in runs.values())
+    assert tokens[0] == 1
