@@ -92,10 +92,25 @@ def _decode_as_python(
             what = f"declares charset '{named}', which Python does not know"
         raise _error(response, url, resource, what=f"{what} ({exc})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_non_finite)
     except json.JSONDecodeError as exc:
         reason = str(fast_error) if encoding in ("utf-8", "utf-8-sig") else str(exc)
         raise _error(response, url, resource, what=f"is not valid JSON ({reason})") from None
+
+
+class NonFinite(float):
+    """`NaN`, `Infinity` or `-Infinity` read from a body: a float that orjson refuses to
+    write (where it would write a plain float's NaN as `null`), so the records holding it
+    travel as pickle and reach the destination as the same value."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NonFinite, (float(self),))
+
+
+def _non_finite(token: str) -> float:
+    return NonFinite(token)
 
 
 def _unrequested_coding(response: httpx.Response) -> str | None:

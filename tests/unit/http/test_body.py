@@ -134,3 +134,45 @@ def test_an_unrequested_brotli_body_fails_at_once() -> None:
     assert error is not None
     assert "Content-Encoding 'br'" in str(error)
     assert calls == 1
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "parquet"])
+def test_nan_and_infinity_reach_the_destination_as_such(kind: str, tmp_path: Any) -> None:
+    import duckdb
+
+    from restsync.pipeline import Pipeline
+
+    raw = b'{"data": [{"id": 1, "x": NaN}, {"id": 2, "x": Infinity}, {"id": 3, "x": -Infinity}]}'
+    api = httpx.MockTransport(
+        lambda r: httpx.Response(200, content=raw, headers={"content-type": "application/json"})
+    )
+    source = rest_api_source(
+        {
+            "client": {"base_url": "http://api.test/v1"},
+            "resources": [
+                {
+                    "name": "items",
+                    "primary_key": "id",
+                    "endpoint": {
+                        "path": "items",
+                        "data_selector": "data",
+                        "paginator": "single_page",
+                    },
+                }
+            ],
+        }
+    )
+    url = (
+        f"duckdb:///{tmp_path / 'x.duckdb'}" if kind == "duckdb" else f"parquet:///{tmp_path}/lake"
+    )
+    info = Pipeline("nan", url, "nan_data", pipelines_dir=tmp_path / "p", transport=api).run(source)
+    assert not info.failed_resources
+    con = duckdb.connect()
+    if kind == "duckdb":
+        con.execute(f"ATTACH '{tmp_path / 'x.duckdb'}' AS d (READ_ONLY)")
+        table = "d.nan_data.items"
+    else:
+        table = f"read_parquet('{tmp_path}/lake/**/items/*.parquet')"
+    rows = con.execute(f"SELECT id, x FROM {table} ORDER BY id").fetchall()
+    assert math.isnan(rows[0][1])
+    assert rows[1:] == [(2, math.inf), (3, -math.inf)]  # never NULL
