@@ -37,7 +37,8 @@ MIN_RATE = 0.05
 RESTORE = 0.8
 """A lower rate that served less than this fraction of a higher one's is undone."""
 SCATTERED = 4
-"""429s answering at most one request in this many (+1) may be sporadic; more are a limit."""
+"""429s may be sporadic while a rate had this many successes per 429 or more; with fewer
+(429s in clusters, or most requests refused) they are a limit."""
 EVIDENCE = 3
 """429s a rate gets before it is judged."""
 
@@ -164,9 +165,9 @@ class HostThrottle:
                 self.adaptive_rate += INCREASE
 
     def _rate_limited(self, sent_at: float, pause: float) -> None:
-        # A rate is judged on its second 429: one alone is too little to tell a limit from
-        # bad luck. Once judged, the 429s of requests sent before were in flight during the
-        # decision and say nothing about the new rate.
+        # A rate is judged on its third 429 (EVIDENCE): one or two are too little to tell a
+        # limit from bad luck. Once judged, the 429s of requests sent before were in flight
+        # during the decision and say nothing about the new rate.
         if sent_at <= self._last_decision:
             return
         now = self._clock()
