@@ -63,8 +63,9 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
 
     async def probe() -> list[str]:
         from restsync.auth import build_auth
-        from restsync.extract.engine import Extractor, _decode
+        from restsync.extract.engine import Extractor
         from restsync.extract.select import select_records
+        from restsync.http.body import decode_json as _decode
         from restsync.http.client import SourceClient
         from restsync.http.redact import redact_url
         from restsync.http.retry import RetryPolicy
@@ -91,6 +92,7 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
                         resource=p.name,
                         policy=RetryPolicy.from_config(p.endpoint.get("error_handler")),
                         follow_up=False,
+                        auth=p.endpoint.get("auth"),
                     )
                     if resp is None:
                         out.append(f"- {p.name}: response ignored by response_actions")

@@ -337,6 +337,7 @@ class ErrorHandlerConfig(TypedDict, total=False):
     backoff_factor: Annotated[float, Minimum(0)]
     max_backoff: PositiveNumber
     respect_retry_after: bool
+    retry_after_cap: float  # seconds: the longest Retry-After waited (default 300)
 
 
 class ResponseActionConfig(TypedDict, total=False):

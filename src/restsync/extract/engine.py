@@ -9,8 +9,6 @@ runs once per parent record, as the parent's pages arrive. Each page is handed t
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -19,12 +17,12 @@ from typing import Any
 
 import orjson
 
-from restsync.digits import has_digit_run
 from restsync.errors import ResourceError, SelectorError
 from restsync.extract.incremental import Incremental
 from restsync.extract.model import Page, PageRequest
 from restsync.extract.resources import ResourcePlan, render
 from restsync.extract.select import select_records
+from restsync.http.body import decode_json as _decode
 from restsync.http.redact import redact_text, redact_url
 from restsync.http.retry import RetryPolicy
 from restsync.paginate import build_paginator
@@ -49,10 +47,6 @@ class ResourceRun:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-#: Digits in a row from which an integer may lie beyond 64 bits (orjson turns it into a float).
-WIDE_DIGITS = 20
 
 
 def _request_key(request: PageRequest) -> bytes:
@@ -98,33 +92,6 @@ class _Ahead:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
-    """The decoded body, and whether it is orjson's reading of it (False: the standard
-    library's, for integers beyond 64 bits)."""
-    content: bytes = response.content
-    try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError as exc:
-        ctype = response.headers.get("content-type", "")
-        excerpt = redact_text(content[:200].decode("utf-8", "replace")).replace("\n", " ")
-        kind = "is not valid UTF-8" if "utf-8" in str(exc).lower() else "is not valid JSON"
-        raise SelectorError(
-            f"the response from {url} {kind} ({exc}); content-type {ctype or 'absent'}; "
-            f"body starts: {excerpt!r}",
-            resource=resource,
-            url=url,
-            status=response.status_code,
-            hint="the API may have answered with an error page; check the endpoint path and "
-            "the credentials",
-        ) from None
-    if has_digit_run(content, WIDE_DIGITS):
-        # orjson reads an integer beyond 64 bits as a float, silently rounding it; the
-        # standard library keeps it exact (the normalizer then stores it as a decimal)
-        with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's
-            return json.loads(content), False
-    return body, True
 
 
 class Extractor:
@@ -257,6 +224,7 @@ class Extractor:
         ep = plan.endpoint
         policy = RetryPolicy.from_config(ep.get("error_handler"))
         actions = ep.get("response_actions")
+        auth = ep.get("auth")  # the resource's own auth replaces client.auth, as in dlt
         request = self._first_request(plan, parent_record)
         paginator = self._paginator(plan)
         paginator.init_request(request)
@@ -285,6 +253,7 @@ class Extractor:
                     policy=policy,
                     response_actions=actions,
                     follow_up=follow_up,
+                    auth=auth,
                 )
             if response is None:  # a response action said to ignore it
                 return
@@ -364,7 +333,7 @@ class Extractor:
                     request,
                     paginator.lookahead(request, ahead.depth),
                     lambda r: self.client.send(
-                        r, resource=plan.name, policy=policy, response_actions=actions
+                        r, resource=plan.name, policy=policy, response_actions=actions, auth=auth
                     ),
                 )
             index += 1

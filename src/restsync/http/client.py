@@ -104,7 +104,13 @@ class SourceClient:
         if transport is None:
             transport = default_transport(verify=verify)
         self.transport = RetryTransport(
-            transport, limits=self.limits, sleep=sleep, clock=clock, wall_clock=wall_clock, rng=rng
+            transport,
+            limits=self.limits,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=rng,
+            response_timeout=_whole_response_timeout(timeout),
         )
         self._clock = clock
         self._client = httpx.AsyncClient(
@@ -121,6 +127,7 @@ class SourceClient:
             self._base_prefix[: slash + 1] if slash != -1 else self._base_prefix + "/"
         )
         self._url_cache: dict[str, str] = {}
+        self._endpoint_auths: dict[bytes, httpx.Auth | None] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -157,6 +164,32 @@ class SourceClient:
             return True
         return origin_of(url.split("?", 1)[0].split("#", 1)[0]) == self.origin
 
+    # -- auth ------------------------------------------------------------------------------
+
+    def auth_for(
+        self, resource: str, endpoint_auth: Mapping[str, Any] | httpx.Auth | None = None
+    ) -> httpx.Auth | None:
+        """The auth a resource's requests carry: its `endpoint.auth` when it has one (it
+        replaces `client.auth` for that resource, as in dlt), else the client's.
+
+        An endpoint auth is built once per config (resources sharing one, from
+        `resource_defaults` say, share its OAuth2 token) and, like the client's, goes only
+        to base_url's origin.
+        """
+        if endpoint_auth is None:
+            return self.auth
+        if isinstance(endpoint_auth, httpx.Auth):
+            key = f"object {id(endpoint_auth)}".encode()
+        else:
+            key = orjson.dumps(endpoint_auth, option=orjson.OPT_SORT_KEYS, default=repr)
+        if key in self._endpoint_auths:
+            return self._endpoint_auths[key]
+        auth = build_auth(endpoint_auth, path=f"resource '{resource}': endpoint.auth")
+        if isinstance(auth, SourceAuth):
+            auth.bind(self.base_url)
+        self._endpoint_auths[key] = auth
+        return auth
+
     # -- sending --------------------------------------------------------------------------
 
     async def send(
@@ -167,8 +200,11 @@ class SourceClient:
         policy: RetryPolicy,
         response_actions: Sequence[ResponseAction] | None = None,
         follow_up: bool = False,
+        auth: Mapping[str, Any] | httpx.Auth | None = None,
     ) -> httpx.Response | None:
         """Send `request` and return the response, or None when a response action ignores it.
+
+        `auth` is the resource's `endpoint.auth` config (see `auth_for`); None: the client's.
 
         Raises:
             PaginationError: `follow_up` URL on another origin while cross-origin pagination
@@ -199,7 +235,10 @@ class SourceClient:
             give_up=(lambda r: _matching_rule(actions, r) is not None) if actions else None,
         )
         http_request = self._build(request, url, trusted=trusted, trace=trace)
-        response = await self._send_following_redirects(http_request, trusted, trace, resource)
+        scheme = self.auth_for(resource, auth)
+        response = await self._send_following_redirects(
+            http_request, trusted, trace, resource, scheme
+        )
         if actions:
             result = self._apply_actions(actions, response, resource)
             if result is None:
@@ -207,7 +246,7 @@ class SourceClient:
             response = result
         if response.is_success:
             return response
-        raise self._status_error(response, trace, resource, trusted)
+        raise self._status_error(response, trace, resource, trusted, scheme)
 
     def _build(
         self, request: PageRequest, url: str, *, trusted: bool, trace: RequestTrace
@@ -246,18 +285,23 @@ class SourceClient:
         )
 
     async def _send_following_redirects(
-        self, request: httpx.Request, trusted: bool, trace: RequestTrace, resource: str
+        self,
+        request: httpx.Request,
+        trusted: bool,
+        trace: RequestTrace,
+        resource: str,
+        auth: httpx.Auth | None,
     ) -> httpx.Response:
         for hop in range(MAX_REDIRECTS + 1):
             try:
                 response = await self._client.send(
-                    request, auth=self.auth if trusted else None, follow_redirects=False
+                    request, auth=auth if trusted else None, follow_redirects=False
                 )
                 _unbind(response)
             except ResourceError as exc:
                 raise _with_resource(exc, resource) from None
             except RETRYABLE_ERRORS as exc:
-                raise self._transport_error(exc, request, trace, resource) from None
+                raise self._transport_error(exc, request, trace, resource, auth) from None
             except httpx.HTTPError as exc:
                 raise ResourceError(
                     f"{request.method} {redact_url(request.url)} failed: "
@@ -348,7 +392,12 @@ class SourceClient:
     # -- errors ---------------------------------------------------------------------------
 
     def _status_error(
-        self, response: httpx.Response, trace: RequestTrace, resource: str, trusted: bool
+        self,
+        response: httpx.Response,
+        trace: RequestTrace,
+        resource: str,
+        trusted: bool,
+        auth: httpx.Auth | None,
     ) -> ResourceError:
         request = response.request
         url = redact_url(request.url)
@@ -366,7 +415,7 @@ class SourceClient:
             hint = "raise endpoint.error_handler.max_retries or check the API's status"
         else:
             head += " (not retried)"
-            hint = self._status_hint(status, trusted)
+            hint = _status_hint(status, trusted, auth)
         if excerpt:
             head += f": {excerpt}"
         cls = AuthError if status in (401, 403) else HTTPStatusError
@@ -375,26 +424,13 @@ class SourceClient:
             log.debug("%s", error)
         return error
 
-    def _status_hint(self, status: int, trusted: bool) -> str:
-        if status in (401, 403):
-            if not trusted:
-                return "this URL is outside base_url's origin, so no credentials were sent"
-            if isinstance(self.auth, SourceAuth):
-                return self.auth.rejection_hint(status)
-            if self.auth is None:
-                return "no auth is configured; set client.auth"
-            return "the API rejected the credentials; check client.auth"
-        if status == 404:
-            return (
-                "check base_url and endpoint.path; to skip missing items add"
-                " response_actions: [{status_code: 404, action: ignore}]"
-            )
-        if status == 429 or status >= 500:
-            return "add it to endpoint.error_handler.retry_on_status_codes to retry it"
-        return "check the endpoint's params and body against the API's documentation"
-
     def _transport_error(
-        self, exc: Exception, request: httpx.Request, trace: RequestTrace, resource: str
+        self,
+        exc: Exception,
+        request: httpx.Request,
+        trace: RequestTrace,
+        resource: str,
+        auth: httpx.Auth | None,
     ) -> ResourceError:
         failed = _request_of(exc) or request
         what = f"{type(exc).__name__}" + (f": {redact_text(str(exc))}" if str(exc) else "")
@@ -405,7 +441,6 @@ class SourceClient:
             if trace.retries
             else ""
         )
-        auth = self.auth
         failed_origin = origin_of(str(failed.url).split("?", 1)[0])
         if (
             isinstance(auth, SourceAuth)
@@ -424,6 +459,38 @@ class SourceClient:
             url=redact_url(request.url),
             hint="check the API's host and network, or raise endpoint.error_handler.max_retries",
         )
+
+
+#: Seconds a whole response may take when client.timeout is not set (each read: 60 s).
+DEFAULT_RESPONSE_TIMEOUT = 300.0
+
+
+def _whole_response_timeout(timeout: httpx.Timeout | float | None) -> float | None:
+    """client.timeout bounds the whole response (body included), not only each read."""
+    if timeout is None:
+        return DEFAULT_RESPONSE_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout.read
+    return float(timeout)
+
+
+def _status_hint(status: int, trusted: bool, auth: httpx.Auth | None) -> str:
+    if status in (401, 403):
+        if not trusted:
+            return "this URL is outside base_url's origin, so no credentials were sent"
+        if isinstance(auth, SourceAuth):
+            return auth.rejection_hint(status)
+        if auth is None:
+            return "no auth is configured; set client.auth (or the endpoint's auth)"
+        return "the API rejected the credentials; check client.auth (or the endpoint's auth)"
+    if status == 404:
+        return (
+            "check base_url and endpoint.path; to skip missing items add"
+            " response_actions: [{status_code: 404, action: ignore}]"
+        )
+    if status == 429 or status >= 500:
+        return "add it to endpoint.error_handler.retry_on_status_codes to retry it"
+    return "check the endpoint's params and body against the API's documentation"
 
 
 def _unbind(response: httpx.Response) -> None:

@@ -5,9 +5,12 @@ for its turn under the host's pacing:
 
 * a shared "not before" time: a 429 (or any response with `Retry-After`, or a rate-limit
   header saying nothing is left) pauses the whole host, not just the request that got it;
-* an adaptive rate (AIMD): the first 429 sets the rate to a fraction of what was being sent,
-  every later success raises it a little, every later 429 cuts it again, so the request rate
-  settles just under the API's limit with few 429s;
+* an adaptive rate: a 429 lowers the rate to what the host actually served (successes per
+  second, the pause the 429 asked for included), every later success raises it a little. A
+  real limit serves the same whatever the rate sent above it, so the rate settles just under
+  it with few 429s. When a lower rate served less than a higher one did, the 429s were not a
+  limit (they come whatever the rate: sporadic): the higher rate is restored and the host's
+  later 429s cost only their pause;
 * an optional fixed `rate_limit` in requests per second (a token bucket).
 
 Clock and sleep are injected, so tests run in simulated time.
@@ -18,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -26,12 +28,19 @@ import httpx
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[object]]
 
-DECREASE = 0.7
-"""Multiplicative decrease of the adaptive rate on a 429."""
+MARGIN = 0.95
+"""A 429 lowers the rate to this fraction of the rate the host served."""
+INCREASE = 0.05
+"""Requests per second the adaptive rate gains with each success."""
 MIN_RATE = 0.05
 """The adaptive rate never drops below this many requests per second."""
-RATE_WINDOW = 1.0
-"""Seconds over which the sending rate is measured when the first 429 arrives."""
+RESTORE = 0.8
+"""A lower rate that served less than this fraction of a higher one's is undone."""
+SCATTERED = 4
+"""429s may be sporadic while a rate had this many successes per 429 or more; with fewer
+(429s in clusters, or most requests refused) they are a limit."""
+EVIDENCE = 3
+"""429s a rate gets before it is judged."""
 
 
 class HostThrottle:
@@ -74,8 +83,17 @@ class HostThrottle:
         self._wall_clock = wall_clock
         self._max_pause = max_pause
         self._tat = 0.0  # theoretical arrival time of the next request (GCRA)
-        self._sent: deque[float] = deque()
-        self._last_decrease = -math.inf
+        self._last_decision = -math.inf
+        # The rate in force since a 429 (or the first request): when its sending started,
+        # and how many successes it has had.
+        self._level_start: float | None = None
+        self._level_ok = 0
+        self._level_429 = 0
+        # The rates lowered from, with what each served (successes per second).
+        self._levels: list[tuple[float | None, float]] = []
+        # The rate in force was restored: the host's 429s come whatever the rate, and from
+        # then on cost their pause only.
+        self._sporadic = False
 
     @property
     def rate(self) -> float | None:
@@ -109,7 +127,8 @@ class HostThrottle:
             self._semaphore.release()
             raise
         self.in_flight += 1
-        self._record_send(self._clock())
+        if self._level_start is None:
+            self._level_start = self._clock()
         return waited
 
     def release(self) -> None:
@@ -117,18 +136,20 @@ class HostThrottle:
         self.in_flight -= 1
         self._semaphore.release()
 
-    def pause(self, seconds: float) -> None:
-        """Hold every request to this host for `seconds` from now (capped)."""
+    def pause(self, seconds: float, *, cap: float | None = None) -> None:
+        """Hold every request to this host for `seconds` from now (at most `cap`, by
+        default the host's `max_pause`)."""
         if seconds > 0:
-            until = self._clock() + min(seconds, self._max_pause)
+            until = self._clock() + min(seconds, self._max_pause if cap is None else cap)
             if until > self.not_before:
                 self.not_before = until
 
-    def observe(self, response: httpx.Response, *, sent_at: float) -> None:
-        """Learn from a response: a 429 slows the host down, a success speeds it up again.
+    def observe(self, response: httpx.Response, *, sent_at: float, pause: float = 0.0) -> None:
+        """Learn from a response: a 429 may slow the host down, a success speeds it up again.
 
-        Rate-limit headers (`X-RateLimit-Remaining`/`-Reset`, `RateLimit-Remaining`/`-Reset`)
-        pause the host until the reset when nothing is left.
+        `pause` is how long the 429 holds the host (its Retry-After). Rate-limit headers
+        (`X-RateLimit-Remaining`/`-Reset`, `RateLimit-Remaining`/`-Reset`) pause the host
+        until the reset when nothing is left.
         """
         headers = response.headers
         remaining = headers.get("x-ratelimit-remaining") or headers.get("ratelimit-remaining")
@@ -136,39 +157,45 @@ class HostThrottle:
             self._observe_budget(remaining, headers)
         if response.status_code == 429:
             self.rate_limited += 1
-            self._decrease(sent_at)
-        elif self.adaptive_rate is not None and response.status_code < 400:
-            # Additive increase: about +5 %/s (at least +0.5 req/s per second) at the current rate.
-            rate = self.adaptive_rate
-            self.adaptive_rate = rate + max(0.5, rate / 20.0) / rate
+            self._rate_limited(sent_at, pause)
+        elif response.status_code < 400:
+            self._level_ok += 1
+            if self.adaptive_rate is not None:
+                # Increase: +0.05 req/s a success, so about +5 % a second at any rate.
+                self.adaptive_rate += INCREASE
 
-    def _decrease(self, sent_at: float) -> None:
-        # Only one cut per round trip: the 429s of requests already in flight when the
-        # rate was cut say nothing about the new rate.
-        if sent_at < self._last_decrease:
+    def _rate_limited(self, sent_at: float, pause: float) -> None:
+        # A rate is judged on its third 429 (EVIDENCE): one or two are too little to tell a
+        # limit from bad luck. Once judged, the 429s of requests sent before were in flight
+        # during the decision and say nothing about the new rate.
+        if sent_at <= self._last_decision:
             return
         now = self._clock()
-        observed = self._observed_rate(now)
-        current = self.adaptive_rate if self.adaptive_rate is not None else math.inf
-        self.adaptive_rate = max(MIN_RATE, min(current, observed) * DECREASE)
-        self._last_decrease = now
-        # Restart the pacing from now, so the lower rate takes effect at once.
+        self._level_429 += 1
+        if self._level_429 < EVIDENCE:
+            return
+        self._last_decision = now
+        # What this rate served, its pauses (this one's included) counted.
+        start = self._level_start if self._level_start is not None else now
+        served = self._level_ok / max(now - start + pause, 1e-3)
+        best = max((g for _, g in self._levels), default=None)
+        scattered = self._level_ok >= SCATTERED * self._level_429
+        if best is not None and scattered and served < RESTORE * best:
+            # A lower rate served less than a higher one, and its 429s are scattered among
+            # successes: they come whatever the rate, they are not a limit. Back to the
+            # rate before the first cut.
+            self.adaptive_rate = self._levels[0][0]
+            self._levels.clear()
+            self._sporadic = True
+        elif not self._sporadic:
+            self._levels.append((self.adaptive_rate, served))
+            current = self.adaptive_rate if self.adaptive_rate is not None else math.inf
+            self.adaptive_rate = max(MIN_RATE, min(current, served) * MARGIN)
+        self._level_start = now + pause
+        self._level_ok = 0
+        self._level_429 = 0
+        # Restart the pacing from now, so a lower rate takes effect at once.
         self._tat = max(self._tat, now)
-
-    def _observed_rate(self, now: float) -> float:
-        self._trim(now)
-        return max(float(len(self._sent)) / RATE_WINDOW, MIN_RATE)
-
-    def _record_send(self, now: float) -> None:
-        self._sent.append(now)
-        if len(self._sent) > 256:
-            self._trim(now)
-
-    def _trim(self, now: float) -> None:
-        horizon = now - RATE_WINDOW
-        sent = self._sent
-        while sent and sent[0] <= horizon:
-            sent.popleft()
 
     def _observe_budget(self, remaining: str, headers: httpx.Headers) -> None:
         try:

@@ -11,14 +11,18 @@ Two nets catch a secret before it reaches a log line, an exception, stats or a s
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus, unquote_plus
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_raw: set[str] = set()  # the values as registered, without their URL-encoded forms
 # Longest first, so a secret that contains another is masked whole. Rebuilt on register.
 _ordered: tuple[str, ...] = ()
+# Every secret in any encoding an API may echo it in (see `_encoded_pattern`). Rebuilt too.
+_encoded: re.Pattern[str] | None = None
 
 MASK = "***"
 
@@ -67,7 +71,7 @@ def register_secret(value: str) -> None:
     Values shorter than 4 characters are ignored: masking them would garble ordinary text.
     The URL-encoded forms are registered too, since a key sent in a query string is encoded.
     """
-    global _ordered
+    global _ordered, _encoded
     if not value or len(value) < 4:
         return
     text = str(value)
@@ -76,7 +80,9 @@ def register_secret(value: str) -> None:
         if forms <= _secrets:
             return
         _secrets.update(forms)
+        _raw.add(text)
         _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+        _encoded = _encoded_pattern(_raw)
 
 
 def registered_secrets() -> frozenset[str]:
@@ -87,10 +93,12 @@ def registered_secrets() -> frozenset[str]:
 
 def restore_secrets(snapshot: frozenset[str]) -> None:
     """Forget every secret registered since `snapshot = registered_secrets()` (test isolation)."""
-    global _ordered
+    global _ordered, _encoded
     with _lock:
         _secrets.intersection_update(snapshot)
+        _raw.intersection_update(snapshot)
         _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+        _encoded = _encoded_pattern(_raw)
 
 
 def is_secret(value: str) -> bool:
@@ -104,11 +112,54 @@ def contains_secret(text: str) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """Mask every registered secret value in `text` (longest first)."""
+    """Mask every registered secret value in `text` (longest first), in every encoding an
+    API may echo it in: as is, percent-encoded (`%2F` or `%2f`, `+` or `%20` for a space, any
+    mix of encoded and plain characters) and JSON-escaped (`\\/`, `\\u002f`)."""
     for value in _ordered:
         if value in text:
             text = text.replace(value, MASK)
+    pattern = _encoded
+    if pattern is not None and ("%" in text or "\\" in text or "+" in text):
+        text = pattern.sub(MASK, text)
     return text
+
+
+def _encoded_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern matching each of `values` in any of its encodings (longest first).
+
+    Only values with a character that has another spelling need it: letters and digits
+    are sent as they are.
+    """
+    spelled = [v for v in values if not (v.isascii() and v.isalnum())]
+    if not spelled:
+        return None
+    spelled.sort(key=len, reverse=True)
+    return re.compile("|".join("".join(_spellings(ch) for ch in v) for v in spelled))
+
+
+_JSON_SHORT = {"/": r"\\/", '"': r"\\\"", "\\": r"\\\\", "\n": r"\\n", "\t": r"\\t"}
+
+
+def _spellings(ch: str) -> str:
+    """A pattern for one character of a secret: itself, percent-encoded, JSON-escaped."""
+    if ch.isascii() and ch.isalnum():
+        return ch
+    alternatives = [re.escape(ch), "".join(f"%{_hex(b)}" for b in ch.encode())]
+    if ch == " ":
+        alternatives.append(r"\+")
+    if ch in _JSON_SHORT:
+        alternatives.append(_JSON_SHORT[ch])
+    if ord(ch) <= 0xFFFF:
+        alternatives.append(r"\\u" + "".join(_hex_digit(d) for d in f"{ord(ch):04X}"))
+    return f"(?:{'|'.join(alternatives)})"
+
+
+def _hex(byte: int) -> str:
+    return "".join(_hex_digit(d) for d in f"{byte:02X}")
+
+
+def _hex_digit(digit: str) -> str:
+    return f"[{digit}{digit.lower()}]" if digit.isalpha() else digit
 
 
 def is_sensitive_param(name: str) -> bool:

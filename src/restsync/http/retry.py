@@ -42,6 +42,9 @@ RETRYABLE_ERRORS: tuple[type[Exception], ...] = (
 )
 """Transport errors worth another attempt."""
 
+LONG_WAIT = 10.0
+"""A `Retry-After` wait from this many seconds on is logged as a WARNING."""
+
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
 
 
@@ -200,6 +203,13 @@ class ResourceStats:
     rate_limited: int = 0
     """429 responses."""
     redirects: int = 0
+    retry_after_waits: int = 0
+    """Waits the API asked for with `Retry-After`."""
+    retry_after_seconds: float = 0.0
+    """The longest of those waits, as taken (at most `retry_after_cap`)."""
+    waiting_until: float = 0.0
+    """Until when (on the client's clock) the resource waits on a `Retry-After`: what a
+    progress display shows as "waiting N s"; 0 when it never did."""
 
     def as_dict(self) -> dict[str, float | int]:
         """The counters as a plain dict (for LoadInfo and logs)."""
@@ -256,8 +266,11 @@ class RetryTransport(httpx.AsyncBaseTransport):
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         rng: random.Random | None = None,
+        response_timeout: float | None = None,
     ) -> None:
         self.inner = inner
+        self.response_timeout = response_timeout
+        """Seconds a whole response (status, headers and body) may take; None: unbounded."""
         self.policy = policy if policy is not None else RetryPolicy()
         self.limits = (
             limits
@@ -287,12 +300,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 stats.requests += 1
                 stats.throttled_seconds += waited
             try:
-                response = await self.inner.handle_async_request(request)
-                try:
-                    await response.aread()
-                except BaseException:
-                    await response.aclose()
-                    raise
+                response = await self._receive(request)
             except RETRYABLE_ERRORS as exc:
                 throttle.release()
                 trace.ended = clock()
@@ -312,18 +320,21 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 stats.bytes += len(response.content)
                 if status == 429:
                     stats.rate_limited += 1
-            throttle.observe(response, sent_at=sent_at)
             if (
                 status not in policy.retry_on_status_codes
                 or trace.retries >= policy.max_retries
                 or (trace.give_up is not None and trace.give_up(response))
             ):
+                throttle.observe(response, sent_at=sent_at)
                 return response
             hint = None
             if policy.respect_retry_after:
                 header = response.headers.get("retry-after")
                 if header is not None:
-                    hint = parse_retry_after(header, self._wall_clock(), cap=policy.retry_after_cap)
+                    asked = parse_retry_after(header, self._wall_clock(), cap=math.inf)
+                    if asked is not None:
+                        hint = min(asked, float(policy.retry_after_cap))
+                        self._note_retry_after(request, trace, asked, hint)
             if hint is not None or status == 429:
                 # The API asked the whole host to slow down: every request waits.
                 delay = (
@@ -332,15 +343,88 @@ class RetryTransport(httpx.AsyncBaseTransport):
                     else policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 )
                 self._log_retry(request, trace, f"{status}", delay)
-                throttle.pause(delay)
+                throttle.observe(response, sent_at=sent_at, pause=delay)
+                throttle.pause(delay, cap=policy.retry_after_cap)
                 trace.retries += 1
                 trace.last_delay = delay
                 if stats is not None:
                     stats.retries += 1
             else:
+                throttle.observe(response, sent_at=sent_at)
                 delay = policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 self._log_retry(request, trace, f"{status}", delay)
                 await self._backoff(trace, delay)
+
+    async def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read its whole body within `response_timeout` seconds.
+
+        httpx's own timeouts bound each read, so a body trickled a byte at a time would
+        never end; this bounds the whole response.
+        """
+        limit = self.response_timeout
+        if limit is None:
+            return await self._send_and_read(request)
+        # A deadline on this task (not `wait_for`'s new task: no extra scheduling step, so
+        # a 429's pause is in force before anything else runs); `asyncio.timeout` is 3.11+.
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(limit, expire)
+        try:
+            return await self._send_and_read(request)
+        except asyncio.CancelledError:
+            if not expired:
+                raise
+            uncancel = getattr(task, "uncancel", None)
+            if uncancel is not None:
+                uncancel()
+            raise httpx.ReadTimeout(
+                f"the response was not complete within {limit:g} s (client.timeout)",
+                request=request,
+            ) from None
+        finally:
+            timer.cancel()
+
+    async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
+
+    def _note_retry_after(
+        self, request: httpx.Request, trace: RequestTrace, asked: float, wait: float
+    ) -> None:
+        """Count a wait the API asked for, and say so when it is long or cut to the cap."""
+        stats = trace.stats
+        if stats is not None:
+            stats.retry_after_waits += 1
+            stats.retry_after_seconds = max(stats.retry_after_seconds, wait)
+            stats.waiting_until = max(stats.waiting_until, self._clock() + wait)
+        if wait < LONG_WAIT and asked <= wait:
+            return
+        where = f"resource '{trace.resource}': " if trace.resource else ""
+        host = request.url.host + (f":{request.url.port}" if request.url.port else "")
+        capped = (
+            f"; waiting {wait:g} s, the cap (endpoint.error_handler.retry_after_cap)"
+            if asked > wait
+            else ""
+        )
+        log.warning(
+            "%s%s asked to wait %g s (Retry-After) before the next request%s",
+            where,
+            host,
+            asked,
+            capped,
+        )
 
     async def _backoff(self, trace: RequestTrace, delay: float) -> None:
         trace.retries += 1
