@@ -135,7 +135,7 @@ def _shift(value: Any, seconds: float) -> Any:
         return shifted.isoformat()
     if isinstance(value, str) and (number := _number(value)) is not None:
         return str(
-            _shift(number, seconds) if isinstance(number, int) else number + Decimal(seconds)
+            _shift(number, seconds) if isinstance(number, int) else number + Decimal(str(seconds))
         )
     return value
 
@@ -364,6 +364,7 @@ class Incremental:
         still at the highest value then (not of every record that was the highest so far).
         """
         order = self.order
+        find = compile_path(self.cursor_path)
         start, end = self.start_value, self.end_value
         start_key = _key(start) if start is not None else None
         end_key = _key(end) if end is not None else None
@@ -384,8 +385,9 @@ class Incremental:
             if not isinstance(record, Mapping):
                 kept.append(record)  # the normalizer reports records that are not objects
                 continue
-            found, value = _lookup(record, self.cursor_path)
-            if not found or value is None:
+            values = find(record)
+            value = values[0] if values else None
+            if value is None:
                 if missing == "include":
                     kept.append(record)
                     continue
