@@ -245,6 +245,11 @@ class Incremental:
             kept_state=kept,
         )
         inc.last_value = stored.get("last_value", inc.initial_value)
+        if inc.lag and func not in ("max", "min"):
+            log.warning(
+                "resource '%s': incremental.lag needs last_value_func 'max' or 'min'; not applied",
+                resource,
+            )
         return inc
 
     # -- the window's direction -----------------------------------------------------------
@@ -296,11 +301,7 @@ class Incremental:
         if not self.lag:
             return last
         if self.last_value_func not in ("max", "min"):
-            log.warning(
-                "resource '%s': lag needs last_value_func 'max' or 'min'; not applied",
-                self.resource,
-            )
-            return last
+            return last  # as dlt: a lag only moves a max or min cursor (warned at start)
         back = -float(self.lag) if self.last_value_func == "max" else float(self.lag)
         lagged = _shift(last, back)
         if self.initial_value is not None and self._ahead(self.initial_value, lagged) >= 0:
