@@ -221,7 +221,8 @@ class Incremental:
             )
             stored = {}
         func = config.get("last_value_func") or "max"
-        func = {max: "max", min: "min"}.get(func, func) if callable(func) else str(func)
+        func = "max" if func is max else "min" if func is min else func
+        func = func if callable(func) else str(func)
         if config.get("primary_key") is not None:
             identity: tuple[str, ...] | None = _key_names(config["primary_key"])
         else:
