@@ -58,6 +58,7 @@ class ParentField:
     top_level: bool = False  # a key of the record itself (include_from_parent), not a path
 
 
+_LINK = re.compile(r"https?://[^/?#\s]+", re.IGNORECASE)
 _NAMED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -70,7 +71,16 @@ def render_path(
 ) -> str:
     """`path` with its placeholders filled, each value percent-encoded: parent fields,
     `{incremental.*}` values, and `{name}` for a param in `named` (legacy resolve params and
-    scalar params named in the path)."""
+    scalar params named in the path).
+
+    A path that is one parent field whose value is an absolute http(s) URL is that URL (a
+    link the parent served; the client sends it without credentials to another origin).
+    """
+    whole = PLACEHOLDER.fullmatch(path)
+    if whole and whole.group(1) == "resources":
+        link = lookup(parent or {}, whole.group(3) or "")[1]
+        if isinstance(link, str) and _LINK.match(link):
+            return link
 
     def value(m: re.Match[str]) -> str:
         if m.group(1) == "resources":

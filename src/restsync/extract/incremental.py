@@ -183,6 +183,9 @@ class Incremental:
     row_order: str | None = None
     #: the fields that identify a boundary record; None: the whole record; (): no dedup
     primary_key: tuple[str, ...] | None = None
+    #: `primary_key` is the incremental's own (else the resource's, whose absence from a
+    #: record the normalizer reports)
+    own_key: bool = False
     # running values for this run
     last_value: Any = None
     boundary: set[str] = field(default_factory=set)
@@ -243,6 +246,7 @@ class Incremental:
             range_end=config.get("range_end") or "open",
             row_order=config.get("row_order"),
             primary_key=identity,
+            own_key=config.get("primary_key") is not None,
             kept_state=kept,
         )
         inc.last_value = stored.get("last_value", inc.initial_value)
@@ -337,13 +341,16 @@ class Incremental:
         if not self.primary_key:
             return record_hash(record)
         missing = [k for k in self.primary_key if k not in record]
+        if missing and not self.own_key:
+            return record_hash(record)  # the normalizer fails the resource, naming the key
         if missing:
+            fields = ", ".join(str(k) for k in list(record)[:12])
             raise DataError(
-                f"a record from {url} has no primary key field '{missing[0]}' at the cursor "
-                f"value, needed to tell it from the records already loaded",
+                f"a record from {url} has no primary key '{missing[0]}' "
+                f"(endpoint.incremental.primary_key); the record's fields: {fields}",
                 resource=self.resource,
                 url=url,
-                hint="fix endpoint.incremental.primary_key (or the resource's primary_key); "
+                hint="set endpoint.incremental.primary_key to fields every record has; "
                 "primary_key: [] turns boundary deduplication off",
             )
         values = [record[k] for k in self.primary_key]

@@ -438,3 +438,26 @@ def test_legacy_resolve_param_named_in_the_path_is_bound_there_encoded() -> None
     assert runs["comments"].ok, runs["comments"].error
     (request,) = [r for r in sent if r.url.path != "/v1/posts"]
     assert request.url.raw_path == b"/v1/posts/a%2Fb/comments"
+
+
+def test_a_path_that_is_one_parent_field_holding_a_url_is_that_url() -> None:
+    child = {
+        "name": "profiles",
+        "endpoint": {"path": "{resources.posts.link}", "paginator": "single_page"},
+    }
+    served = [{"id": 1, "link": "https://other.example.org/p/1?x=1"}, {"id": 2, "link": "a/../b"}]
+    runs, _, sent = extract([_posts_resource(), child], lambda r: _blog(r, served))
+    assert runs["profiles"].ok, runs["profiles"].error
+    assert [str(r.url) for r in sent[1:]] == [
+        "https://other.example.org/p/1?x=1",
+        f"{BASE}/a%2F..%2Fb",  # not a URL: one encoded segment
+    ]
+
+
+def test_an_incremental_primary_key_missing_from_a_boundary_record_is_an_error() -> None:
+    inc = make_inc(primary_key="uid")
+    with pytest.raises(DataError, match="no primary key 'uid'"):
+        inc.filter([{"id": 1, "seq": 5}], url="u")
+    # the resource's key: the normalizer reports a record without it, naming the key
+    hinted = Incremental.from_config("items", {"cursor_path": "seq"}, None, primary_key=["uid"])
+    assert hinted.filter([{"id": 1, "seq": 5}], url="u") == [{"id": 1, "seq": 5}]
