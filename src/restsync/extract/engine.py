@@ -17,7 +17,15 @@ from typing import Any
 
 import orjson
 
-from restsync.errors import ResourceError, SelectorError
+from restsync.errors import DataError, ResourceError, SelectorError
+from restsync.extract.bind import (
+    ParentField,
+    check_parent,
+    lookup,
+    named_in_path,
+    parent_fields,
+    render_path,
+)
 from restsync.extract.incremental import Incremental
 from restsync.extract.model import Page, PageRequest
 from restsync.extract.resources import ResourcePlan, render
@@ -94,6 +102,35 @@ class _Ahead:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _apply_step(
+    kind: str, func: Callable[[Any], Any], records: list[Any], resource: str, index: int, url: str
+) -> list[Any]:
+    """`records` through one processing step (as dlt's add_filter, add_map, add_yield_map)."""
+    out: list[Any] = []
+    try:
+        if kind == "filter":
+            return [record for record in records if func(record)]
+        if kind == "map":
+            return [func(record) for record in records]
+        for record in records:
+            produced = func(record)
+            if isinstance(produced, (Mapping, str, bytes)) or not hasattr(produced, "__iter__"):
+                raise TypeError(
+                    f"yield_map must return an iterable of records (a list or a generator), "
+                    f"got {type(produced).__name__}; use map for one record per record"
+                )
+            out.extend(produced)
+    except Exception as exc:
+        raise DataError(
+            f"processing_steps[{index}].{kind} failed on a record from {url}: "
+            f"{redact_text(f'{type(exc).__name__}: {exc}')}",
+            resource=resource,
+            url=url,
+            hint=f"fix the function in processing_steps[{index}].{kind}",
+        ) from None
+    return out
+
+
 class Extractor:
     """Runs the resource plans of one source against one client.
 
@@ -122,10 +159,16 @@ class Extractor:
             run = ResourceRun(plan.name)
             inc = plan.incremental
             if inc is not None:
-                run.incremental = Incremental.from_config(plan.name, inc, state.get(plan.name))
+                run.incremental = Incremental.from_config(
+                    plan.name, inc, state.get(plan.name), primary_key=plan.primary_key
+                )
             self.runs[plan.name] = run
             if plan.parent:
                 self.children.setdefault(plan.parent, []).append(plan)
+        #: the parent fields each child resource binds (checked in every parent record)
+        self.parent_fields: dict[str, list[ParentField]] = {
+            p.name: parent_fields(p) for p in plans if p.parent
+        }
         concurrency = int(client_config.get("max_concurrency") or 4)
         self.child_limit = asyncio.Semaphore(concurrency * 2)
         #: Pages fetched ahead per resource, beyond the one being read (when the paginator
@@ -185,11 +228,18 @@ class Extractor:
         ep = plan.endpoint
         run = self.runs[plan.name]
         inc = run.incremental.placeholders() if run.incremental else None
-        path = render(ep.get("path") or plan.name, parent=parent_record, incremental=inc)
         params = render(dict(ep.get("params") or {}), parent=parent_record, incremental=inc)
         params = {k: v for k, v in params.items() if v is not None}
         for pname, pfield in plan.resolve_params:
-            params[pname] = (parent_record or {}).get(pfield)
+            params[pname] = lookup(parent_record or {}, pfield)[1]
+        template = str(ep.get("path") or plan.name)
+        # a param named in the path (`{post_id}`) goes there, encoded, and not in the query
+        named = {
+            k: params.pop(k)
+            for k in named_in_path(template)
+            if k in params and not isinstance(params[k], (Mapping, list))
+        }
+        path = render_path(template, parent=parent_record, incremental=inc, named=named)
         if run.incremental:
             params.update(run.incremental.request_params())
         headers = render(dict(ep.get("headers") or {}), parent=parent_record, incremental=inc)
@@ -292,19 +342,7 @@ class Extractor:
             as_sent = (  # the records are the body's own list, as orjson read it
                 keeps_records and by_orjson and type(body) is dict and body.get(selector) is records
             )
-            if run.incremental is not None:
-                records = run.incremental.filter(records, url=url)
-            for step in plan.processing_steps:
-                if "filter" in step:
-                    records = [r for r in records if step["filter"](r)]
-                if "map" in step:
-                    records = [step["map"](r) for r in records]
-            if parent_record is not None and plan.include_from_parent:
-                assert plan.parent is not None
-                for rec in records:
-                    if isinstance(rec, dict):
-                        for fname in plan.include_from_parent:
-                            rec[f"_{plan.parent}_{fname}"] = parent_record.get(fname)
+            records = self._process(plan, records, parent_record, url)
             run.pages += 1
             run.records += len(records)
             run.bytes += len(response.content)
@@ -320,10 +358,13 @@ class Extractor:
                     )
                 )
             if self.children.get(plan.name) and records:
-                await self._run_children(plan, records)
+                await self._run_children(plan, records, url)
             log.debug(
                 "resource '%s': page %d, %d records from %s", plan.name, index, raw_count, url
             )
+            if parent_record is None and run.incremental and run.incremental.past_window:
+                log.info("resource '%s': past the incremental window (row_order)", plan.name)
+                return
             if not paginator.has_next_page:
                 return
             paginator.update_request(request)
@@ -338,16 +379,43 @@ class Extractor:
                 )
             index += 1
 
+    def _process(
+        self,
+        plan: ResourcePlan,
+        records: list[Any],
+        parent_record: Mapping[str, Any] | None,
+        url: str,
+    ) -> list[Any]:
+        """One page's records as loaded, in dlt's order: the parent's `include_from_parent`
+        fields added, the incremental window applied, then `processing_steps` in config
+        order (in each step: filter, map, yield_map)."""
+        if parent_record is not None and plan.include_from_parent:
+            extra = {f"_{plan.parent}_{f}": parent_record[f] for f in plan.include_from_parent}
+            for rec in records:
+                if isinstance(rec, dict):
+                    rec.update(extra)
+        run = self.runs[plan.name]
+        if run.incremental is not None:
+            records = run.incremental.filter(records, url=url)
+        for index, step in enumerate(plan.processing_steps):
+            for kind in ("filter", "map", "yield_map"):
+                if kind in step and records:
+                    records = _apply_step(kind, step[kind], records, plan.name, index, url)
+        return records
+
     def _count_retry(self, resource: str) -> None:
         stats = getattr(self.client, "stats", {}).get(resource)
         if stats is not None:
             stats.retries += 1
 
-    async def _run_children(self, plan: ResourcePlan, records: list[Any]) -> None:
+    async def _run_children(self, plan: ResourcePlan, records: list[Any], url: str) -> None:
+        """Run each child resource once per record of the parent page at `url`."""
+
         async def one(child: ResourcePlan, record: Mapping[str, Any]) -> None:
             async with self.child_limit:
                 if self.runs[child.name].error is not None:
                     return
+                check_parent(child, self.parent_fields[child.name], record, url)
                 await self._paginate(child, parent_record=record)
 
         for child in self.children[plan.name]:

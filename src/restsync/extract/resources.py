@@ -93,6 +93,7 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
             endpoint.get("path"),
             endpoint.get("params"),
             endpoint.get("json"),
+            endpoint.get("data"),
             endpoint.get("headers"),
         ]
     ):

@@ -141,3 +141,62 @@ def test_filter_decides_as_the_record_by_record_rule(
             oracle.boundary,
             oracle.dropped,
         )
+
+
+_ints = st.integers(-4, 4)
+
+
+@given(
+    pages=st.lists(
+        st.lists(st.builds(lambda i, v: {"id": i, "seq": v}, st.integers(0, 3), _ints), max_size=8),
+        max_size=4,
+    ),
+    stored=st.one_of(st.none(), st.tuples(_ints, st.lists(st.integers(0, 3), max_size=2))),
+    initial=st.one_of(st.none(), _ints),
+    end=st.one_of(st.none(), _ints),
+    lag=st.sampled_from([None, 1]),
+    range_start=st.sampled_from(["closed", "open"]),
+    range_end=st.sampled_from(["closed", "open"]),
+    key=st.sampled_from([None, "id", []]),
+)
+def test_min_is_max_mirrored(
+    pages: list[list[dict[str, Any]]],
+    stored: tuple[int, list[int]] | None,
+    initial: int | None,
+    end: int | None,
+    lag: int | None,
+    range_start: str,
+    range_end: str,
+    key: Any,
+) -> None:
+    """A `min` cursor over values keeps exactly what a `max` cursor keeps over their
+    negations, and stores the negated cursor: one window, two directions."""
+
+    def build(func: str, sign: int) -> Incremental:
+        config: dict[str, Any] = {
+            "cursor_path": "seq",
+            "last_value_func": func,
+            "initial_value": None if initial is None else sign * initial,
+            "end_value": None if end is None else sign * end,
+            "lag": lag,
+            "range_start": range_start,
+            "range_end": range_end,
+            "primary_key": key,
+        }
+        state = None
+        if stored is not None:
+            last, ids = stored
+            probe = Incremental.from_config("r", {"cursor_path": "seq", "primary_key": key}, None)
+            boundary = [probe.identity({"id": i, "seq": sign * last}) for i in ids]
+            state = {"cursor_path": "seq", "last_value": sign * last, "boundary": boundary}
+        return Incremental.from_config("r", config, state)
+
+    up, down = build("max", 1), build("min", -1)
+    for page in pages:
+        mirrored = [{"id": r["id"], "seq": -r["seq"]} for r in page]
+        kept_up = up.filter(page, url="u")
+        kept_down = down.filter(mirrored, url="u")
+        assert [(r["id"], -r["seq"]) for r in kept_down] == [(r["id"], r["seq"]) for r in kept_up]
+    state_up, state_down = up.new_state(), down.new_state()
+    last_up, last_down = state_up.get("last_value"), state_down.get("last_value")
+    assert last_down == (None if last_up is None else -last_up)
