@@ -28,6 +28,7 @@ from restsync.extract.select import select_records
 from restsync.http.redact import redact_text, redact_url
 from restsync.http.retry import RetryPolicy
 from restsync.paginate import build_paginator
+from restsync.paginate.shape import PageShape
 
 log = logging.getLogger("restsync.extract")
 
@@ -45,6 +46,10 @@ class ResourceRun:
     error: BaseException | None = None
     incremental: Incremental | None = None
     requests: list[str] = field(default_factory=list)
+    #: Guesses and oddities of this resource's pagination, for the run summary.
+    warnings: list[str] = field(default_factory=list)
+    #: How the pagination was chosen, when it was auto-detected (see `Detection.as_dict`).
+    pagination: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -125,6 +130,38 @@ def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
         with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's
             return json.loads(content), False
     return body, True
+
+
+def _check_shape(
+    shape: PageShape, body: Any, paginator: Any, *, resource: str, url: str
+) -> None:
+    """Raise `SelectorError` when a page after the first breaks the endpoint's shape (a
+    `null`, an error object, the records' place missing): that is a failure, not the end."""
+    problem = shape.mismatch(body)
+    if problem is None:
+        return
+    stop = getattr(paginator, "stop_condition", None)
+    if stop is not None and stop.evaluate(body, []):
+        return  # the config says this is how the API marks the end
+    raise SelectorError(
+        f"page {getattr(paginator, 'pages_seen', 0) + 1} from {url} is {problem}, where the "
+        f"endpoint has been answering {shape.expected()}; the pagination is not over",
+        resource=resource,
+        url=url,
+        hint="the API failed in the middle of the pagination; run again later, or, if this "
+        "is how the API marks its last page, set endpoint.paginator.stop_condition "
+        '(e.g. "data is null")',
+    )
+
+
+def _report_pagination(run: ResourceRun, paginator: Any) -> None:
+    """Copy the paginator's warnings (once each) and auto-detection facts into `run`."""
+    for message in getattr(paginator, "warnings", ()):
+        if message not in run.warnings:
+            run.warnings.append(message)
+    detection = getattr(paginator, "detection", None)
+    if detection is not None and run.pagination is None:
+        run.pagination = detection.as_dict()
 
 
 class Extractor:
@@ -241,29 +278,36 @@ class Extractor:
         config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
         paginator = build_paginator(config)
         paginator.resource = plan.name
+        paginator.primary_key = list(plan.primary_key)
         return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
         ahead = _Ahead(self.lookahead)
+        paginator = self._paginator(plan)
         try:
-            await self._paginate_pages(plan, parent_record, ahead)
+            await self._paginate_pages(plan, parent_record, ahead, paginator)
         finally:
             await ahead.close()
+            _report_pagination(self.runs[plan.name], paginator)
 
     async def _paginate_pages(
-        self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None, ahead: _Ahead
+        self,
+        plan: ResourcePlan,
+        parent_record: Mapping[str, Any] | None,
+        ahead: _Ahead,
+        paginator: Any,
     ) -> None:
         run = self.runs[plan.name]
         ep = plan.endpoint
         policy = RetryPolicy.from_config(ep.get("error_handler"))
         actions = ep.get("response_actions")
         request = self._first_request(plan, parent_record)
-        paginator = self._paginator(plan)
         paginator.init_request(request)
         follow_up = False
         index = 0
         unreadable = 0  # retries of this page for an unreadable body
         selector = ep.get("data_selector")
+        shape = PageShape(selector)
         # the records can travel as the response body itself (`Page.raw`) when nothing below
         # filters, maps or adds to them and a plain top-level key holds them
         keeps_records = bool(
@@ -297,6 +341,7 @@ class Extractor:
             try:
                 body, by_orjson = _decode(response, resource=plan.name, url=url)
                 garbled = False
+                _check_shape(shape, body, paginator, resource=plan.name, url=url)
                 records = select_records(body, selector, resource=plan.name, url=url)
             except SelectorError as exc:
                 # A 200 whose body is cut, an HTML error page, not UTF-8 (any page), or a page
@@ -318,8 +363,11 @@ class Extractor:
                 await asyncio.sleep(delay)
                 continue
             unreadable = 0
+            shape.learn(body, records)
             paginator.update_state(response, body, records)
             raw_count = len(records)
+            if paginator.skip_records:  # already read on the previous page (an overlap)
+                records = records[paginator.skip_records :]
             as_sent = (  # the records are the body's own list, as orjson read it
                 keeps_records and by_orjson and type(body) is dict and body.get(selector) is records
             )

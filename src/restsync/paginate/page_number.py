@@ -9,7 +9,7 @@ import httpx
 
 from restsync.extract.model import PageRequest
 from restsync.paginate._path import find_first
-from restsync.paginate.base import Paginator, as_bool, as_int, set_body_path
+from restsync.paginate.base import DEFAULT_PAGE_CAP, Paginator, as_bool, as_int, set_body_path
 from restsync.paginate.stop_condition import StopCondition
 
 __all__ = ["PAGE_COUNT_KEYS", "PageNumberPaginator"]
@@ -54,9 +54,12 @@ class PageNumberPaginator(Paginator):
       page by the page count at `total_path` (a number of *pages*). Without `total_path`
       the usual keys are tried (`total_pages`, `totalPages`, `page_count`,
       `meta.total_pages`, ...); a missing or null count is simply not used;
-    - when `has_more_path` holds a false flag;
-    - without a count or a flag: on a page shorter than the largest page seen so far,
-      never on comparing a page with `limit` alone.
+    - when `has_more_path` holds a false flag, or when `stop_condition` holds;
+    - otherwise only on an empty page: a short page is not the end (APIs filter records
+      out of their pages: 10, 9, 10, 10, 3), so one more page is asked for.
+
+    Without a page count or `maximum_page`, a pagination longer than
+    `DEFAULT_PAGE_CAP` pages stops with an error that says how to go further.
 
     Example config: `{"type": "page_number", "page_param": "page", "limit": 50}`.
     """
@@ -137,9 +140,9 @@ class PageNumberPaginator(Paginator):
             return False
         if has_more is not None:
             return has_more
-        if self.total_pages is not None:
-            return True
-        return received >= self.largest_page
+        if self.total_pages is None and self.maximum_page is None:
+            self.check_page_cap("maximum_page", 2 * DEFAULT_PAGE_CAP)
+        return True
 
     def update_request(self, request: PageRequest) -> None:
         """Send the next page number."""
@@ -183,6 +186,6 @@ class PageNumberPaginator(Paginator):
         ahead = "; once the page count is known, later pages are fetched ahead" if count else ""
         return (
             f"page_number paginator: {where} from {self.page}{size}; stops on an empty page, "
-            f"{maximum}{count}{flag}else on a page shorter than the largest seen{ahead}"
+            f"{maximum}{count}{flag}else only on an empty page{ahead}"
             f"{self.describe_guards()}"
         )

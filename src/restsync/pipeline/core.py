@@ -297,6 +297,8 @@ class Pipeline:
             duration=max(0.0, run.finished - run.started) if run.started else 0.0,
             error=redact_text(str(run.error)) if run.error is not None else None,
             cursor=run.incremental.last_value if run.incremental is not None else None,
+            warnings=[redact_text(w) for w in getattr(run, "warnings", ())],
+            pagination=getattr(run, "pagination", None),
         )
 
     # -- extraction ----------------------------------------------------------------------
