@@ -132,9 +132,7 @@ def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
     return body, True
 
 
-def _check_shape(
-    shape: PageShape, body: Any, paginator: Any, *, resource: str, url: str
-) -> None:
+def _check_shape(shape: PageShape, body: Any, paginator: Any, *, resource: str, url: str) -> None:
     """Raise `SelectorError` when a page after the first breaks the endpoint's shape (a
     `null`, an error object, the records' place missing): that is a failure, not the end."""
     problem = shape.mismatch(body)

@@ -110,6 +110,7 @@ class Paginator(abc.ABC):
         self.skip_records = 0
         #: Guesses made and oddities met, for the run summary (each also logged).
         self.warnings: list[str] = []
+        self._warning_slots: dict[str, int] = {}
         self._seen_references: set[str] = set()
         self._last_page_hash: bytes | None = None
         self._guard_depth = 0
@@ -213,10 +214,19 @@ class Paginator(abc.ABC):
         request.url = str(target)
         self.next_url_is_follow_up = True
 
-    def warn(self, message: str) -> None:
-        """Record `message` for the run summary and log it as a WARNING."""
-        self.warnings.append(message)
+    def warn(self, message: str, *, key: str | None = None) -> None:
+        """Record `message` for the run summary and log it as a WARNING.
+
+        A later warning with the same `key` replaces the earlier one in the summary (so a
+        running count stays one line) and is logged at DEBUG only."""
         where = f"resource '{self.resource}': " if self.resource else ""
+        if key is not None and key in self._warning_slots:
+            self.warnings[self._warning_slots[key]] = message
+            log.debug("%s%s", where, message)
+            return
+        if key is not None:
+            self._warning_slots[key] = len(self.warnings)
+        self.warnings.append(message)
         log.warning("%s%s", where, message)
 
     def check_page_cap(self, key: str, example: int) -> None:

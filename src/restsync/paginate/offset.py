@@ -88,6 +88,8 @@ class OffsetPaginator(Paginator):
         self.largest_page = 0
         #: The identities of the previous page's records, when it was shorter than `limit`.
         self._short_tail: list[bytes] = []
+        #: Overlapping pages and records met so far, by whether records have a key.
+        self._overlaps: dict[bool, list[int]] = {}
 
     def init_request(self, request: PageRequest) -> None:
         """Send the starting offset and the page size."""
@@ -97,20 +99,8 @@ class OffsetPaginator(Paginator):
         """Advance by the records received and decide whether another page exists."""
         received = len(records)
         overlap = self._overlap(records)
-        if overlap and self._identified(records):
-            self.skip_records = overlap
-            self.warn(
-                f"the page at offset {self.offset} started with {overlap} records already "
-                "read on the previous, short, page (the API left records out of it); they "
-                "were loaded once"
-            )
-        elif overlap:
-            self.warn(
-                f"the page at offset {self.offset} starts with {overlap} records equal to "
-                "the previous, short, page's last ones; with no primary key or id field "
-                "restsync cannot tell a repeat from equal records, so they were loaded as "
-                "served (set the resource's primary_key to load repeats once)"
-            )
+        if overlap:
+            self._note_overlap(overlap, identified=self._identified(records))
         self.offset += received
         self.largest_page = max(self.largest_page, received)
         self._short_tail = (
@@ -142,6 +132,28 @@ class OffsetPaginator(Paginator):
         if self.total is None and self.maximum_offset is None:
             self.check_page_cap("maximum_offset", 2 * DEFAULT_PAGE_CAP * self.limit)
         return True
+
+    def _note_overlap(self, overlap: int, *, identified: bool) -> None:
+        counts = self._overlaps.setdefault(identified, [0, 0, self.offset])
+        counts[0] += 1
+        counts[1] += overlap
+        pages, repeated, first = counts
+        if identified:
+            self.skip_records = overlap
+            self.warn(
+                f"{pages} page(s), the first at offset {first}, started with "
+                f"{repeated} record(s) in all already read on the previous, short, page (the "
+                "API left records out of it); each was loaded once",
+                key="overlap",
+            )
+        else:
+            self.warn(
+                f"{pages} page(s) started with {repeated} record(s) in all equal to the "
+                "previous, short, page's last ones; with no primary key or id field restsync "
+                "cannot tell a repeat from equal records, so they were loaded as served (set "
+                "the resource's primary_key to load repeats once)",
+                key="overlap-unidentified",
+            )
 
     def _overlap(self, records: list[Any]) -> int:
         """How many leading records of this page end the previous, short, page.
