@@ -27,7 +27,8 @@ from restsync.extract.resources import ResourcePlan, render
 from restsync.extract.select import select_records
 from restsync.http.redact import redact_text, redact_url
 from restsync.http.retry import RetryPolicy
-from restsync.paginate import build_paginator
+from restsync.paginate import PageNumberPaginator, build_paginator
+from restsync.paginate.base import same_records
 from restsync.paginate.shape import PageShape
 
 log = logging.getLogger("restsync.extract")
@@ -50,6 +51,9 @@ class ResourceRun:
     warnings: list[str] = field(default_factory=list)
     #: How the pagination was chosen, when it was auto-detected (see `Detection.as_dict`).
     pagination: dict[str, Any] | None = None
+    #: The first page number of a `page_number` pagination without `base_page`, once
+    #: known (found by probing, or read from the pipeline state); stored with the data.
+    page_base: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -79,9 +83,9 @@ class _Ahead:
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
-        self.tasks: dict[bytes, asyncio.Task[Any]] = {}
+        self.tasks: dict[bytes, asyncio.Future[Any]] = {}
 
-    def take(self, request: PageRequest) -> asyncio.Task[Any] | None:
+    def take(self, request: PageRequest) -> asyncio.Future[Any] | None:
         return self.tasks.pop(_request_key(request), None) if self.tasks else None
 
     def plan(
@@ -191,6 +195,9 @@ class Extractor:
             inc = plan.incremental
             if inc is not None:
                 run.incremental = Incremental.from_config(plan.name, inc, state.get(plan.name))
+            stored_base = (state.get(plan.name) or {}).get("page_base")
+            if isinstance(stored_base, int) and not isinstance(stored_base, bool):
+                run.page_base = stored_base
             self.runs[plan.name] = run
             if plan.parent:
                 self.children.setdefault(plan.parent, []).append(plan)
@@ -277,6 +284,11 @@ class Extractor:
         paginator = build_paginator(config)
         paginator.resource = plan.name
         paginator.primary_key = list(plan.primary_key)
+        base = self.runs[plan.name].page_base
+        if base is not None and isinstance(paginator, PageNumberPaginator):
+            if paginator.needs_base_probe:
+                paginator.settle_base(base)
+                log.info("resource '%s': first page %d, from the pipeline state", plan.name, base)
         return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
@@ -301,6 +313,8 @@ class Extractor:
         actions = ep.get("response_actions")
         request = self._first_request(plan, parent_record)
         paginator.init_request(request)
+        if getattr(paginator, "needs_base_probe", False):
+            await self._find_base(plan, paginator, request, ahead, policy, actions)
         follow_up = False
         index = 0
         unreadable = 0  # retries of this page for an unreadable body
@@ -414,6 +428,72 @@ class Extractor:
                     ),
                 )
             index += 1
+
+    async def _find_base(
+        self,
+        plan: ResourcePlan,
+        paginator: Any,
+        request: PageRequest,
+        ahead: _Ahead,
+        policy: RetryPolicy,
+        actions: Any,
+    ) -> None:
+        """Find a page_number pagination's first page (0 or 1) by asking for both pages.
+
+        Base 0 only when page 0 answers records that page 1 does not; page 0 refused,
+        empty or equal to page 1 means base 1. Both answers are handed to the page loop
+        (as pages fetched ahead), so the probe costs one request: the page not read."""
+        zero, one = paginator.probe_requests(request)
+        (resp0, recs0), (resp1, recs1) = await asyncio.gather(
+            self._probe(plan, zero, policy, actions), self._probe(plan, one, policy, actions)
+        )
+        decided = True
+        if recs0 is None:
+            base, why = 1, "page 0 was refused"
+        elif not recs0:
+            base, why, decided = 1, "page 0 answered no records", bool(recs1)
+        elif recs1 is not None and same_records(recs0, recs1, list(plan.primary_key)):
+            base, why = 1, "page 0 answered the same records as page 1"
+        else:
+            base, why = 0, "page 0 answered records that page 1 does not"
+        paginator.settle_base(base)
+        paginator.init_request(request)
+        loop = asyncio.get_running_loop()
+        for sent, response in ((zero, resp0), (one, resp1)):
+            if response is not None:
+                done: asyncio.Future[Any] = loop.create_future()
+                done.set_result(response)
+                ahead.tasks[_request_key(sent)] = done
+        run = self.runs[plan.name]
+        if decided and run.page_base is None:
+            run.page_base = base
+            paginator.warn(
+                f"page_number without base_page: the first page is {base} ({why}); kept in "
+                f"the pipeline state for later runs (set endpoint.paginator.base_page: {base} "
+                "to say so in the config)"
+            )
+
+    async def _probe(
+        self, plan: ResourcePlan, request: PageRequest, policy: RetryPolicy, actions: Any
+    ) -> tuple[Any, list[Any] | None]:
+        """One probe request: the response and its records, or (None, None) when it was
+        refused or its body cannot be read (the page loop then asks again and says why)."""
+        try:
+            response = await self.client.send(
+                request, resource=plan.name, policy=policy, response_actions=actions
+            )
+        except ResourceError as exc:
+            log.info("resource '%s': probing the first page: %s", plan.name, exc.message)
+            return None, None
+        if response is None:
+            return None, None
+        url = redact_url(str(response.request.url))
+        try:
+            body, _ = _decode(response, resource=plan.name, url=url)
+            selector = plan.endpoint.get("data_selector")
+            return response, select_records(body, selector, resource=plan.name, url=url)
+        except SelectorError:
+            return None, None
 
     def _count_retry(self, resource: str) -> None:
         stats = getattr(self.client, "stats", {}).get(resource)

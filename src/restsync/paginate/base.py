@@ -318,6 +318,14 @@ def identity_bytes(record: Any, primary_key: list[str]) -> bytes:
         return repr(probe).encode()
 
 
+def same_records(first: list[Any], second: list[Any], primary_key: list[str]) -> bool:
+    """Whether two pages hold the same records, compared by `record_identity`."""
+    return len(first) == len(second) and all(
+        identity_bytes(a, primary_key) == identity_bytes(b, primary_key)
+        for a, b in zip(first, second, strict=True)
+    )
+
+
 def _identity_name(primary_key: list[str]) -> str:
     if primary_key:
         return f"primary key {', '.join(primary_key)}"

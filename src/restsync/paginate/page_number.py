@@ -43,8 +43,12 @@ PAGE_COUNT_KEYS = (
 class PageNumberPaginator(Paginator):
     """Page-number pagination: `?page=1`, `?page=2`, ...
 
-    The first page is `base_page`, which is **1** unless you say otherwise (page-number
-    APIs almost always count from 1); `page` starts somewhere else. When you give
+    The first page is `base_page`. Without `base_page` (and `page`), restsync's
+    extraction finds it on the first run (`needs_base_probe`): it asks for pages 0 and
+    1, and takes base 0 only when page 0 answers records that page 1 does not (page 0
+    refused, empty or equal to page 1: base 1); the base is then kept in the pipeline
+    state and given back with `settle_base`. Driven by hand, the default is 1. `page`
+    starts somewhere else. When you give
     `limit`, it is sent as `limit_param` (default `limit`) on every request. Pagination
     ends:
 
@@ -68,7 +72,7 @@ class PageNumberPaginator(Paginator):
 
     def __init__(
         self,
-        base_page: int = 1,
+        base_page: int | None = None,
         page: int | None = None,
         page_param: str = "page",
         page_body_path: str | None = None,
@@ -82,8 +86,13 @@ class PageNumberPaginator(Paginator):
         max_pages: int | None = None,
     ) -> None:
         super().__init__(stop_condition=stop_condition, max_pages=max_pages)
-        if isinstance(base_page, bool) or not isinstance(base_page, int):
+        if base_page is not None and (
+            isinstance(base_page, bool) or not isinstance(base_page, int)
+        ):
             raise ValueError(f"base_page must be an integer, got {base_page!r}")
+        #: True while the first page is unknown: neither `base_page` nor `page` was given.
+        self.needs_base_probe = base_page is None and page is None
+        base_page = 1 if base_page is None else base_page
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         if limit is not None and limit < 1:
@@ -105,6 +114,19 @@ class PageNumberPaginator(Paginator):
     def init_request(self, request: PageRequest) -> None:
         """Send the first page number (and the page size, when given)."""
         self._write(request)
+
+    def probe_requests(self, request: PageRequest) -> tuple[PageRequest, PageRequest]:
+        """Page 0's and page 1's versions of the first request, to find the first page."""
+        zero, one = request.copy(), request.copy()
+        self._write(zero, 0)
+        self._write(one, 1)
+        return zero, one
+
+    def settle_base(self, base: int) -> None:
+        """Fix the first page (0 or 1) found by probing or read from the pipeline state;
+        call `init_request` again afterwards."""
+        self.base_page = self.page = base
+        self.needs_base_probe = False
 
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """Decide whether a page after this one exists, and move to it."""
@@ -184,8 +206,13 @@ class PageNumberPaginator(Paginator):
         maximum = f"after page {self.maximum_page}, " if self.maximum_page is not None else ""
         flag = f"when '{self.has_more_path}' is false, " if self.has_more_path else ""
         ahead = "; once the page count is known, later pages are fetched ahead" if count else ""
+        start = (
+            "page 0 or 1 (no base_page: found by asking for both on the first run)"
+            if self.needs_base_probe
+            else str(self.page)
+        )
         return (
-            f"page_number paginator: {where} from {self.page}{size}; stops on an empty page, "
+            f"page_number paginator: {where} from {start}{size}; stops on an empty page, "
             f"{maximum}{count}{flag}else only on an empty page{ahead}"
             f"{self.describe_guards()}"
         )

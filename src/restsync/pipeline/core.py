@@ -192,6 +192,10 @@ class Pipeline:
                     for n, r in runs.items():
                         if r.ok and r.incremental is not None:
                             new_state[n] = r.incremental.new_state()
+                    for n, r in runs.items():  # a page_number pagination's first page
+                        base = getattr(r, "page_base", None)
+                        if r.ok and base is not None:
+                            new_state.setdefault(n, {})["page_base"] = base
                     for n, r in runs.items():
                         info.resources[n] = self._resource_info(n, r)
                     failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
