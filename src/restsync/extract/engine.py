@@ -285,10 +285,12 @@ class Extractor:
         paginator.resource = plan.name
         paginator.primary_key = list(plan.primary_key)
         base = self.runs[plan.name].page_base
-        if base is not None and isinstance(paginator, PageNumberPaginator):
-            if paginator.needs_base_probe:
-                paginator.settle_base(base)
-                log.info("resource '%s': first page %d, from the pipeline state", plan.name, base)
+        if (
+            isinstance(paginator, PageNumberPaginator)
+            and base is not None
+            and paginator.settle_base(base)
+        ):
+            log.info("resource '%s': first page %d, from the pipeline state", plan.name, base)
         return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:

@@ -122,11 +122,15 @@ class PageNumberPaginator(Paginator):
         self._write(one, 1)
         return zero, one
 
-    def settle_base(self, base: int) -> None:
-        """Fix the first page (0 or 1) found by probing or read from the pipeline state;
-        call `init_request` again afterwards."""
+    def settle_base(self, base: int) -> bool:
+        """Fix the first page (0 or 1) found by probing or read from the pipeline state,
+        unless the config gave `base_page` or `page` (then False: nothing changes). Call
+        `init_request` again afterwards."""
+        if not self.needs_base_probe:
+            return False
         self.base_page = self.page = base
         self.needs_base_probe = False
+        return True
 
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """Decide whether a page after this one exists, and move to it."""

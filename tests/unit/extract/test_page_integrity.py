@@ -61,7 +61,7 @@ def test_page_number_without_a_total_loads_all_42_records_of_filtered_pages() ->
         size = sizes[page - 1] if page <= len(sizes) else 0
         return httpx.Response(200, json={"data": [{"id": i} for i in range(start, start + size)]})
 
-    records, run = extract(api, {"type": "page_number", "limit": 10})
+    records, run = extract(api, {"type": "page_number", "base_page": 1, "limit": 10})
     assert run.ok, run.error
     assert [r["id"] for r in records] == list(range(42))
 
@@ -98,7 +98,7 @@ def test_a_failing_page_in_the_middle_is_an_error_not_the_end(bad_body: Any, wha
             return httpx.Response(200, json={"data": []})
         return httpx.Response(200, json={"data": [{"id": page * 10 + i} for i in range(5)]})
 
-    records, run = extract(api, {"type": "page_number"})
+    records, run = extract(api, {"type": "page_number", "base_page": 1})
     assert isinstance(run.error, SelectorError)
     message = str(run.error)
     assert what in message
@@ -116,7 +116,7 @@ def test_a_null_page_without_a_selector_is_an_error_too() -> None:
         body: Any = None if page == 2 else {"results": [{"id": page}], "count": 3}
         return answer(body)
 
-    _records, run = extract(api, {"type": "page_number"}, data_selector=None)
+    _records, run = extract(api, {"type": "page_number", "base_page": 1}, data_selector=None)
     assert isinstance(run.error, SelectorError)
     assert "'results'" in str(run.error)
 
@@ -127,7 +127,9 @@ def test_a_stop_condition_that_holds_on_the_odd_page_ends_the_pagination() -> No
         body = {"data": None} if page == 3 else {"data": [{"id": page}]}
         return httpx.Response(200, json=body)
 
-    records, run = extract(api, {"type": "page_number", "stop_condition": "data is null"})
+    records, run = extract(
+        api, {"type": "page_number", "base_page": 1, "stop_condition": "data is null"}
+    )
     assert run.ok, run.error
     assert [r["id"] for r in records] == [1, 2]
 
@@ -143,6 +145,6 @@ def test_a_glitch_that_a_retry_cures_costs_nothing() -> None:
         size = 5 if page <= 3 else 0
         return httpx.Response(200, json={"data": [{"id": page * 10 + i} for i in range(size)]})
 
-    records, run = extract(api, {"type": "page_number"})
+    records, run = extract(api, {"type": "page_number", "base_page": 1})
     assert run.ok, run.error
     assert len(records) == 15
