@@ -148,3 +148,24 @@ def test_a_glitch_that_a_retry_cures_costs_nothing() -> None:
     records, run = extract(api, {"type": "page_number", "base_page": 1})
     assert run.ok, run.error
     assert len(records) == 15
+
+
+def test_an_auto_single_page_guess_is_a_warning_with_its_evidence() -> None:
+    def api(request: httpx.Request) -> httpx.Response:
+        return answer({"rows": [{"id": 1}, {"id": 2}], "total": 50})
+
+    config = {
+        "client": {"base_url": "https://api.example.com/v1"},
+        "resources": [{"name": "items", "endpoint": {"path": "items", "data_selector": "rows"}}],
+    }
+    pages: list[Page] = []
+    runs = asyncio.run(
+        run_extractor(rest_api_source(config), "https://api.example.com/v1", api, pages)
+    )
+    run = runs["items"]
+    assert run.ok
+    assert len(run.warnings) == 1
+    assert "the API may have more pages" in run.warnings[0]
+    assert run.pagination is not None
+    assert run.pagination["paginator"] == "single_page"
+    assert run.pagination["evidence"] == {"total": 50}
