@@ -245,7 +245,9 @@ def _offset_or_page(body: Any, parent: str) -> tuple[Paginator, str] | None:
     )
     for key in _OFFSET_KEYS:
         offset = as_int(_present(body, f"{parent}{key}")[1])
-        if offset is not None and limit is not None and limit > 0:
+        # without a total, only a body that holds a list of records is taken for a page
+        listed = total_key is not None or any(type(v) is list for v in body.values())
+        if offset is not None and limit is not None and limit > 0 and listed:
             paginator = OffsetPaginator(
                 limit=limit,
                 offset=offset,

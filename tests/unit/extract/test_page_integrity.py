@@ -10,7 +10,7 @@ import httpx
 import pytest
 from extract_helpers import run_extractor
 
-from restsync.errors import SelectorError
+from restsync.errors import PaginationError, SelectorError
 from restsync.extract.engine import ResourceRun
 from restsync.extract.model import Page
 from restsync.extract.source import rest_api_source
@@ -169,3 +169,21 @@ def test_an_auto_single_page_guess_is_a_warning_with_its_evidence() -> None:
     assert run.pagination is not None
     assert run.pagination["paginator"] == "single_page"
     assert run.pagination["evidence"] == {"total": 50}
+
+
+def test_an_api_repeating_its_last_page_with_fresh_timestamps_fails_instead_of_looping() -> None:
+    calls = 0
+
+    def api(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        page = min(page_of(request, "page"), 3)  # page 3 again for every later page
+        data = [{"sku": f"s{i}", "fetched_at": calls} for i in range((page - 1) * 5, page * 5)]
+        return answer({"data": data})
+
+    records, run = extract(api, {"type": "page_number", "base_page": 1}, primary_key="sku")
+    assert isinstance(run.error, PaginationError)
+    assert "page 4 returned the same 5 records as page 3" in str(run.error)
+    assert "primary key sku" in str(run.error)
+    assert calls == 4
+    assert len(records) == 15
