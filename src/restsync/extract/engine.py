@@ -166,6 +166,10 @@ def _report_pagination(run: ResourceRun, paginator: Any) -> None:
         run.pagination = detection.as_dict()
 
 
+#: A probe answer whose body could not be read (see `Extractor._probe`).
+_UNREADABLE = object()
+
+
 class Extractor:
     """Runs the resource plans of one source against one client.
 
@@ -449,12 +453,26 @@ class Extractor:
         (resp0, recs0), (resp1, recs1) = await asyncio.gather(
             self._probe(plan, zero, policy, actions), self._probe(plan, one, policy, actions)
         )
+        for retry in range(1, policy.max_retries + 1):
+            # page 0 has records: only a readable page 1 can tell whether it is the first
+            if not recs0 or recs1 is not _UNREADABLE:
+                break
+            await asyncio.sleep(policy.backoff(retry))
+            resp1, recs1 = await self._probe(plan, one, policy, actions)
+        if recs0 and recs1 is _UNREADABLE:
+            raise SelectorError(
+                "cannot tell whether the API's pages count from 0 or 1: page 0 has records "
+                "and page 1's answer cannot be read",
+                resource=plan.name,
+                url=redact_url(str(one.url)),
+                hint="set endpoint.paginator.base_page (0 or 1)",
+            )
         decided = True
-        if recs0 is None:
+        if not isinstance(recs0, list):
             base, why = 1, "page 0 was refused"
         elif not recs0:
             base, why, decided = 1, "page 0 answered no records", bool(recs1)
-        elif recs1 is not None and same_records(recs0, recs1, list(plan.primary_key)):
+        elif isinstance(recs1, list) and same_records(recs0, recs1, list(plan.primary_key)):
             base, why = 1, "page 0 answered the same records as page 1"
         else:
             base, why = 0, "page 0 answered records that page 1 does not"
@@ -477,9 +495,9 @@ class Extractor:
 
     async def _probe(
         self, plan: ResourcePlan, request: PageRequest, policy: RetryPolicy, actions: Any
-    ) -> tuple[Any, list[Any] | None]:
-        """One probe request: the response and its records, or (None, None) when it was
-        refused or its body cannot be read (the page loop then asks again and says why)."""
+    ) -> tuple[Any, Any]:
+        """One probe request: the response and its records; (None, None) when it was
+        refused, (None, _UNREADABLE) when its body cannot be read."""
         try:
             response = await self.client.send(
                 request, resource=plan.name, policy=policy, response_actions=actions
@@ -495,7 +513,7 @@ class Extractor:
             selector = plan.endpoint.get("data_selector")
             return response, select_records(body, selector, resource=plan.name, url=url)
         except SelectorError:
-            return None, None
+            return None, _UNREADABLE
 
     def _count_retry(self, resource: str) -> None:
         stats = getattr(self.client, "stats", {}).get(resource)

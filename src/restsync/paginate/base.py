@@ -215,7 +215,7 @@ class Paginator(abc.ABC):
         self.next_url_is_follow_up = True
 
     def warn(self, message: str, *, key: str | None = None) -> None:
-        """Record `message` for the run summary and log it as a WARNING.
+        """Record `message` for the run summary (shown there as a WARNING); log it at INFO.
 
         A later warning with the same `key` replaces the earlier one in the summary (so a
         running count stays one line) and is logged at DEBUG only."""
@@ -227,7 +227,8 @@ class Paginator(abc.ABC):
         if key is not None:
             self._warning_slots[key] = len(self.warnings)
         self.warnings.append(message)
-        log.warning("%s%s", where, message)
+        # the run summary shows it as a WARNING; the log only records it
+        log.info("%s%s", where, message)
 
     def check_page_cap(self, key: str, example: int) -> None:
         """Raise once `DEFAULT_PAGE_CAP` pages were read while the API still has more and no

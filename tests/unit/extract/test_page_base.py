@@ -134,3 +134,33 @@ def test_the_base_is_kept_in_the_pipeline_state(tmp_path: Path) -> None:
     assert not info.has_failures
     assert api.pages == [0, 1, 2, 3]  # no probe: the base came from the state
     assert info.resources["items"].warnings == []
+
+
+def test_an_unreadable_page_1_during_the_probe_is_asked_again_not_guessed() -> None:
+    api = PagedAPI(base=1, page_zero="same")
+    garbled: list[int] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if request.url.params["page"] == "1" and not garbled:
+            garbled.append(1)
+            return httpx.Response(200, content=b"<html>busy</html>")
+        return api(request)
+
+    paginator = {"type": "page_number"}
+    config = _config(paginator)
+    config["resources"][0]["endpoint"]["error_handler"] = {"backoff_factor": 0.01}
+    source = rest_api_source(config)
+    pages: list[Page] = []
+
+    async def go() -> dict[str, ResourceRun]:
+        async with SourceClient(BASE, transport=httpx.MockTransport(flaky)) as client:
+            extractor = Extractor(
+                source.plans, client, client_config=source.client_config, state={},
+                on_page=pages.append,
+            )  # fmt: skip
+            return await extractor.run()
+
+    run = asyncio.run(go())["items"]
+    assert run.ok, run.error
+    assert run.page_base == 1  # page 0 equals page 1 once page 1 could be read
+    assert [r["id"] for p in pages for r in p.records] == list(range(N))
