@@ -33,7 +33,9 @@ from restsync.extract.select import select_records
 from restsync.http.body import decode_json as _decode
 from restsync.http.redact import redact_text, redact_url
 from restsync.http.retry import RetryPolicy
-from restsync.paginate import build_paginator
+from restsync.paginate import PageNumberPaginator, build_paginator
+from restsync.paginate.base import same_records
+from restsync.paginate.shape import PageShape
 
 log = logging.getLogger("restsync.extract")
 
@@ -51,6 +53,13 @@ class ResourceRun:
     error: BaseException | None = None
     incremental: Incremental | None = None
     requests: list[str] = field(default_factory=list)
+    #: Guesses and oddities of this resource's pagination, for the run summary.
+    warnings: list[str] = field(default_factory=list)
+    #: How the pagination was chosen, when it was auto-detected (see `Detection.as_dict`).
+    pagination: dict[str, Any] | None = None
+    #: The first page number of a `page_number` pagination without `base_page`, once
+    #: known (found by probing, or read from the pipeline state); stored with the data.
+    page_base: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -76,9 +85,9 @@ class _Ahead:
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
-        self.tasks: dict[bytes, asyncio.Task[Any]] = {}
+        self.tasks: dict[bytes, asyncio.Future[Any]] = {}
 
-    def take(self, request: PageRequest) -> asyncio.Task[Any] | None:
+    def take(self, request: PageRequest) -> asyncio.Future[Any] | None:
         return self.tasks.pop(_request_key(request), None) if self.tasks else None
 
     def plan(
@@ -131,6 +140,40 @@ def _apply_step(
     return out
 
 
+def _check_shape(shape: PageShape, body: Any, paginator: Any, *, resource: str, url: str) -> None:
+    """Raise `SelectorError` when a page after the first breaks the endpoint's shape (a
+    `null`, an error object, the records' place missing): that is a failure, not the end."""
+    problem = shape.mismatch(body)
+    if problem is None:
+        return
+    stop = getattr(paginator, "stop_condition", None)
+    if stop is not None and stop.evaluate(body, []):
+        return  # the config says this is how the API marks the end
+    raise SelectorError(
+        f"page {getattr(paginator, 'pages_seen', 0) + 1} from {url} is {problem}, where the "
+        f"endpoint has been answering {shape.expected()}; the pagination is not over",
+        resource=resource,
+        url=url,
+        hint="the API failed in the middle of the pagination; run again later, or, if this "
+        "is how the API marks its last page, set endpoint.paginator.stop_condition "
+        '(e.g. "data is null")',
+    )
+
+
+def _report_pagination(run: ResourceRun, paginator: Any) -> None:
+    """Copy the paginator's warnings (once each) and auto-detection facts into `run`."""
+    for message in getattr(paginator, "warnings", ()):
+        if message not in run.warnings:
+            run.warnings.append(message)
+    detection = getattr(paginator, "detection", None)
+    if detection is not None and run.pagination is None:
+        run.pagination = detection.as_dict()
+
+
+#: A probe answer whose body could not be read (see `Extractor._probe`).
+_UNREADABLE = object()
+
+
 class Extractor:
     """Runs the resource plans of one source against one client.
 
@@ -162,6 +205,9 @@ class Extractor:
                 run.incremental = Incremental.from_config(
                     plan.name, inc, state.get(plan.name), primary_key=plan.primary_key
                 )
+            stored_base = (state.get(plan.name) or {}).get("page_base")
+            if isinstance(stored_base, int) and not isinstance(stored_base, bool):
+                run.page_base = stored_base
             self.runs[plan.name] = run
             if plan.parent:
                 self.children.setdefault(plan.parent, []).append(plan)
@@ -258,17 +304,31 @@ class Extractor:
         config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
         paginator = build_paginator(config)
         paginator.resource = plan.name
+        paginator.primary_key = list(plan.primary_key)
+        base = self.runs[plan.name].page_base
+        if (
+            isinstance(paginator, PageNumberPaginator)
+            and base is not None
+            and paginator.settle_base(base)
+        ):
+            log.info("resource '%s': first page %d, from the pipeline state", plan.name, base)
         return paginator
 
     async def _paginate(self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None) -> None:
         ahead = _Ahead(self.lookahead)
+        paginator = self._paginator(plan)
         try:
-            await self._paginate_pages(plan, parent_record, ahead)
+            await self._paginate_pages(plan, parent_record, ahead, paginator)
         finally:
             await ahead.close()
+            _report_pagination(self.runs[plan.name], paginator)
 
     async def _paginate_pages(
-        self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None, ahead: _Ahead
+        self,
+        plan: ResourcePlan,
+        parent_record: Mapping[str, Any] | None,
+        ahead: _Ahead,
+        paginator: Any,
     ) -> None:
         run = self.runs[plan.name]
         ep = plan.endpoint
@@ -276,12 +336,14 @@ class Extractor:
         actions = ep.get("response_actions")
         auth = ep.get("auth")  # the resource's own auth replaces client.auth, as in dlt
         request = self._first_request(plan, parent_record)
-        paginator = self._paginator(plan)
         paginator.init_request(request)
+        if getattr(paginator, "needs_base_probe", False):
+            await self._find_base(plan, paginator, request, ahead, policy, actions)
         follow_up = False
         index = 0
         unreadable = 0  # retries of this page for an unreadable body
         selector = ep.get("data_selector")
+        shape = PageShape(selector)
         # the records can travel as the response body itself (`Page.raw`) when nothing below
         # filters, maps or adds to them and a plain top-level key holds them
         keeps_records = bool(
@@ -316,6 +378,7 @@ class Extractor:
             try:
                 body, by_orjson = _decode(response, resource=plan.name, url=url)
                 garbled = False
+                _check_shape(shape, body, paginator, resource=plan.name, url=url)
                 records = select_records(body, selector, resource=plan.name, url=url)
             except SelectorError as exc:
                 # A 200 whose body is cut, an HTML error page, not UTF-8 (any page), or a page
@@ -337,8 +400,11 @@ class Extractor:
                 await asyncio.sleep(delay)
                 continue
             unreadable = 0
+            shape.learn(body, records)
             paginator.update_state(response, body, records)
             raw_count = len(records)
+            if paginator.skip_records:  # already read on the previous page (an overlap)
+                records = records[paginator.skip_records :]
             as_sent = (  # the records are the body's own list, as orjson read it
                 keeps_records and by_orjson and type(body) is dict and body.get(selector) is records
             )
@@ -402,6 +468,90 @@ class Extractor:
                 if kind in step and records:
                     records = _apply_step(kind, step[kind], records, plan.name, index, url)
         return records
+
+    async def _find_base(
+        self,
+        plan: ResourcePlan,
+        paginator: Any,
+        request: PageRequest,
+        ahead: _Ahead,
+        policy: RetryPolicy,
+        actions: Any,
+    ) -> None:
+        """Find a page_number pagination's first page (0 or 1) by asking for both pages.
+
+        Base 0 only when page 0 answers records that page 1 does not; page 0 refused,
+        empty or equal to page 1 means base 1. Both answers are handed to the page loop
+        (as pages fetched ahead), so the probe costs one request: the page not read."""
+        zero, one = paginator.probe_requests(request)
+        (resp0, recs0), (resp1, recs1) = await asyncio.gather(
+            self._probe(plan, zero, policy, actions), self._probe(plan, one, policy, actions)
+        )
+        for retry in range(1, policy.max_retries + 1):
+            # page 0 has records: only a readable page 1 can tell whether it is the first
+            if not recs0 or recs1 is not _UNREADABLE:
+                break
+            await asyncio.sleep(policy.backoff(retry))
+            resp1, recs1 = await self._probe(plan, one, policy, actions)
+        if recs0 and recs1 is _UNREADABLE:
+            raise SelectorError(
+                "cannot tell whether the API's pages count from 0 or 1: page 0 has records "
+                "and page 1's answer cannot be read",
+                resource=plan.name,
+                url=redact_url(str(one.url)),
+                hint="set endpoint.paginator.base_page (0 or 1)",
+            )
+        decided = True
+        if not isinstance(recs0, list):
+            base, why = 1, "page 0 was refused"
+        elif not recs0:
+            base, why, decided = 1, "page 0 answered no records", bool(recs1)
+        elif isinstance(recs1, list) and same_records(recs0, recs1, list(plan.primary_key)):
+            base, why = 1, "page 0 answered the same records as page 1"
+        else:
+            base, why = 0, "page 0 answered records that page 1 does not"
+        paginator.settle_base(base)
+        paginator.init_request(request)
+        loop = asyncio.get_running_loop()
+        for sent, response in ((zero, resp0), (one, resp1)):
+            if response is not None:
+                done: asyncio.Future[Any] = loop.create_future()
+                done.set_result(response)
+                ahead.tasks[_request_key(sent)] = done
+        run = self.runs[plan.name]
+        if decided and run.page_base is None:
+            run.page_base = base
+            paginator.warn(
+                f"page_number without base_page: the first page is {base} ({why}); kept in "
+                f"the pipeline state for later runs (set endpoint.paginator.base_page: {base} "
+                "to say so in the config)"
+            )
+
+    async def _probe(
+        self, plan: ResourcePlan, request: PageRequest, policy: RetryPolicy, actions: Any
+    ) -> tuple[Any, Any]:
+        """One probe request: the response and its records; (None, None) when it was
+        refused, (None, _UNREADABLE) when its body cannot be read."""
+        try:
+            response = await self.client.send(
+                request,
+                resource=plan.name,
+                policy=policy,
+                response_actions=actions,
+                auth=plan.endpoint.get("auth"),
+            )
+        except ResourceError as exc:
+            log.info("resource '%s': probing the first page: %s", plan.name, exc.message)
+            return None, None
+        if response is None:
+            return None, None
+        url = redact_url(str(response.request.url))
+        try:
+            body, _ = _decode(response, resource=plan.name, url=url)
+            selector = plan.endpoint.get("data_selector")
+            return response, select_records(body, selector, resource=plan.name, url=url)
+        except SelectorError:
+            return None, _UNREADABLE
 
     def _count_retry(self, resource: str) -> None:
         stats = getattr(self.client, "stats", {}).get(resource)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from restsync.extract.model import PageRequest
+from restsync.http.redact import redact_text, redact_url
 from restsync.paginate._path import compile_path
 from restsync.paginate.base import Paginator, as_int
 from restsync.paginate.cursor import CursorPaginator, looks_like_url
 from restsync.paginate.links import HeaderLinkPaginator, JSONLinkPaginator, find_link
+from restsync.paginate.offset import OffsetPaginator
 from restsync.paginate.page_number import PAGE_COUNT_KEYS, PageNumberPaginator
 from restsync.paginate.single_page import SinglePagePaginator
 
-__all__ = ["CURSOR_PATHS", "NEXT_URL_PATHS", "AutoPaginator", "detect_paginator"]
+__all__ = [
+    "CURSOR_PATHS",
+    "NEXT_URL_PATHS",
+    "AutoPaginator",
+    "Detection",
+    "detect",
+    "detect_paginator",
+]
 
 log = logging.getLogger("restsync.paginate")
 
@@ -58,6 +68,62 @@ CURSOR_PATHS = (
 )
 
 _PAGE_PARENTS = ("", "meta.", "pagination.")
+_COUNT_NAMES = frozenset({k.rpartition(".")[2] for k in PAGE_COUNT_KEYS} | {"pages", "last"})
+
+#: Where the next page's *number* is looked for (an integer; `next` also when it is one).
+NEXT_PAGE_PATHS = tuple(
+    f"{parent}{key}" for parent in _PAGE_PARENTS for key in ("next_page", "nextPage")
+)
+_TOTAL_KEYS = ("total", "total_count", "totalCount", "count")
+_OFFSET_KEYS = ("offset", "skip")
+_PAGE_SIZE_KEYS = ("per_page", "perPage", "page_size", "pageSize", "limit", "size")
+#: Keys whose presence in a first response says something about more pages.
+_EVIDENCE_KEYS = (
+    *_TOTAL_KEYS,
+    "total_pages",
+    "totalPages",
+    "pages",
+    "page_count",
+    "pageCount",
+    "last_page",
+    "lastPage",
+    "last",
+    "next",
+    "next_page",
+    "nextPage",
+    "has_more",
+    "hasMore",
+    "more",
+    "page",
+    "offset",
+    "limit",
+)
+_EVIDENCE_PARENTS = ("", "meta.", "pagination.", "paging.", "_meta.")
+
+
+@dataclass
+class Detection:
+    """What auto-detection chose from a first response, and on what evidence.
+
+    `as_dict()` is what `check --probe` and the run's `LoadInfo` show: the paginator's
+    type and description, the reason in words, the paging values the first response
+    carried (`evidence`, secrets masked) and the warning, when the choice is a guess
+    that may lose pages."""
+
+    paginator: Paginator
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The detection as plain data."""
+        return {
+            "paginator": self.paginator.type_name,
+            "description": self.paginator.describe(),
+            "reason": self.reason,
+            "evidence": dict(self.evidence),
+            "warning": self.warning,
+        }
 
 
 def _present(body: Any, path: str) -> tuple[bool, Any]:
@@ -67,6 +133,32 @@ def _present(body: Any, path: str) -> tuple[bool, Any]:
 
 def detect_paginator(response: httpx.Response, body: Any) -> tuple[Paginator, str]:
     """Choose a paginator for a first response; returns it and the reason, in words."""
+    found = detect(response, body)
+    return found.paginator, found.reason
+
+
+def detect(response: httpx.Response, body: Any, records: list[Any] | None = None) -> Detection:
+    """Choose a paginator for a first response (whose records are `records`).
+
+    When nothing is recognised the choice is a single page; if the body still carries a
+    total beyond the records served, a page count above one, a next value or a true
+    `has_more`, that guess may lose pages and `Detection.warning` says so."""
+    paginator, reason = _choose(response, body)
+    evidence = _evidence(body)
+    warning = None
+    if isinstance(paginator, SinglePagePaginator):
+        more = _signs_of_more(evidence, len(records) if records is not None else None)
+        if more:
+            warning = (
+                "no paginator configured and none recognised, so one page was read; but the "
+                f"first response has {', '.join(more)}: the API may have more pages. Set "
+                "endpoint.paginator (offset, page_number, cursor, json_link, ...) to read "
+                "them, or single_page to say one page is all"
+            )
+    return Detection(paginator, reason, evidence, warning)
+
+
+def _choose(response: httpx.Response, body: Any) -> tuple[Paginator, str]:
     if find_link(response.headers.get_list("link"), "next") is not None:
         return HeaderLinkPaginator(), 'the response has a Link header with rel="next"'
     if isinstance(body, dict):
@@ -83,6 +175,17 @@ def detect_paginator(response: httpx.Response, body: Any) -> tuple[Paginator, st
                 )
             if isinstance(value, str) and value:
                 return CursorPaginator(cursor_path=path), f"the body has a cursor at '{path}'"
+            if _page_number(value) is not None:
+                return _next_page(path)
+        for path in NEXT_PAGE_PATHS:
+            present, value = _present(body, path)
+            if present and (value is None or _page_number(value) is not None):
+                return _next_page(path)
+            if present and isinstance(value, str) and looks_like_url(value):
+                return (
+                    JSONLinkPaginator(next_url_path=path),
+                    f"the body has a next URL at '{path}'",
+                )
         for path in CURSOR_PATHS:
             present, value = _present(body, path)
             if present and (value is None or isinstance(value, (str, int))):
@@ -110,7 +213,91 @@ def detect_paginator(response: httpx.Response, body: Any) -> tuple[Paginator, st
                     ),
                     f"the body has '{parent}page' and '{parent}pages'",
                 )
+        for parent in _PAGE_PARENTS:
+            chosen = _offset_or_page(body, parent)
+            if chosen is not None:
+                return chosen
     return SinglePagePaginator(), "the first response shows no sign of pagination"
+
+
+def _page_number(value: Any) -> int | None:
+    """An integer page number (not a boolean, not a string: a string is a cursor)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _next_page(path: str) -> tuple[Paginator, str]:
+    # the API names the next page itself: send it back as `page` until it is null; an
+    # empty page ends it too, in case the last page still names a following one
+    paginator = CursorPaginator(cursor_path=path, cursor_param="page", stop_after_empty_page=True)
+    return paginator, f"the body has the next page number at '{path}' (sent as 'page')"
+
+
+def _offset_or_page(body: Any, parent: str) -> tuple[Paginator, str] | None:
+    """Offset/limit (`offset` or `skip`, with `limit`) or page/size with a total."""
+    limit = as_int(_present(body, f"{parent}limit")[1])
+    total_key = next(
+        (
+            f"{parent}{k}"
+            for k in _TOTAL_KEYS
+            if as_int(_present(body, f"{parent}{k}")[1]) is not None
+        ),
+        None,
+    )
+    for key in _OFFSET_KEYS:
+        offset = as_int(_present(body, f"{parent}{key}")[1])
+        # without a total, only a body that holds a list of records is taken for a page
+        listed = total_key is not None or any(type(v) is list for v in body.values())
+        if offset is not None and limit is not None and limit > 0 and listed:
+            paginator = OffsetPaginator(
+                limit=limit,
+                offset=offset,
+                offset_param=key,
+                total_path=total_key or f"{parent}total",
+            )
+            why = f"the body has '{parent}{key}' and '{parent}limit'"
+            return paginator, why + (f" and a total at '{total_key}'" if total_key else "")
+    page = as_int(_present(body, f"{parent}page")[1])
+    size_key = next(
+        (f"{parent}{k}" for k in _PAGE_SIZE_KEYS if as_int(_present(body, f"{parent}{k}")[1])),
+        None,
+    )
+    if page is not None and total_key is not None and size_key is not None:
+        by_page = PageNumberPaginator(base_page=0 if page == 0 else 1, page=page, total_path=None)
+        return by_page, f"the body has '{parent}page', '{size_key}' and a total at '{total_key}'"
+    return None
+
+
+def _evidence(body: Any) -> dict[str, Any]:
+    """The paging values a first response carries, by path (secrets masked)."""
+    if not isinstance(body, dict):
+        return {}
+    found: dict[str, Any] = {}
+    for parent in _EVIDENCE_PARENTS:
+        for key in _EVIDENCE_KEYS:
+            present, value = _present(body, f"{parent}{key}")
+            if present and (value is None or isinstance(value, (bool, int, float, str))):
+                if isinstance(value, str):
+                    value = redact_url(value) if "://" in value else redact_text(value)
+                    value = value if len(value) <= 200 else value[:197] + "..."
+                found[f"{parent}{key}"] = value
+    return found
+
+
+def _signs_of_more(evidence: dict[str, Any], served: int | None) -> list[str]:
+    """The evidence that says more pages follow, in words (empty: none)."""
+    signs = []
+    for path, value in evidence.items():
+        key = path.rpartition(".")[2]
+        number = as_int(value)
+        if key in _TOTAL_KEYS and number is not None and (served is None or number > served):
+            signs.append(f"a total '{path}': {number}")
+        elif key in _COUNT_NAMES and number is not None and number > 1:
+            signs.append(f"a page count '{path}': {number}")
+        elif key in ("next", "next_page", "nextPage") and value not in (None, "", False):
+            signs.append(f"a next value '{path}': {value!r}")
+        elif key in ("has_more", "hasMore", "more") and value is True:
+            signs.append(f"'{path}': true")
+    return signs
 
 
 def _current_page(body: Any, parent: str) -> int | None:
@@ -142,6 +329,8 @@ class AutoPaginator(Paginator):
         #: The paginator chosen after the first response.
         self.delegate: Paginator | None = None
         self.reason: str | None = None
+        #: The choice and its evidence, after the first response (see `Detection`).
+        self.detection: Detection | None = None
         self._first: PageRequest | None = None
 
     def init_request(self, request: PageRequest) -> None:
@@ -151,8 +340,12 @@ class AutoPaginator(Paginator):
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """On the first page, choose; then hand every page to the chosen paginator."""
         if self.delegate is None:
-            self.delegate, self.reason = detect_paginator(response, body)
+            self.detection = detect(response, body, records)
+            self.delegate, self.reason = self.detection.paginator, self.detection.reason
             self.delegate.resource = self.resource
+            self.delegate.primary_key = self.primary_key
+            self.delegate.warnings = self.warnings  # one list: the run summary reads it
+            self.delegate._warning_slots = self._warning_slots
             self.delegate.init_request((self._first or PageRequest("GET", "")).copy())
             where = f"resource '{self.resource}': " if self.resource else ""
             log.info(
@@ -161,7 +354,10 @@ class AutoPaginator(Paginator):
                 self.delegate.describe(),
                 self.reason,
             )
+            if self.detection.warning:
+                self.warn(self.detection.warning)
         self.delegate.update_state(response, body, records)
+        self.skip_records = self.delegate.skip_records
         self.has_next_page = self.delegate.has_next_page
         self.pages_seen = self.delegate.pages_seen
         self.current_url = self.delegate.current_url

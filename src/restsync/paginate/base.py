@@ -29,6 +29,11 @@ _STOP_HINT = (
 
 _F = TypeVar("_F", bound=Callable[..., None])
 
+#: Pages an offset or page-number pagination may read without an end in sight (no total,
+#: no `maximum_page`/`maximum_offset`) before it stops with an error: an API that answers
+#: every page number with records would otherwise be paged forever.
+DEFAULT_PAGE_CAP = 100_000
+
 
 class Paginator(abc.ABC):
     """Turns one response into the next request. Subclass it for an API of your own.
@@ -97,6 +102,15 @@ class Paginator(abc.ABC):
         self.pages_seen = 0
         #: The URL of the last response, for resolving relative next URLs.
         self.current_url: str | None = None
+        #: The resource's primary key columns, when the caller sets them: the identity by
+        #: which a repeated page is recognised (else an `id`-like field, else the record).
+        self.primary_key: list[str] = []
+        #: Set by `update_state`: how many leading records of the page just handled were
+        #: already read on the previous page (an overlap); the engine drops them.
+        self.skip_records = 0
+        #: Guesses made and oddities met, for the run summary (each also logged).
+        self.warnings: list[str] = []
+        self._warning_slots: dict[str, int] = {}
         self._seen_references: set[str] = set()
         self._last_page_hash: bytes | None = None
         self._guard_depth = 0
@@ -200,6 +214,36 @@ class Paginator(abc.ABC):
         request.url = str(target)
         self.next_url_is_follow_up = True
 
+    def warn(self, message: str, *, key: str | None = None) -> None:
+        """Record `message` for the run summary (shown there as a WARNING); log it at INFO.
+
+        A later warning with the same `key` replaces the earlier one in the summary (so a
+        running count stays one line) and is logged at DEBUG only."""
+        where = f"resource '{self.resource}': " if self.resource else ""
+        if key is not None and key in self._warning_slots:
+            self.warnings[self._warning_slots[key]] = message
+            log.debug("%s%s", where, message)
+            return
+        if key is not None:
+            self._warning_slots[key] = len(self.warnings)
+        self.warnings.append(message)
+        # the run summary shows it as a WARNING; the log only records it
+        log.info("%s%s", where, message)
+
+    def check_page_cap(self, key: str, example: int) -> None:
+        """Raise once `DEFAULT_PAGE_CAP` pages were read while the API still has more and no
+        `key` (`maximum_page` / `maximum_offset`) bounds the pagination."""
+        if self.max_pages is None and self.pages_seen >= DEFAULT_PAGE_CAP:
+            raise PaginationError(
+                f"stopped after {self.pages_seen} pages, restsync's safety cap, while the "
+                "API still answers with records and gives no total",
+                resource=self.resource,
+                url=self._shown_url(),
+                hint=f"if the API really has more, set endpoint.paginator.{key} to the last "
+                f"one to read (e.g. {key}: {example}); if it repeats pages, set the "
+                "resource's primary_key so repeated records are recognised",
+            )
+
     def _shown_url(self) -> str | None:
         return redact_url(self.current_url) if self.current_url else None
 
@@ -212,14 +256,16 @@ class Paginator(abc.ABC):
         )
         with contextlib.suppress(RuntimeError):  # a response built without a request
             self.current_url = str(response.request.url)
+        self.skip_records = 0
         if not records:
             self._last_page_hash = None
             return
-        digest = _records_hash(records)
+        digest = _records_hash(records, self.primary_key)
         if digest == self._last_page_hash:
             raise PaginationError(
                 f"page {self.pages_seen} returned the same {len(records)} records as page "
-                f"{self.pages_seen - 1}; the API seems to ignore the page parameter",
+                f"{self.pages_seen - 1} (compared by {_identity_name(self.primary_key)}); "
+                "the API seems to ignore the page parameter or to repeat its last page",
                 resource=self.resource,
                 url=self._shown_url(),
                 hint="check the paginator's parameter names, or set "
@@ -243,20 +289,55 @@ class Paginator(abc.ABC):
                 "announces more",
                 resource=self.resource,
                 url=self._shown_url(),
-                hint="raise endpoint.paginator.max_pages, or set maximum_page / "
-                "maximum_offset to read only part of the data on purpose",
+                hint="pass a larger max_pages to the paginator (it is a Python-only cap)",
             )
 
 
-def _records_hash(records: list[Any]) -> bytes:
-    # A repeated page repeats its first and last records: comparing those (and the count)
-    # finds it without serializing every record of every page.
-    probe = [len(records), records[0], records[-1]] if records else [0]
+#: Fields taken as a record's identity when the resource has no primary key.
+ID_FIELDS = ("id", "_id", "uuid", "ID", "Id")
+
+
+def record_identity(record: Any, primary_key: list[str]) -> Any:
+    """What makes a record the same record: its primary key values, else an `id`-like
+    field, else the whole record. A field that differs per response (a fetch timestamp)
+    then does not make a repeated record look new."""
+    if isinstance(record, dict):
+        if primary_key and all(k in record for k in primary_key):
+            return [record[k] for k in primary_key]
+        for key in ID_FIELDS:
+            if key in record and record[key] is not None:
+                return [key, record[key]]
+    return record
+
+
+def identity_bytes(record: Any, primary_key: list[str]) -> bytes:
+    """`record_identity` serialized, for comparing and hashing."""
+    probe = record_identity(record, primary_key)
     try:
-        data = orjson.dumps(probe, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(probe, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        data = repr(probe).encode()
-    return hashlib.blake2b(data, digest_size=16).digest()
+        return repr(probe).encode()
+
+
+def same_records(first: list[Any], second: list[Any], primary_key: list[str]) -> bool:
+    """Whether two pages hold the same records, compared by `record_identity`."""
+    return len(first) == len(second) and all(
+        identity_bytes(a, primary_key) == identity_bytes(b, primary_key)
+        for a, b in zip(first, second, strict=True)
+    )
+
+
+def _identity_name(primary_key: list[str]) -> str:
+    if primary_key:
+        return f"primary key {', '.join(primary_key)}"
+    return f"record identity ({'/'.join(ID_FIELDS)} field, else the whole record)"
+
+
+def _records_hash(records: list[Any], primary_key: list[str]) -> bytes:
+    # A repeated page repeats its first and last records: comparing their identities (and
+    # the count) finds it without serializing every record of every page.
+    first, last = identity_bytes(records[0], primary_key), identity_bytes(records[-1], primary_key)
+    return hashlib.blake2b(b"%d\0%s\0%s" % (len(records), first, last), digest_size=16).digest()
 
 
 def _guard_update_state(fn: _F) -> _F:

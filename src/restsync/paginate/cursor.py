@@ -12,7 +12,7 @@ from restsync.paginate._path import find_first
 from restsync.paginate.base import Paginator, as_bool, set_body_path
 from restsync.paginate.stop_condition import StopCondition
 
-__all__ = ["CursorPaginator", "HeaderCursorPaginator", "looks_like_url"]
+__all__ = ["CursorPaginator", "HeaderCursorPaginator", "is_absolute_url", "looks_like_url"]
 
 _RELATIVE_PREFIXES = ("/", "./", "../", "?")
 
@@ -21,6 +21,19 @@ def looks_like_url(value: str) -> bool:
     """True for an absolute http(s) URL or an obviously relative one (`/`, `./`, `?`)."""
     low = value[:8].lower()
     return low.startswith(("http://", "https://")) or value.startswith(_RELATIVE_PREFIXES)
+
+
+def is_absolute_url(value: str) -> bool:
+    """True for an http(s) URL with a host: the only cursor value followed as a URL.
+
+    A cursor may well start with `/` (base64: `/3q2+7w==`) or `?`; such a value is a
+    token to send back, not a path to follow."""
+    if not value[:8].lower().startswith(("http://", "https://")):
+        return False
+    try:
+        return bool(httpx.URL(value).host)
+    except httpx.InvalidURL:
+        return False
 
 
 class _TokenOrURL(Paginator):
@@ -58,8 +71,8 @@ class _TokenOrURL(Paginator):
                 url=self._shown_url(),
                 hint="point cursor_path at the cursor value itself, e.g. 'meta.next_cursor'",
             )
-        if isinstance(value, str) and looks_like_url(value):
-            self.next_url = self.check_reference(self.resolve_url(value), "next URL")
+        if isinstance(value, str) and is_absolute_url(value):
+            self.next_url = self.check_reference(value, "next URL")
         else:
             self.cursor = self.check_reference(value, "cursor")
         self.has_next_page = True
@@ -78,11 +91,11 @@ class _TokenOrURL(Paginator):
 class CursorPaginator(_TokenOrURL):
     """A cursor read from the body at `cursor_path` (dotted or JSONPath).
 
-    When the value is an absolute URL it is followed as the next page's URL (the query
-    parameters it carries replace those of the first request, so none is sent twice);
-    a value starting with `/`, `./`, `../` or `?` is resolved against the current
-    page's URL and followed the same way. Any other value is sent back as
-    `cursor_param` (default `cursor`), or at `cursor_body_path` in a JSON body.
+    When the value is an absolute URL (scheme and host) it is followed as the next
+    page's URL (the query parameters it carries replace those of the first request, so
+    none is sent twice). Any other value, one starting with `/` included (base64
+    cursors such as `/3q2+7w==`), is sent back as `cursor_param` (default `cursor`), or
+    at `cursor_body_path` in a JSON body. For relative next URLs use `json_link`.
     Pagination ends when the cursor is null or empty, when `has_more_path` holds a false
     flag, on an empty page when `stop_after_empty_page` is true, or when
     `stop_condition` holds.
@@ -132,7 +145,7 @@ class CursorPaginator(_TokenOrURL):
 class HeaderCursorPaginator(_TokenOrURL):
     """A cursor read from the response header `cursor_key`, sent back as `cursor_param`.
 
-    A header value that is a URL is followed like `cursor`'s. A missing or empty header
+    A header value that is an absolute URL is followed like `cursor`'s. A missing or empty header
     ends pagination. Example config: `{"type": "header_cursor", "cursor_key": "X-Next"}`.
     """
 

@@ -9,7 +9,15 @@ import httpx
 
 from restsync.extract.model import PageRequest
 from restsync.paginate._path import find_first
-from restsync.paginate.base import Paginator, as_bool, as_int, set_body_path
+from restsync.paginate.base import (
+    DEFAULT_PAGE_CAP,
+    Paginator,
+    as_bool,
+    as_int,
+    identity_bytes,
+    record_identity,
+    set_body_path,
+)
 from restsync.paginate.stop_condition import StopCondition
 
 __all__ = ["OffsetPaginator"]
@@ -28,9 +36,17 @@ class OffsetPaginator(Paginator):
     - at `maximum_offset`, or at the total, read from `total_path` (default `total`)
       whenever the body has a number there; a total seen once (say, only on the first
       page) is remembered, and a missing or null total is simply not used;
-    - when `has_more_path` holds a false flag (`false`, `"false"`, `0`);
-    - without a total or a flag: on a page shorter than the largest page seen so far.
-      It never compares a page with `limit` alone.
+    - when `has_more_path` holds a false flag (`false`, `"false"`, `0`), or when
+      `stop_condition` holds;
+    - otherwise only on an empty page: a short page is not the end (the API may clamp
+      its page size or filter records out of a page), so one more page is asked for.
+
+    Advancing by the records received never skips a record; when the API filtered
+    records out of a short page, the next page starts inside the range already read,
+    and the records it repeats (the previous page's last ones, by primary key, `id`
+    field or whole record) are recognised and dropped (`skip_records`), with a warning,
+    so an append loads each record once. Without a total or `maximum_offset`, a
+    pagination longer than `DEFAULT_PAGE_CAP` pages stops with an error.
 
     Example config: `{"type": "offset", "limit": 100, "total_path": "meta.total"}`.
     """
@@ -70,6 +86,10 @@ class OffsetPaginator(Paginator):
         #: The total number of records, once the API has said it.
         self.total: int | None = None
         self.largest_page = 0
+        #: The identities of the previous page's records, when it was shorter than `limit`.
+        self._short_tail: list[bytes] = []
+        #: Overlapping pages and records met so far, by whether records have a key.
+        self._overlaps: dict[bool, list[int]] = {}
 
     def init_request(self, request: PageRequest) -> None:
         """Send the starting offset and the page size."""
@@ -78,8 +98,14 @@ class OffsetPaginator(Paginator):
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """Advance by the records received and decide whether another page exists."""
         received = len(records)
+        overlap = self._overlap(records)
+        if overlap:
+            self._note_overlap(overlap, identified=self._identified(records))
         self.offset += received
         self.largest_page = max(self.largest_page, received)
+        self._short_tail = (
+            [identity_bytes(r, self.primary_key) for r in records] if received < self.limit else []
+        )
         if self.total_path is not None:
             total = as_int(find_first(body, self.total_path))
             if total is not None:
@@ -103,9 +129,51 @@ class OffsetPaginator(Paginator):
             return False
         if has_more is not None:
             return has_more
-        if self.total is not None:
-            return True
-        return received >= self.largest_page
+        if self.total is None and self.maximum_offset is None:
+            self.check_page_cap("maximum_offset", 2 * DEFAULT_PAGE_CAP * self.limit)
+        return True
+
+    def _note_overlap(self, overlap: int, *, identified: bool) -> None:
+        counts = self._overlaps.setdefault(identified, [0, 0, self.offset])
+        counts[0] += 1
+        counts[1] += overlap
+        pages, repeated, first = counts
+        if identified:
+            self.skip_records = overlap
+            self.warn(
+                f"{pages} page(s), the first at offset {first}, started with "
+                f"{repeated} record(s) in all already read on the previous, short, page (the "
+                "API left records out of it); each was loaded once",
+                key="overlap",
+            )
+        else:
+            self.warn(
+                f"{pages} page(s) started with {repeated} record(s) in all equal to the "
+                "previous, short, page's last ones; with no primary key or id field restsync "
+                "cannot tell a repeat from equal records, so they were loaded as served (set "
+                "the resource's primary_key to load repeats once)",
+                key="overlap-unidentified",
+            )
+
+    def _overlap(self, records: list[Any]) -> int:
+        """How many leading records of this page end the previous, short, page.
+
+        Only a page shorter than `limit` can cause an overlap (the API covered more
+        positions than it served), and only its last records can come back."""
+        tail = self._short_tail
+        if not tail or not records:
+            return 0
+        head = [identity_bytes(r, self.primary_key) for r in records[: len(tail)]]
+        for start, value in enumerate(tail):
+            if value == head[0] and tail[start:] == head[: len(tail) - start]:
+                return len(tail) - start
+        return 0
+
+    def _identified(self, records: list[Any]) -> bool:
+        """Whether records are told apart by a key (primary key or `id` field), not by
+        their whole content, so a repeat is surely the same record."""
+        first = records[0]
+        return record_identity(first, self.primary_key) is not first
 
     def update_request(self, request: PageRequest) -> None:
         """Send the offset reached so far."""
@@ -152,7 +220,7 @@ class OffsetPaginator(Paginator):
             stops.append(f"at offset {self.maximum_offset}")
         if self.has_more_path:
             stops.append(f"when '{self.has_more_path}' is false")
-        stops.append("else on a page shorter than the largest seen")
+        stops.append("else only on an empty page")
         ahead = (
             "; once the total is known, later pages are fetched ahead" if self.total_path else ""
         )

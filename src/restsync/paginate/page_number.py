@@ -9,7 +9,7 @@ import httpx
 
 from restsync.extract.model import PageRequest
 from restsync.paginate._path import find_first
-from restsync.paginate.base import Paginator, as_bool, as_int, set_body_path
+from restsync.paginate.base import DEFAULT_PAGE_CAP, Paginator, as_bool, as_int, set_body_path
 from restsync.paginate.stop_condition import StopCondition
 
 __all__ = ["PAGE_COUNT_KEYS", "PageNumberPaginator"]
@@ -43,8 +43,12 @@ PAGE_COUNT_KEYS = (
 class PageNumberPaginator(Paginator):
     """Page-number pagination: `?page=1`, `?page=2`, ...
 
-    The first page is `base_page`, which is **1** unless you say otherwise (page-number
-    APIs almost always count from 1); `page` starts somewhere else. When you give
+    The first page is `base_page`. Without `base_page` (and `page`), restsync's
+    extraction finds it on the first run (`needs_base_probe`): it asks for pages 0 and
+    1, and takes base 0 only when page 0 answers records that page 1 does not (page 0
+    refused, empty or equal to page 1: base 1); the base is then kept in the pipeline
+    state and given back with `settle_base`. Driven by hand, the default is 1. `page`
+    starts somewhere else. When you give
     `limit`, it is sent as `limit_param` (default `limit`) on every request. Pagination
     ends:
 
@@ -54,9 +58,12 @@ class PageNumberPaginator(Paginator):
       page by the page count at `total_path` (a number of *pages*). Without `total_path`
       the usual keys are tried (`total_pages`, `totalPages`, `page_count`,
       `meta.total_pages`, ...); a missing or null count is simply not used;
-    - when `has_more_path` holds a false flag;
-    - without a count or a flag: on a page shorter than the largest page seen so far,
-      never on comparing a page with `limit` alone.
+    - when `has_more_path` holds a false flag, or when `stop_condition` holds;
+    - otherwise only on an empty page: a short page is not the end (APIs filter records
+      out of their pages: 10, 9, 10, 10, 3), so one more page is asked for.
+
+    Without a page count or `maximum_page`, a pagination longer than
+    `DEFAULT_PAGE_CAP` pages stops with an error that says how to go further.
 
     Example config: `{"type": "page_number", "page_param": "page", "limit": 50}`.
     """
@@ -65,7 +72,7 @@ class PageNumberPaginator(Paginator):
 
     def __init__(
         self,
-        base_page: int = 1,
+        base_page: int | None = None,
         page: int | None = None,
         page_param: str = "page",
         page_body_path: str | None = None,
@@ -79,8 +86,13 @@ class PageNumberPaginator(Paginator):
         max_pages: int | None = None,
     ) -> None:
         super().__init__(stop_condition=stop_condition, max_pages=max_pages)
-        if isinstance(base_page, bool) or not isinstance(base_page, int):
+        if base_page is not None and (
+            isinstance(base_page, bool) or not isinstance(base_page, int)
+        ):
             raise ValueError(f"base_page must be an integer, got {base_page!r}")
+        #: True while the first page is unknown: neither `base_page` nor `page` was given.
+        self.needs_base_probe = base_page is None and page is None
+        base_page = 1 if base_page is None else base_page
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         if limit is not None and limit < 1:
@@ -102,6 +114,23 @@ class PageNumberPaginator(Paginator):
     def init_request(self, request: PageRequest) -> None:
         """Send the first page number (and the page size, when given)."""
         self._write(request)
+
+    def probe_requests(self, request: PageRequest) -> tuple[PageRequest, PageRequest]:
+        """Page 0's and page 1's versions of the first request, to find the first page."""
+        zero, one = request.copy(), request.copy()
+        self._write(zero, 0)
+        self._write(one, 1)
+        return zero, one
+
+    def settle_base(self, base: int) -> bool:
+        """Fix the first page (0 or 1) found by probing or read from the pipeline state,
+        unless the config gave `base_page` or `page` (then False: nothing changes). Call
+        `init_request` again afterwards."""
+        if not self.needs_base_probe:
+            return False
+        self.base_page = self.page = base
+        self.needs_base_probe = False
+        return True
 
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """Decide whether a page after this one exists, and move to it."""
@@ -137,9 +166,9 @@ class PageNumberPaginator(Paginator):
             return False
         if has_more is not None:
             return has_more
-        if self.total_pages is not None:
-            return True
-        return received >= self.largest_page
+        if self.total_pages is None and self.maximum_page is None:
+            self.check_page_cap("maximum_page", 2 * DEFAULT_PAGE_CAP)
+        return True
 
     def update_request(self, request: PageRequest) -> None:
         """Send the next page number."""
@@ -181,8 +210,13 @@ class PageNumberPaginator(Paginator):
         maximum = f"after page {self.maximum_page}, " if self.maximum_page is not None else ""
         flag = f"when '{self.has_more_path}' is false, " if self.has_more_path else ""
         ahead = "; once the page count is known, later pages are fetched ahead" if count else ""
+        start = (
+            "page 0 or 1 (no base_page: found by asking for both on the first run)"
+            if self.needs_base_probe
+            else str(self.page)
+        )
         return (
-            f"page_number paginator: {where} from {self.page}{size}; stops on an empty page, "
-            f"{maximum}{count}{flag}else on a page shorter than the largest seen{ahead}"
+            f"page_number paginator: {where} from {start}{size}; stops on an empty page, "
+            f"{maximum}{count}{flag}else only on an empty page{ahead}"
             f"{self.describe_guards()}"
         )

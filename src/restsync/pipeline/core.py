@@ -192,6 +192,10 @@ class Pipeline:
                     for n, r in runs.items():
                         if r.ok and r.incremental is not None:
                             new_state[n] = r.incremental.new_state()
+                    for n, r in runs.items():  # a page_number pagination's first page
+                        base = getattr(r, "page_base", None)
+                        if r.ok and base is not None:
+                            new_state.setdefault(n, {})["page_base"] = base
                     for n, r in runs.items():
                         info.resources[n] = self._resource_info(n, r)
                     failed_tables = [t.name for t in schema.tables.values() if t.resource in failed]
@@ -297,6 +301,8 @@ class Pipeline:
             duration=max(0.0, run.finished - run.started) if run.started else 0.0,
             error=redact_text(str(run.error)) if run.error is not None else None,
             cursor=run.incremental.last_value if run.incremental is not None else None,
+            warnings=[redact_text(w) for w in getattr(run, "warnings", ())],
+            pagination=getattr(run, "pagination", None),
         )
 
     # -- extraction ----------------------------------------------------------------------

@@ -22,6 +22,10 @@ class ResourceInfo:
     duration: float = 0.0
     error: str | None = None
     cursor: Any = None
+    #: Guesses restsync made for this resource (auto-detected pagination, page base, ...).
+    warnings: list[str] = field(default_factory=list)
+    #: How the pagination was auto-detected: the paginator chosen and the evidence.
+    pagination: dict[str, Any] | None = None
 
 
 @dataclass
@@ -88,6 +92,8 @@ class LoadInfo:
             first, *rest = err.splitlines()
             lines.append(f"  FAILED resource '{name}': {first}")
             lines.extend(f"    {r.strip()}" for r in rest)
+        for name, res in self.resources.items():
+            lines.extend(f"  WARNING resource '{name}': {w}" for w in res.warnings)
         if self.schema_changes:
             lines.append(f"  schema changes: {len(self.schema_changes)}")
             lines.extend(f"    {c}" for c in self.schema_changes[:20])

@@ -94,7 +94,7 @@ def extract(
 
 def test_page_number_with_a_page_count_fetches_ahead_and_reads_each_page_once() -> None:
     api = page_api(1000, 50, total_pages=True)
-    records, run = extract(api, {"type": "page_number", "limit": 50})
+    records, run = extract(api, {"type": "page_number", "base_page": 1, "limit": 50})
     assert run.ok
     assert [r["id"] for r in records] == list(range(1000))
     assert len(api.seen) == 20  # one request per page, none past the last one
@@ -104,7 +104,7 @@ def test_page_number_with_a_page_count_fetches_ahead_and_reads_each_page_once() 
 
 def test_page_number_without_a_count_stays_sequential() -> None:
     api = page_api(500, 50, total_pages=False)
-    records, run = extract(api, {"type": "page_number", "limit": 50})
+    records, run = extract(api, {"type": "page_number", "base_page": 1, "limit": 50})
     assert run.ok
     assert [r["id"] for r in records] == list(range(500))
     assert api.most_in_flight == 1
