@@ -14,7 +14,9 @@ inferred from both batches at once.
 * a `columns` hint fixes the main column's type (values are cast to it; those that cannot
   be cast go to a variant);
 * a *locked* column (one that existed when the `Normalizer` was created, i.e. is already in
-  the destination) keeps its type; the one safe promotion applied to it is bigint -> double.
+  the destination) keeps its type; the one safe promotion applied to it is bigint -> double,
+  and only while no int beyond +-2**53 was ever stored in it (`Column.wide`, kept with the
+  schema): a stored value is never rewritten lossily, so doubles then go to `c__v_double`.
   Other values go to variants.
 
 Nullability: a column is NOT NULL until a batch has a row without a value for it (null,
@@ -127,7 +129,8 @@ def layout_group(
     spilled = set(spill)
 
     if fixed_main is not None:
-        if hint is None and fixed_main.data_type == "bigint" and ("double" in types):
+        if hint is None and fixed_main.data_type == "bigint" and "double" in types and not exact:
+            # the one safe promotion: no stored value changes (no int beyond +-2**53 seen)
             fixed_main.data_type = "double"
         main = fixed_main
         rest: set[str] = set()
@@ -412,7 +415,9 @@ def merge_schemas(
                 [c.data_type for c in gb if c.name not in lk],
                 locked=lk,
                 hint=th.get(g),
+                exact=any(c.wide for c in (*ga, *gb)),
             )
+            layout.main.wide = any(c.wide for c in (*ga, *gb))
             nullable = (
                 main_a is None
                 or main_b is None

@@ -66,6 +66,7 @@ from restsync.errors import DataError
 from restsync.schema import evolve
 from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
 from restsync.schema.infer import Observed, arrow_field, arrow_type, observe, observe_arrow
+from restsync.schema.keys import convert_key, key_type
 from restsync.schema.model import (
     DLT_ID,
     DLT_LIST_IDX,
@@ -329,14 +330,23 @@ class Normalizer:
         self._locked: dict[str, frozenset[str]] = {
             t.name: frozenset(t.columns) for t in schema.tables.values()
         }
-        self._owners: dict[tuple[str, str], tuple[str, ...]] = {}
+        # (table, column) -> the raw keys it holds: the stored mapping first, so a key keeps
+        # its column in every run (`Table.source_keys`)
+        self._owners: dict[tuple[str, str], tuple[str, ...]] = {
+            (t.name, c): tuple(path)
+            for t in schema.tables.values()
+            for c, path in t.source_keys.items()
+        }
+        self._new_owners: list[tuple[str, str]] = []  # claimed, not yet in the schema
         self._root = _TableState(self.table_name, None, 0)
         self._states: list[_TableState] = [self._root]
         self._merge = write_disposition == "merge"
         self._load_words: dict[str, tuple[pa.Scalar, pa.Scalar]] = {}
         self._id_cache: dict[str, pa.Array] = {}
         # (table, column group) that have seen ints a double cannot hold (see `infer`)
-        self._exact: set[tuple[str, str]] = set()
+        self._exact: set[tuple[str, str]] = {
+            (t.name, c.name) for t in schema.tables.values() for c in t.columns.values() if c.wide
+        }
         # child table name -> the table state (origin) whose rows it holds
         self._table_owner: dict[str, _TableState] = {}
         # `normalize_pages`: batches in a row Arrow read in vain; batches not to try it on
@@ -351,6 +361,7 @@ class Normalizer:
         owner = owners.get(key)
         if owner is None and name not in BOOKKEEPING:
             owners[key] = raw
+            self._new_owners.append(key)
             return name
         if owner == raw:
             return name
@@ -362,6 +373,7 @@ class Normalizer:
                 return new
             if o is None and new not in BOOKKEEPING:
                 owners[(table, new)] = raw
+                self._new_owners.append((table, new))
                 kept = "/".join(owner) if owner else name
                 col = NameCollision(table, name, kept, "/".join(raw), new)
                 self.collisions.append(col)
@@ -673,7 +685,60 @@ class Normalizer:
             if not self._resolve_clashes():
                 break
             self._reset_states()
+        if keys is not None:
+            self._convert_keys(keys)
         return self._tables(records, keys, len(records), load_id, seq_start, out)
+
+    def _convert_keys(self, keys: list[list[Any]]) -> None:
+        """Give each key column's values one type (`restsync.schema.keys`), in `keys` and in
+        the root table's columns; a value that does not convert is a `DataError`."""
+        root = self._root
+        table = self.schema.tables.get(self.table_name)
+        for j, name in enumerate(self.primary_key):
+            values = [k[j] for k in keys]
+            col = table.columns.get(name) if table is not None else None
+            target = key_type(col.data_type if col is not None else None, values)
+            if target is None:
+                continue
+            out: list[Any] = []
+            for i, v in enumerate(values):
+                try:
+                    out.append(convert_key(v, target))
+                except ValueError as exc:
+                    self._bad_key(i, name, v, target, str(exc))
+            for k, v in zip(keys, out, strict=True):
+                k[j] = v
+            if name in root.cols:
+                root.cols[name] = out
+
+    def _key_in_variant(
+        self, name: str, layout: evolve.GroupLayout, arrays: dict[str, pa.Array], st: _TableState
+    ) -> None:
+        """A key value that fits only a variant of its key column is a `DataError`."""
+        for v in layout.variants:
+            arr = arrays.get(v.name)
+            if arr is None or arr.null_count == len(arr):
+                continue
+            i = pc.index(pc.is_valid(arr), True).as_py()
+            raw = st.cols.get(name)
+            value = raw[i] if isinstance(raw, list) else arr[i].as_py()
+            self._bad_key(i, name, value, layout.main.data_type, f"it is {v.data_type}")
+
+    def _bad_key(self, i: int, name: str, value: Any, target: str, why: str) -> None:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        exc = DataError(
+            f"record {i} on this page has the primary key '{name}' = {shown}, which is not "
+            f"a {target} key value ({why}); table '{self.table_name}' keys '{name}' as {target}",
+            resource=self.resource,
+            hint=(
+                "a key value converts to the key column's type only when exact; fix the "
+                "primary_key, or give it a columns hint with the data_type the API sends"
+            ),
+        )
+        exc.record_index = i
+        raise exc
 
     def _tables(
         self,
@@ -712,7 +777,20 @@ class Normalizer:
             if st.parent is not None:
                 self._child_words(st)
             out[st.name] = self._finish(st, load_id, seq_start)
+        self._store_owners()
         return out
+
+    def _store_owners(self) -> None:
+        """Record the names claimed so far in their tables' `source_keys` (a table this
+        normalizer has not created yet keeps its claims pending)."""
+        pending: list[tuple[str, str]] = []
+        for key in self._new_owners:
+            table = self.schema.tables.get(key[0])
+            if table is None:
+                pending.append(key)
+            else:
+                table.source_keys[key[1]] = list(self._owners[key])
+        self._new_owners = pending
 
     def _walk(self, records: Sequence[Any], seq_start: int) -> list[list[Any]] | None:
         """Walk the batch into the table states; returns the primary-key values per record."""
@@ -1112,6 +1190,9 @@ class Normalizer:
             seen_groups.add(name)
             if obs.wide:
                 self._exact.add((table.name, name))
+                for c in existing:
+                    if c.variant_of is None:
+                        c.wide = True
             if hint is None and len(existing) == 1 and len(obs.arrays) == 1:
                 # settled column: one type, the column's own; no layout to decide
                 main = existing[0]
@@ -1156,6 +1237,8 @@ class Normalizer:
                         f" fit none of its columns ({', '.join(c.name for c in layout.columns)})",
                         resource=self.resource,
                     )
+            if is_root and name in self.primary_key:
+                self._key_in_variant(name, layout, arrays, st)
             main = layout.main
             is_new = not existing
             if not obs.complete or (is_new and existed) or layout.variants:
@@ -1167,6 +1250,8 @@ class Normalizer:
             if is_root and name in self.merge_key:
                 main.merge_key = True
             apply_layout(table, layout, self.changes)
+            if exact:
+                table.columns[name].wide = True
             placed.update(arrays)
         # columns of the table this batch did not fill
         for c in table.columns.values():

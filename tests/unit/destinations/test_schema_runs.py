@@ -1,0 +1,175 @@
+"""Schema rules across runs, through a whole pipeline, on DuckDB, Postgres and Parquet.
+
+Each test serves records from an in-memory API (one page per run) and checks the tables
+after two or three runs: stored values are never rewritten lossily, key values keep one
+type, the key -> column mapping never moves, nullability and `schema_contract` as in dlt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from rs_helpers import rows
+
+import restsync
+from restsync.destinations.registry import destination_from_url
+from restsync.pipeline.info import LoadInfo
+
+DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
+SQL_DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+class Target:
+    """One destination and dataset, and the runs of one pipeline into it."""
+
+    def __init__(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.kind = kind
+        self.dataset = f"ds_{uuid.uuid4().hex[:10]}"
+        if kind == "duckdb":
+            self.url = f"duckdb:///{tmp_path / 'dest.duckdb'}"
+        elif kind == "parquet":
+            self.url = f"parquet:///{tmp_path / 'lake'}"
+        else:
+            self.url = str(request.getfixturevalue("postgres_url"))
+        self.pipelines_dir = tmp_path / "pipelines"
+
+    def run(self, records: list[Any], **resource: Any) -> LoadInfo:
+        """One run of a resource `items` serving `records` (one page)."""
+
+        def api(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, content=orjson.dumps({"data": records}))
+
+        config = {
+            "client": {"base_url": "https://api.test/"},
+            "resources": [
+                {
+                    "name": "items",
+                    "endpoint": {
+                        "path": "items",
+                        "data_selector": "data",
+                        "paginator": "single_page",
+                    },
+                    **resource,
+                }
+            ],
+        }
+        pipe = restsync.pipeline(
+            "runs",
+            destination=self.url,
+            dataset_name=self.dataset,
+            pipelines_dir=self.pipelines_dir,
+            transport=httpx.MockTransport(api),
+        )
+        return pipe.run(restsync.rest_api_source(config))
+
+    def read(self, table: str = "items", order_by: str = "_dlt_id") -> list[dict[str, Any]]:
+        dest = destination_from_url(self.url, pipeline_name="runs", dataset_name=self.dataset)
+        dest.open()
+        try:
+            return rows(dest, table, order_by)
+        finally:
+            dest.close()
+
+    def columns(self, table: str = "items") -> dict[str, tuple[str, bool]]:
+        """`{column: (restsync type, nullable)}` of the stored schema."""
+        dest = destination_from_url(self.url, pipeline_name="runs", dataset_name=self.dataset)
+        dest.open()
+        try:
+            schema = dest.stored_schema()
+        finally:
+            dest.close()
+        assert schema is not None
+        t = schema.tables[table]
+        return {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
+
+
+@pytest.fixture(params=DESTS)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    return Target(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=SQL_DESTS)
+def sql_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    return Target(request.param, tmp_path, request)
+
+
+def _data(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if not k.startswith("_dlt")} for r in rs]
+
+
+WIDE = 9007199254740993  # 2**53 + 1: a double would make it 9007199254740992
+
+
+def test_a_stored_bigint_is_never_rewritten_as_a_double(target: Target) -> None:
+    merge: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+    target.run([{"id": 1, "amount": WIDE}], **merge)
+    info = target.run([{"id": 2, "amount": 1.5}], **merge)
+    assert not info.has_failures
+    assert any("amount__v_double" in c for c in info.schema_changes), info.schema_changes
+    target.run([{"id": 1, "amount": WIDE, "note": "again"}], **merge)
+    got = sorted(_data(target.read()), key=lambda r: r["id"])
+    assert [r["id"] for r in got] == [1, 2]
+    assert got[0]["amount"] == WIDE
+    assert got[0]["amount__v_double"] is None
+    assert got[1]["amount"] is None
+    assert got[1]["amount__v_double"] == 1.5
+    if target.kind != "parquet":
+        assert target.columns()["amount"][0] == "bigint"
+
+
+def test_a_bigint_column_of_small_ints_still_takes_doubles(sql_target: Target) -> None:
+    # no stored value changes: the safe promotion to double stays
+    sql_target.run([{"id": 1, "amount": 3}])
+    sql_target.run([{"id": 2, "amount": 1.5}])
+    got = sorted(_data(sql_target.read()), key=lambda r: r["id"])
+    assert [r["amount"] for r in got] == [3.0, 1.5]
+    assert sql_target.columns()["amount"][0] == "double"
+
+
+@pytest.mark.parametrize("second", [1.0, "1"])
+def test_a_key_value_converts_to_the_key_column_type(target: Target, second: Any) -> None:
+    merge: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+    target.run([{"id": 1, "name": "a"}], **merge)
+    info = target.run([{"id": second, "name": "b"}], **merge)
+    assert not info.has_failures, info.failed_resources
+    got = _data(target.read())
+    assert got == [{"id": 1, "name": "b"}]
+    assert type(got[0]["id"]) is int
+    if target.kind != "parquet":
+        assert target.columns()["id"][0] == "bigint"
+
+
+def test_key_values_of_two_json_types_in_one_batch_are_one_key(target: Target) -> None:
+    merge: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+    info = target.run([{"id": 1, "v": 1}, {"id": "1", "v": 2}, {"id": 2.0, "v": 3}], **merge)
+    assert not info.has_failures, info.failed_resources
+    got = sorted(_data(target.read()), key=lambda r: r["id"])
+    assert got == [{"id": 1, "v": 2}, {"id": 2, "v": 3}]
+
+
+def test_a_key_value_that_does_not_convert_is_an_error(target: Target) -> None:
+    merge: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+    target.run([{"id": 1, "name": "a"}], **merge)
+    info = target.run([{"id": "x1", "name": "b"}], **merge)
+    err = info.failed_resources["items"]
+    assert "'id'" in err
+    assert "x1" in err
+    assert _data(target.read()) == [{"id": 1, "name": "a"}]
+
+
+def test_the_key_to_column_mapping_never_moves(target: Target) -> None:
+    target.run([{"id": 1, "userId": "u1"}])
+    info = target.run([{"id": 2, "user_id": "u2"}])
+    assert any("user_id_2" in c for c in info.schema_changes), info.schema_changes
+    target.run([{"id": 3, "userId": "u3", "user_id": "x3"}])
+    got = sorted(_data(target.read()), key=lambda r: r["id"])
+    assert [(r["user_id"], r["user_id_2"]) for r in got] == [
+        ("u1", None),
+        (None, "u2"),
+        ("u3", "x3"),
+    ]
