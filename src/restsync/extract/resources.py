@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
+from restsync.schema.model import column_hints
 
 PLACEHOLDER = re.compile(r"\{(resources|incremental)\.([A-Za-z0-9_\-]+)(?:\.([^{}]+))?\}")
 
@@ -105,7 +106,7 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         write_disposition=_disposition(resource),
         primary_key=_as_list(resource.get("primary_key")),
         merge_key=_as_list(resource.get("merge_key")),
-        columns=dict(resource.get("columns") or {}),
+        columns=column_hints(resource.get("columns")),
         selected=bool(resource.get("selected", True)),
         parent=next(iter(parents)) if parents else None,
         resolve_params=resolve_params,

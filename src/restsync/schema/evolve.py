@@ -19,9 +19,9 @@ inferred from both batches at once.
   schema): a stored value is never rewritten lossily, so doubles then go to `c__v_double`.
   Other values go to variants.
 
-Nullability: a column is NOT NULL until a batch has a row without a value for it (null,
-missing, or a value stored in one of its variants), or it is added to a table that already
-had rows. Variant columns are always nullable.
+Nullability, as in dlt: every column is nullable except those the normalizer requires (a
+`columns` hint with `nullable: false`, a primary-key column), where a missing value is an
+error (`Normalizer`). Variant columns are always nullable.
 
 `conform(table, table_schema)` casts an Arrow table produced under an earlier schema to the
 final one: missing columns become nulls, bigint -> double (and other widenings) are cast,
@@ -116,7 +116,7 @@ def layout_group(
         fixed_main = copy.copy(hint)
         fixed_main.name = base
         fixed_main.variant_of = None
-        fixed_main.nullable = old_main.nullable if old_main is not None else False
+        fixed_main.nullable = hint.nullable
     elif old_main is not None and old_main.name in locked:
         fixed_main = copy.copy(old_main)
     fixed_variants = [
@@ -149,7 +149,7 @@ def layout_group(
             raise ValueError(f"column group '{base}' has no type")
         fam = min(by_family, key=FAMILY_PRECEDENCE.__getitem__)
         main_type = by_family[fam]
-        main = Column(name=base, data_type=cast(DataType, main_type), nullable=False)
+        main = Column(name=base, data_type=cast(DataType, main_type))
         if old_main is not None:
             main.nullable = old_main.nullable
             main.primary_key = old_main.primary_key

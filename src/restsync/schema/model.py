@@ -6,6 +6,7 @@ small vocabulary (`DataType`); each destination maps them to its SQL or Arrow ty
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -26,6 +27,16 @@ SEQ = "_restsync_seq"
 #: A decimal column's precision and scale when its hint gives none.
 DEFAULT_PRECISION = 38
 DEFAULT_SCALE = 9
+
+
+def column_hints(columns: Any) -> dict[str, dict[str, Any]]:
+    """A resource's `columns` hints as `{name: hints}`, from either of dlt's forms: a dict
+    keyed by column name, or a list of hint dicts each with its `name`."""
+    if not columns:
+        return {}
+    if isinstance(columns, Mapping):
+        return {str(k): dict(v) for k, v in columns.items()}
+    return {str(h["name"]): dict(h) for h in columns}
 
 
 @dataclass

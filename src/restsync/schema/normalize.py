@@ -308,6 +308,8 @@ class Normalizer:
         self.collisions: list[NameCollision] = []
         self.hints: dict[str, dict[str, Column]] = {self.table_name: {}}
         self._json_paths: set[str] = set()
+        # root columns that must hold a value in every record (`nullable: false`, keys)
+        self._required: set[str] = set()
         for raw_name, h in (columns or {}).items():
             name = normalize_path(raw_name)
             dt = h.get("data_type")
@@ -326,6 +328,14 @@ class Normalizer:
                     self._json_paths.add(name)
             if col.primary_key and name not in self.primary_key:
                 self.primary_key.append(name)
+            if h.get("nullable") is False:
+                self._required.add(name)
+        # as in dlt, a key column is NOT NULL unless its hint says it is nullable
+        nullable_hints = {
+            normalize_path(k) for k, h in (columns or {}).items() if h.get("nullable")
+        }
+        self._required.update(k for k in self.primary_key if k not in nullable_hints)
+        self._relax(schema)
         self.base = copy.deepcopy(schema)
         self._locked: dict[str, frozenset[str]] = {
             t.name: frozenset(t.columns) for t in schema.tables.values()
@@ -723,6 +733,41 @@ class Normalizer:
             raw = st.cols.get(name)
             value = raw[i] if isinstance(raw, list) else arr[i].as_py()
             self._bad_key(i, name, value, layout.main.data_type, f"it is {v.data_type}")
+
+    def _relax(self, schema: Schema) -> None:
+        """Columns are nullable unless required: a stored column of this resource that is
+        NOT NULL (as restsync made them before it followed dlt) without being required
+        becomes nullable (the destination drops the constraint)."""
+        for t in schema.tables.values():
+            if t.resource != self.resource:
+                continue
+            required = self._required if t.name == self.table_name else set()
+            for c in t.columns.values():
+                if not c.nullable and c.name not in BOOKKEEPING and c.name not in required:
+                    c.nullable = True
+                    self.changes.append(SchemaChange("nullable", t.name, c.name))
+
+    def _null_value(self, name: str, main: pa.Array | None, n: int, obs: Observed | None) -> None:
+        """Raise `DataError` for the first record without a value in the required column
+        `name` (`main`: its values as stored; None when no record has one)."""
+        if main is not None and main.null_count == 0:
+            return
+        i = 0 if main is None else pc.index(pc.is_null(main), True).as_py()
+        other = obs is not None and any(a.is_valid()[i].as_py() for a in obs.arrays.values())
+        what = "a value of another type" if other else "no value"
+        why = "it is a primary key" if name in self.primary_key else "its hint says nullable: false"
+        exc = DataError(
+            f"record {i} on this page has {what} for column '{name}' of table "
+            f"'{self.table_name}', which is NOT NULL ({why})",
+            resource=self.resource,
+            hint=(
+                f"fix the data, or give '{name}' a columns hint with nullable: true"
+                if name not in self.primary_key
+                else "set primary_key to a field every record has"
+            ),
+        )
+        exc.record_index = i
+        raise exc
 
     def _bad_key(self, i: int, name: str, value: Any, target: str, why: str) -> None:
         shown = repr(value)
@@ -1180,12 +1225,10 @@ class Normalizer:
             if len(existing) > 1:
                 existing.sort(key=lambda c: c.variant_of is not None)
             if not obs.arrays:
-                for c in existing:
-                    if c.variant_of is None and not c.nullable:
-                        c.nullable = True
-                        self.changes.append(SchemaChange("nullable", table.name, c.name))
                 if existing:
                     seen_groups.add(name)
+                if is_root and name in self._required:
+                    self._null_value(name, None, 0, obs)
                 continue
             seen_groups.add(name)
             if obs.wide:
@@ -1203,9 +1246,8 @@ class Normalizer:
                     and t != "decimal"
                     and arr.type == arrow_type(t)
                 ):
-                    if not obs.complete and not main.nullable:
-                        main.nullable = True
-                        self.changes.append(SchemaChange("nullable", table.name, main.name))
+                    if is_root and name in self._required:
+                        self._null_value(name, arr, n, obs)
                     if is_root and name in self.primary_key:
                         main.primary_key = True
                     if is_root and name in self.merge_key:
@@ -1240,11 +1282,10 @@ class Normalizer:
             if is_root and name in self.primary_key:
                 self._key_in_variant(name, layout, arrays, st)
             main = layout.main
-            is_new = not existing
-            if not obs.complete or (is_new and existed) or layout.variants:
-                main.nullable = True
-            elif existing and existing[0].variant_of is None:
-                main.nullable = existing[0].nullable
+            required = is_root and name in self._required
+            if required:
+                self._null_value(name, arrays.get(name), n, obs)
+            main.nullable = not required
             if is_root and name in self.primary_key:
                 main.primary_key = True
             if is_root and name in self.merge_key:
@@ -1253,16 +1294,17 @@ class Normalizer:
             if exact:
                 table.columns[name].wide = True
             placed.update(arrays)
-        # columns of the table this batch did not fill
-        for c in table.columns.values():
-            if (
-                c.variant_of is None
-                and c.name not in BOOKKEEPING
-                and c.name not in seen_groups
-                and not c.nullable
-            ):
-                c.nullable = True
-                self.changes.append(SchemaChange("nullable", table.name, c.name))
+        if is_root:
+            # hinted columns are created even when no record has them (as in dlt)
+            for name, hint in hints.items():
+                if name not in table.columns:
+                    col = copy.copy(hint)
+                    col.nullable = name not in self._required
+                    table.columns[name] = col
+                    self.changes.append(SchemaChange("new_column", table.name, name, col.data_type))
+            # a required column this batch did not fill
+            for name in sorted(self._required - seen_groups - set(st.cols)):
+                self._null_value(name, None, 0, None)
         # bookkeeping
         assert st.w1 is not None
         assert st.w2 is not None

@@ -8,6 +8,7 @@ type, the key -> column mapping never moves, nullability and `schema_contract` a
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,53 @@ def test_the_key_to_column_mapping_never_moves(target: Target) -> None:
         (None, "u2"),
         ("u3", "x3"),
     ]
+
+
+def test_columns_are_nullable_unless_a_hint_says_not(sql_target: Target) -> None:
+    hints = {"code": {"data_type": "text", "nullable": False}}
+    sql_target.run([{"id": 1, "name": "a", "code": "c"}], columns=hints)
+    dest = destination_from_url(
+        sql_target.url, pipeline_name="runs", dataset_name=sql_target.dataset
+    )
+    dest.open()
+    try:
+        stored = dest._existing_columns("items")
+    finally:
+        dest.close()
+    assert stored is not None
+    assert stored["name"][1] is True  # another writer may leave it empty
+    assert stored["id"][1] is True
+    assert stored["code"][1] is False
+    assert sql_target.columns()["name"] == ("text", True)
+
+
+def test_a_null_in_a_not_null_column_fails_the_resource(target: Target) -> None:
+    hints = {"code": {"data_type": "text", "nullable": False}}
+    target.run([{"id": 1, "code": "a"}], columns=hints)
+    info = target.run([{"id": 2, "code": "b"}, {"id": 3, "code": None}], columns=hints)
+    err = info.failed_resources["items"]
+    assert "'code'" in err
+    assert "NOT NULL" in err
+    assert sorted(r["id"] for r in target.read()) == [1]  # nothing of the second run
+    info = target.run([{"id": 4}], columns=hints)
+    assert "'code'" in info.failed_resources["items"]
+
+
+def test_a_hinted_column_missing_from_the_data_is_created(target: Target) -> None:
+    hints = {"price": {"data_type": "decimal", "precision": 10, "scale": 2}}
+    info = target.run([{"id": 1}], columns=hints)
+    assert not info.has_failures, info.failed_resources
+    assert _data(target.read()) == [{"id": 1, "price": None}]
+    if target.kind != "parquet":
+        assert target.columns()["price"] == ("decimal", True)
+
+
+def test_columns_as_a_list_of_hints(target: Target) -> None:
+    hints = [
+        {"name": "price", "data_type": "decimal", "precision": 12, "scale": 2},
+        {"name": "sku", "data_type": "text"},
+    ]
+    info = target.run([{"id": 1, "price": 1.25, "sku": 7}], columns=hints)
+    assert not info.has_failures, info.failed_resources
+    got = _data(target.read())
+    assert got == [{"id": 1, "price": Decimal("1.25"), "sku": "7"}]
