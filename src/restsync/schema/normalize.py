@@ -1202,7 +1202,7 @@ class Normalizer:
         return t, False
 
     def _finish(self, st: _TableState, load_id: str, seq_start: int) -> pa.Table:
-        table, existed = self._table(st)
+        table, _ = self._table(st)
         n = st.n
         locked = self._locked.get(table.name, frozenset())
         hints = self.hints.get(table.name, {}) if st.parent is None else {}
@@ -1298,10 +1298,12 @@ class Normalizer:
             # hinted columns are created even when no record has them (as in dlt)
             for name, hint in hints.items():
                 if name not in table.columns:
-                    col = copy.copy(hint)
-                    col.nullable = name not in self._required
-                    table.columns[name] = col
-                    self.changes.append(SchemaChange("new_column", table.name, name, col.data_type))
+                    hinted = copy.copy(hint)
+                    hinted.nullable = name not in self._required
+                    table.columns[name] = hinted
+                    self.changes.append(
+                        SchemaChange("new_column", table.name, name, hinted.data_type)
+                    )
             # a required column this batch did not fill
             for name in sorted(self._required - seen_groups - set(st.cols)):
                 self._null_value(name, None, 0, None)
