@@ -102,13 +102,15 @@ def layout_group(
     hint: Column | None = None,
     spill: Iterable[str] = (),
     exact: bool = False,
+    promote: bool = True,
 ) -> GroupLayout:
     """Decide the columns of group `base` from what exists and the types now observed.
 
     `existing` are the group's current columns (main first); `locked` the names of those that
     must keep their type; `hint` a `columns` hint fixing the main type; `spill` types that a
     hinted main column could not take (cast failed) and that go to variants; `exact` that the
-    group has seen ints a double cannot hold (they need a decimal variant under a double).
+    group has seen ints a double cannot hold (they need a decimal variant under a double);
+    `promote` False keeps a locked bigint a bigint even then (`schema_contract` data_type).
     """
     old_main = next((c for c in existing if c.variant_of is None), None)
     fixed_main: Column | None = None
@@ -129,7 +131,13 @@ def layout_group(
     spilled = set(spill)
 
     if fixed_main is not None:
-        if hint is None and fixed_main.data_type == "bigint" and "double" in types and not exact:
+        if (
+            hint is None
+            and promote
+            and fixed_main.data_type == "bigint"
+            and "double" in types
+            and not exact
+        ):
             # the one safe promotion: no stored value changes (no int beyond +-2**53 seen)
             fixed_main.data_type = "double"
         main = fixed_main

@@ -54,7 +54,7 @@ import hashlib
 import itertools
 import operator
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
@@ -64,6 +64,7 @@ import pyarrow.compute as pc
 from restsync.digits import has_digit_run
 from restsync.errors import DataError
 from restsync.schema import evolve
+from restsync.schema.contract import contract_of
 from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
 from restsync.schema.infer import Observed, arrow_field, arrow_type, observe, observe_arrow
 from restsync.schema.keys import convert_key, key_type
@@ -291,6 +292,7 @@ class Normalizer:
         merge_key: Sequence[str] | str = (),
         columns: Mapping[str, Mapping[str, Any]] | None = None,
         max_table_nesting: int | None = None,
+        schema_contract: Any = None,
     ) -> None:
         self.schema = schema
         self.resource = resource
@@ -353,6 +355,9 @@ class Normalizer:
         self._merge = write_disposition == "merge"
         self._load_words: dict[str, tuple[pa.Scalar, pa.Scalar]] = {}
         self._id_cache: dict[str, pa.Array] = {}
+        self.contract = contract_of(schema_contract)
+        # rows `schema_contract` discards, per table state (`_drop_rows`)
+        self._drops: dict[_TableState, pa.Array] = {}
         # (table, column group) that have seen ints a double cannot hold (see `infer`)
         self._exact: set[tuple[str, str]] = {
             (t.name, c.name) for t in schema.tables.values() for c in t.columns.values() if c.wide
@@ -816,14 +821,116 @@ class Normalizer:
             c = pa.array(_crcs(records), pa.uint64())
             root.w1 = _mix(pc.bit_wise_xor(s, k1))
             root.w2 = _mix(pc.bit_wise_xor(root.w1, _mix(pc.bit_wise_xor(c, k2))))
+        self._drops = {}
+        skipped: set[_TableState] = set()
         for st in self._states:
             if not st.n:
+                continue
+            if (st.parent is not None and st.parent in skipped) or self._refuse_table(st):
+                skipped.add(st)  # `schema_contract` discards the rows of a new table
                 continue
             if st.parent is not None:
                 self._child_words(st)
             out[st.name] = self._finish(st, load_id, seq_start)
+        if self._drops:
+            self._drop_rows(out, skipped)
         self._store_owners()
         return out
+
+    # ------------------------------------------------------------ schema_contract
+
+    def _refuse_table(self, st: _TableState) -> bool:
+        """True when `schema_contract` discards the rows of `st`, a table not in the
+        destination yet; raises `DataError` when it freezes tables."""
+        mode = self.contract.tables
+        if mode == "evolve" or st.name in self.base.tables:
+            return False
+        if mode == "freeze":
+            self._violation(st, 0, "tables", f"the new table '{st.name}'")
+        return True
+
+    def _violation(self, st: _TableState, row: int, entity: str, what: str) -> None:
+        """Raise the `DataError` of a `freeze` contract, at the record of `st`'s row `row`."""
+        i = row if st.ridx is None else int(st.ridx[row].as_py())
+        exc = DataError(
+            f"record {i} on this page brings {what}, and schema_contract freezes {entity}",
+            resource=self.resource,
+            hint=(
+                f"set schema_contract {entity} to 'evolve' (or 'discard_row' / "
+                "'discard_value') to accept or drop such data"
+            ),
+        )
+        exc.record_index = i
+        raise exc
+
+    def _contract_column(
+        self, st: _TableState, table: Table, name: str, obs: Observed, hinted: bool
+    ) -> bool:
+        """Apply the `columns` contract to the column group `name` of a table already in the
+        destination; False when its values are dropped (the column is not added)."""
+        mode = self.contract.columns
+        stored = self.base.tables.get(table.name)
+        if mode == "evolve" or stored is None or hinted or name in stored.columns:
+            return True
+        valid = _valid_mask(obs.arrays.values())
+        if mode == "freeze":
+            row = pc.index(valid, True).as_py()
+            self._violation(st, row, "columns", f"the new column '{name}' of table '{table.name}'")
+        if mode == "discard_row":
+            self._drop(st, valid)
+        return False
+
+    def _contract_variants(
+        self, st: _TableState, table: Table, layout: evolve.GroupLayout, arrays: dict[str, pa.Array]
+    ) -> None:
+        """Apply the `data_type` contract to the variant columns of `layout` that the
+        destination does not have: freeze, or drop their values / rows (and the columns)."""
+        mode = self.contract.data_type
+        if mode == "evolve":
+            return
+        stored = self.base.tables.get(table.name)
+        known = stored.columns if stored is not None else {}
+        kept: list[Column] = []
+        for v in layout.variants:
+            arr = arrays.get(v.name)
+            if v.name in known:
+                kept.append(v)
+                continue
+            if arr is not None and arr.null_count < len(arr):
+                valid = pc.is_valid(arr)
+                if mode == "freeze":
+                    row = pc.index(valid, True).as_py()
+                    what = (
+                        f"a {v.data_type} value for column '{layout.main.name}' of table "
+                        f"'{table.name}' ({layout.main.data_type}; it would need the variant "
+                        f"column '{v.name}')"
+                    )
+                    self._violation(st, row, "data_type", what)
+                if mode == "discard_row":
+                    self._drop(st, valid)
+            arrays.pop(v.name, None)
+        layout.variants = kept
+
+    def _drop(self, st: _TableState, mask: pa.Array) -> None:
+        prev = self._drops.get(st)
+        self._drops[st] = mask if prev is None else pc.or_(prev, mask)
+
+    def _drop_rows(self, out: dict[str, pa.Table], skipped: set[_TableState]) -> None:
+        """Remove the rows `discard_row` marked, with the rows of their child tables."""
+        dropped: dict[_TableState, pa.Array] = {}
+        for st in self._states:
+            if not st.n or st in skipped or st.name not in out:
+                continue
+            mask = self._drops.get(st)
+            parent = st.parent
+            if parent is not None and parent in dropped:
+                assert st.pidx is not None
+                inherited = dropped[parent].take(st.pidx)
+                mask = inherited if mask is None else pc.or_(mask, inherited)
+            if mask is None or not pc.any(mask).as_py():
+                continue
+            dropped[st] = mask
+            out[st.name] = out[st.name].filter(pc.invert(mask))
 
     def _store_owners(self) -> None:
         """Record the names claimed so far in their tables' `source_keys` (a table this
@@ -1230,6 +1337,8 @@ class Normalizer:
                 if is_root and name in self._required:
                     self._null_value(name, None, 0, obs)
                 continue
+            if not self._contract_column(st, table, name, obs, hint is not None):
+                continue
             seen_groups.add(name)
             if obs.wide:
                 self._exact.add((table.name, name))
@@ -1255,8 +1364,15 @@ class Normalizer:
                     placed[name] = arr
                     continue
             exact = (table.name, name) in self._exact
+            promote = self.contract.data_type == "evolve"
             layout = layout_group(
-                name, existing, obs.arrays.keys(), locked=locked, hint=hint, exact=exact
+                name,
+                existing,
+                obs.arrays.keys(),
+                locked=locked,
+                hint=hint,
+                exact=exact,
+                promote=promote,
             )
             dec = obs.arrays.get("decimal")
             if dec is not None and dec.type.scale > 0:
@@ -1271,6 +1387,7 @@ class Normalizer:
                     hint=hint,
                     spill=failed,
                     exact=exact,
+                    promote=promote,
                 )
                 arrays, failed = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
                 if failed:
@@ -1281,6 +1398,7 @@ class Normalizer:
                     )
             if is_root and name in self.primary_key:
                 self._key_in_variant(name, layout, arrays, st)
+            self._contract_variants(st, table, layout, arrays)
             main = layout.main
             required = is_root and name in self._required
             if required:
@@ -1404,6 +1522,16 @@ def _link(child: _TableState, parent: _TableState, offsets: pa.Array, total: int
     child.pidx = pidx
     child.lidx = pc.subtract(pa.array(range(total), pa.int64()), offsets.take(pidx))
     child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
+
+
+def _valid_mask(arrays: Iterable[pa.Array]) -> pa.Array:
+    """Rows where any of the (equally long) `arrays` holds a value."""
+    mask: pa.Array | None = None
+    for a in arrays:
+        v = pc.is_valid(a)
+        mask = v if mask is None else pc.or_(mask, v)
+    assert mask is not None
+    return mask
 
 
 def _parent_name(st: _TableState) -> str:

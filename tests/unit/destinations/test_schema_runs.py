@@ -19,6 +19,7 @@ from rs_helpers import rows
 
 import restsync
 from restsync.destinations.registry import destination_from_url
+from restsync.errors import ConfigError
 from restsync.pipeline.info import LoadInfo
 
 DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
@@ -224,3 +225,88 @@ def test_columns_as_a_list_of_hints(target: Target) -> None:
     assert not info.has_failures, info.failed_resources
     got = _data(target.read())
     assert got == [{"id": 1, "price": Decimal("1.25"), "sku": "7"}]
+
+
+# ---------------------------------------------------------------- schema_contract
+
+
+def test_freeze_refuses_a_new_column_and_loads_nothing_of_the_resource(target: Target) -> None:
+    target.run([{"id": 1, "name": "a"}])
+    info = target.run(
+        [{"id": 2, "name": "b"}, {"id": 3, "name": "c", "extra": 5}], schema_contract="freeze"
+    )
+    err = info.failed_resources["items"]
+    assert "'extra'" in err
+    assert "'items'" in err
+    assert "page 1" in err
+    assert "https://api.test/items" in err
+    assert sorted(r["id"] for r in target.read()) == [1]
+    assert "extra" not in target.read()[0]
+
+
+def test_freeze_refuses_a_new_table(target: Target) -> None:
+    info = target.run([{"id": 1}], schema_contract={"tables": "freeze"})
+    assert "new table 'items'" in info.failed_resources["items"]
+
+
+def test_freeze_refuses_a_variant(target: Target) -> None:
+    target.run([{"id": 1, "n": 5}])
+    info = target.run([{"id": 2, "n": "five"}], schema_contract={"data_type": "freeze"})
+    err = info.failed_resources["items"]
+    assert "'n'" in err
+    assert "n__v_text" in err
+    assert sorted(r["id"] for r in target.read()) == [1]
+
+
+def test_a_new_table_takes_every_column_under_a_frozen_columns_contract(target: Target) -> None:
+    info = target.run([{"id": 1, "a": 1}, {"id": 2, "b": 2}], schema_contract={"columns": "freeze"})
+    assert not info.has_failures, info.failed_resources
+    assert len(target.read()) == 2
+
+
+def test_discard_row_and_discard_value(target: Target) -> None:
+    target.run([{"id": 1, "n": 5, "tags": [{"t": "x"}]}])
+    info = target.run(
+        [{"id": 2, "n": 6, "extra": 1, "tags": [{"t": "y"}]}, {"id": 3, "n": "bad"}, {"id": 4}],
+        schema_contract={"columns": "discard_row", "data_type": "discard_value"},
+    )
+    assert not info.has_failures, info.failed_resources
+    got = sorted(_data(target.read()), key=lambda r: r["id"])
+    # row 2 carried a new column: dropped with its child rows; row 3's text is dropped
+    assert got == [{"id": 1, "n": 5}, {"id": 3, "n": None}, {"id": 4, "n": None}]
+    assert [r["t"] for r in target.read("items__tags")] == ["x"]
+
+
+def test_discard_value_drops_a_new_column_and_discard_row_a_variant(target: Target) -> None:
+    target.run([{"id": 1, "n": 5}])
+    target.run(
+        [{"id": 2, "n": 6, "extra": 1}, {"id": 3, "n": "bad"}],
+        schema_contract={"columns": "discard_value", "data_type": "discard_row"},
+    )
+    got = sorted(_data(target.read()), key=lambda r: r["id"])
+    assert got == [{"id": 1, "n": 5}, {"id": 2, "n": 6}]
+
+
+def test_a_frozen_data_type_keeps_a_bigint_from_becoming_double(sql_target: Target) -> None:
+    sql_target.run([{"id": 1, "n": 5}])
+    info = sql_target.run([{"id": 2, "n": 1.5}], schema_contract={"data_type": "discard_row"})
+    assert not info.has_failures, info.failed_resources
+    assert _data(sql_target.read()) == [{"id": 1, "n": 5}]
+    assert sql_target.columns()["n"][0] == "bigint"
+
+
+@pytest.mark.parametrize(
+    ("contract", "message"),
+    [
+        ("frozen", "schema_contract"),
+        ({"columns": "freez"}, "columns"),
+        ({"table": "freeze"}, "table"),
+    ],
+)
+def test_a_bad_schema_contract_is_refused_at_validation(contract: Any, message: str) -> None:
+    config = {
+        "client": {"base_url": "https://api.test/"},
+        "resources": [{"name": "items", "endpoint": "items", "schema_contract": contract}],
+    }
+    with pytest.raises(ConfigError, match=message):
+        restsync.rest_api_source(config)
