@@ -247,8 +247,12 @@ def cast_values(
         if source == "timestamp":
             return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
     if t == "decimal" and source == "double":
-        arr = pc.round(arr, ndigits=target.scale or 0)
-        return arr.cast(at, safe=False)
+        # exact only: a double with more decimals than the scale (or too large) fails the
+        # cast, and its values go to a variant instead of being rounded
+        rounded = pc.round(arr, ndigits=target.scale or 0)
+        if not pc.all(pc.equal(rounded, arr)).as_py() and len(arr) > arr.null_count:
+            raise pa.ArrowInvalid(f"a double does not fit decimal({at.precision}, {at.scale})")
+        return rounded.cast(at)
     if t == "timestamp" and source == "date":
         return arr.cast(pa.timestamp("us")).cast(at)
     return arr.cast(at)
