@@ -19,7 +19,7 @@ from rs_helpers import rows
 
 import restsync
 from restsync.destinations.registry import destination_from_url
-from restsync.errors import ConfigError
+from restsync.errors import ConfigError, LoadError
 from restsync.pipeline.info import LoadInfo
 
 DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
@@ -310,3 +310,28 @@ def test_a_bad_schema_contract_is_refused_at_validation(contract: Any, message: 
     }
     with pytest.raises(ConfigError, match=message):
         restsync.rest_api_source(config)
+
+
+def test_a_schema_stored_without_the_wide_mark_is_not_promoted_lossily(
+    sql_target: Target,
+) -> None:
+    # a schema stored before restsync marked columns that held ints beyond 2**53: the
+    # destination checks the stored values before it would turn the column into double
+    sql_target.run([{"id": 1, "amount": WIDE}])
+    dest = destination_from_url(
+        sql_target.url, pipeline_name="runs", dataset_name=sql_target.dataset
+    )
+    dest.open()
+    try:
+        schema = dest.stored_schema()
+        assert schema is not None
+        schema.tables["items"].columns["amount"].wide = False
+        dest.begin()
+        dest._schema = schema
+        dest._store_schema("legacy", None)
+        dest._tx_commit()
+    finally:
+        dest.close()
+    with pytest.raises(LoadError, match="beyond"):
+        sql_target.run([{"id": 2, "amount": 1.5}])
+    assert [r["amount"] for r in sql_target.read()] == [WIDE]
