@@ -391,8 +391,8 @@ class ResourceBase(TypedDict, total=False):
     processing_steps: list[ProcessingStep]
     max_table_nesting: int
     parallelized: bool
+    schema_contract: Any  # a mode, or {tables|columns|data_type: mode} (`schema.contract`)
     # dlt resource hints that restsync accepts and does not act on
-    schema_contract: Any
     table_format: str
     file_format: str
     nested_hints: Any
