@@ -265,6 +265,13 @@ _JSON_TYPES: dict[str, pa.DataType] = {
     "date": pa.string(),
     "timestamp": pa.string(),
 }
+#: the type `pyarrow.json` reads a decimal column's values as, by the type they were observed as
+#: (a decimal column's JSON values may be numbers or decimal strings)
+_DECIMAL_JSON: dict[str, pa.DataType] = {
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "text": pa.string(),
+}
 #: Digits in a row from which an int may lie beyond 2**53, which a double column must not
 #: round (see `infer`)
 _DOUBLE_WIDE_DIGITS = 16
@@ -356,6 +363,8 @@ class Normalizer:
         self._load_words: dict[str, tuple[pa.Scalar, pa.Scalar]] = {}
         self._id_cache: dict[str, pa.Array] = {}
         self.contract = contract_of(schema_contract)
+        # (table, decimal column) -> the JSON type its values came as (`_scalar_type`)
+        self._decimal_json: dict[tuple[str, str], pa.DataType] = {}
         # rows `schema_contract` discards, per table state (`_drop_rows`)
         self._drops: dict[_TableState, pa.Array] = {}
         # (table, column group) that have seen ints a double cannot hold (see `infer`)
@@ -1210,7 +1219,19 @@ class Normalizer:
             return pa.null()
         if col.variant_of is not None:
             return None
+        if col.data_type == "decimal":  # numbers or decimal strings: as the last batch sent
+            return self._decimal_json.get((st.name, name))
         return _JSON_TYPES.get(col.data_type)
+
+    def _remember_decimal_json(self, table: str, name: str, obs: Observed) -> None:
+        """Which JSON type the values of the decimal column `name` came as (`_scalar_type`):
+        the next pages are read by Arrow as that type (another type fails the read)."""
+        kinds = set(obs.arrays)
+        json_type = _DECIMAL_JSON.get(kinds.pop()) if len(kinds) == 1 else None
+        if json_type is None:
+            self._decimal_json.pop((table, name), None)
+        else:
+            self._decimal_json[(table, name)] = json_type
 
     def _arrow_objects(self, objs: pa.StructArray, ctx: _Ctx, st: _TableState) -> None:
         """`_objects` for a struct array read against `_page_type(ctx, st)`."""
@@ -1364,6 +1385,8 @@ class Normalizer:
                     placed[name] = arr
                     continue
             exact = (table.name, name) in self._exact
+            if hint is not None and hint.data_type == "decimal":
+                self._remember_decimal_json(table.name, name, obs)
             promote = self.contract.data_type == "evolve"
             layout = layout_group(
                 name,

@@ -337,3 +337,17 @@ def test_a_resource_whose_keys_keep_changing_is_not_read_twice_every_batch(
     assert taken == 0
     # tried on batches 1 (then skips 1), 3 (skips 3), 7 (skips 7): 3 of the 11
     assert len(tried) == 3 + 1  # and once on batch 0, where the schema was empty
+
+
+@pytest.mark.parametrize("amount", [lambda i: f"{i}.25", lambda i: i + 0.5, lambda i: i])
+def test_decimal_columns_are_read_by_arrow_as_the_json_type_they_came_as(amount: Any) -> None:
+    money = {"data_type": "decimal", "precision": 18, "scale": 2}
+
+    def page(start: int) -> list[dict[str, Any]]:
+        return [_record(i, amount=amount(i)) for i in range(start, start + 20)]
+
+    batches = [_bodies(page(s), 5) for s in (0, 20, 40)]
+    assert _compare(batches, primary_key="id", columns={"amount": money}) == 2
+    # a page that sends the other JSON type is left to the record walk, with the same result
+    other = [_record(60, amount=1.5 if isinstance(amount(1), str) else "1.50")]
+    assert _compare([*batches, _bodies(other, 1)], primary_key="id", columns={"amount": money})
