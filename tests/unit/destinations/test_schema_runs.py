@@ -29,8 +29,11 @@ SQL_DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 class Target:
     """One destination and dataset, and the runs of one pipeline into it."""
 
-    def __init__(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    def __init__(
+        self, kind: str, tmp_path: Path, request: pytest.FixtureRequest, mode: str = "local"
+    ) -> None:
         self.kind = kind
+        self.mode = mode  # where records are normalized: "local" or "worker" (a process)
         self.dataset = f"ds_{uuid.uuid4().hex[:10]}"
         if kind == "duckdb":
             self.url = f"duckdb:///{tmp_path / 'dest.duckdb'}"
@@ -66,6 +69,7 @@ class Target:
             dataset_name=self.dataset,
             pipelines_dir=self.pipelines_dir,
             transport=httpx.MockTransport(api),
+            normalize_mode=self.mode,
         )
         return pipe.run(restsync.rest_api_source(config))
 
@@ -335,3 +339,21 @@ def test_a_schema_stored_without_the_wide_mark_is_not_promoted_lossily(
     with pytest.raises(LoadError, match="beyond"):
         sql_target.run([{"id": 2, "amount": 1.5}])
     assert [r["amount"] for r in sql_target.read()] == [WIDE]
+
+
+def test_in_the_normalizer_process_too(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # the stored mapping, the wide mark, key conversion and the contract cross the process
+    target = Target("duckdb", tmp_path, request, mode="worker")
+    merge: dict[str, Any] = {"primary_key": "id", "write_disposition": "merge"}
+    target.run([{"id": 1, "userId": "u1", "amount": WIDE}], **merge)
+    info = target.run([{"id": "1", "user_id": "x1", "amount": 1.5}], **merge)
+    assert not info.has_failures, info.failed_resources
+    info = target.run(
+        [{"id": 2, "extra": 1}, {"id": 3}], schema_contract={"columns": "discard_row"}, **merge
+    )
+    assert not info.has_failures, info.failed_resources
+    got = sorted(_data(target.read()), key=lambda r: r["id"])
+    assert got == [
+        {"id": 1, "user_id": None, "amount": None, "amount__v_double": 1.5, "user_id_2": "x1"},
+        {"id": 3, "user_id": None, "amount": None, "amount__v_double": None, "user_id_2": None},
+    ]
