@@ -337,13 +337,17 @@ class Normalizer:
                     self._json_paths.add(name)
             if col.primary_key and name not in self.primary_key:
                 self.primary_key.append(name)
+            if col.merge_key and name not in self.merge_key:
+                self.merge_key.append(name)
             if h.get("nullable") is False:
                 self._required.add(name)
-        # as in dlt, a key column is NOT NULL unless its hint says it is nullable
+        # as in dlt, a key column (primary or merge key) is NOT NULL unless its hint says it
+        # is nullable
         nullable_hints = {
             normalize_path(k) for k, h in (columns or {}).items() if h.get("nullable")
         }
-        self._required.update(k for k in self.primary_key if k not in nullable_hints)
+        keys = [*self.primary_key, *self.merge_key]
+        self._required.update(k for k in keys if k not in nullable_hints)
         self._relax(schema)
         self.base = copy.deepcopy(schema)
         self._locked: dict[str, frozenset[str]] = {
@@ -769,15 +773,21 @@ class Normalizer:
         i = 0 if main is None else pc.index(pc.is_null(main), True).as_py()
         other = obs is not None and any(a.is_valid()[i].as_py() for a in obs.arrays.values())
         what = "a value of another type" if other else "no value"
-        why = "it is a primary key" if name in self.primary_key else "its hint says nullable: false"
+        why = (
+            "it is a primary key"
+            if name in self.primary_key
+            else "it is a merge key"
+            if name in self.merge_key
+            else "its hint says nullable: false"
+        )
         exc = DataError(
             f"record {i} on this page has {what} for column '{name}' of table "
             f"'{self.table_name}', which is NOT NULL ({why})",
             resource=self.resource,
             hint=(
-                f"fix the data, or give '{name}' a columns hint with nullable: true"
-                if name not in self.primary_key
-                else "set primary_key to a field every record has"
+                "set primary_key to a field every record has"
+                if name in self.primary_key
+                else f"fix the data, or give '{name}' a columns hint with nullable: true"
             ),
         )
         exc.record_index = i

@@ -357,3 +357,19 @@ def test_in_the_normalizer_process_too(tmp_path: Path, request: pytest.FixtureRe
         {"id": 1, "user_id": None, "amount": None, "amount__v_double": 1.5, "user_id_2": "x1"},
         {"id": 3, "user_id": None, "amount": None, "amount__v_double": None, "user_id_2": None},
     ]
+
+
+def test_key_columns_are_not_null_as_in_dlt(target: Target) -> None:
+    hints = {"region": {"data_type": "text", "merge_key": True}}
+    info = target.run([{"id": 1, "region": "eu"}], primary_key="id", columns=hints)
+    assert not info.has_failures, info.failed_resources
+    if target.kind != "parquet":
+        cols = target.columns()
+        assert cols["id"] == ("bigint", False)
+        assert cols["region"] == ("text", False)
+    info = target.run([{"id": 2}], primary_key="id", columns=hints)
+    assert "'region'" in info.failed_resources["items"]
+    assert "merge key" in info.failed_resources["items"]
+    info = target.run([{"region": "us"}], primary_key="id", columns=hints)
+    assert "'id'" in info.failed_resources["items"]
+    assert [r["id"] for r in target.read()] == [1]
