@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from restsync.connectors import connector_module
 
@@ -141,3 +143,73 @@ def test_clamped_pages_without_total_lose_nothing(
             ), rname
     finally:
         con.close()
+
+
+_DUCK_TYPES = {
+    "bigint": "BIGINT",
+    "text": "VARCHAR",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "date": "DATE",
+}
+
+
+@pytest.mark.parametrize("name", CONNECTORS)
+def test_seed_columns_are_typed_as_the_connector_declares(
+    tmp_path: Path, sandbox_env: Any, name: str
+) -> None:
+    from restsync.cli.show import show_pipeline
+    from restsync.schema.naming import normalize_path
+
+    sb = sandbox_env(name)
+    info = run_connector(tmp_path, sb, name)
+    assert not info.failed_resources, str(info)
+    module = connector_module(name)
+    con = duckdb.connect(str(_db(tmp_path, name)), read_only=True)
+    dataset = f"{name}_data"
+    try:
+        stored = {
+            (t, c): (d, n)
+            for t, c, d, n in con.execute(
+                "SELECT table_name, column_name, data_type, is_nullable "
+                "FROM information_schema.columns WHERE table_schema = ?",
+                [dataset],
+            ).fetchall()
+        }
+        for resource, hints in module.COLUMNS.items():
+            for field, hint in hints.items():
+                column = normalize_path(field)
+                dtype, nullable = stored[(resource, column)]
+                if hint["data_type"] == "decimal":
+                    want = f"DECIMAL({hint['precision']},{hint['scale']})"
+                else:
+                    want = _DUCK_TYPES[hint["data_type"]]
+                assert dtype == want, f"{resource}.{column} is {dtype}, declared {want}"
+                assert (nullable == "NO") == (hint.get("nullable") is False), (resource, column)
+                # nothing went to a variant: every value fits the declared type
+                assert (resource, f"{column}__v_text") not in stored
+                assert (resource, f"{column}__v_double") not in stored
+    finally:
+        con.close()
+    text = show_pipeline(name, f"duckdb:///{_db(tmp_path, name)}", dataset, schema=True)
+    shown = yaml.safe_load(text.split("\nschema:\n", 1)[1])
+    tables = {t["name"]: {c["name"]: c for c in t["columns"]} for t in shown["tables"]}
+    for resource, hints in module.COLUMNS.items():
+        for field, hint in hints.items():
+            col = tables[resource][normalize_path(field)]
+            for key in ("data_type", "precision", "scale"):
+                assert col.get(key) == hint.get(key), (resource, field, key)
+            assert col.get("nullable", True) == hint.get("nullable", True), (resource, field)
+    if name == "inventory":
+        # money is exact: the API's decimals, not doubles
+        expected = {r["id"]: r for r in sb.expected("sales_orders")}
+        con = duckdb.connect(str(_db(tmp_path, name)), read_only=True)
+        try:
+            got = con.execute(
+                f'SELECT id, total, total_in_base_currency FROM "{dataset}".sales_orders'
+            ).fetchall()
+        finally:
+            con.close()
+        assert len(got) == len(expected)
+        for i, total, in_base in got:
+            assert total == Decimal(str(expected[i]["total"]))
+            assert in_base == Decimal(expected[i]["total_in_base_currency"])

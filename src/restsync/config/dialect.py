@@ -416,6 +416,7 @@ class ResourceBase(TypedDict, total=False):
     include_from_parent: list[str]
     processing_steps: list[ProcessingStep]
     max_table_nesting: Annotated[int, Minimum(0)]
+    schema_contract: Any  # a mode, or {tables|columns|data_type: mode} (`schema.contract`)
 
 
 class ResourceDefaults(ResourceBase, total=False):
@@ -460,8 +461,6 @@ REFUSED_KEYS: dict[str, dict[str, str]] = {
     },
     "resource": {
         "parallelized": "not needed: restsync extracts every resource concurrently; remove it",
-        "schema_contract": "not supported: restsync evolves the schema (new columns are added, "
-        "a changed type gets a variant column); remove it",
         "table_format": f"a dlt destination table format; {_NOT_ACTED_ON}",
         "file_format": f"a dlt loader file format; {_NOT_ACTED_ON}",
         "nested_hints": f"dlt hints for nested tables; {_NOT_ACTED_ON}",

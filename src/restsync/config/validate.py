@@ -709,6 +709,8 @@ class _Checker:
             self.columns(_at(path, "columns"), resource["columns"])
         scalars = {k: resource[k] for k in ("selected", "max_table_nesting") if k in resource}
         self.typed(path, scalars, ResourceConfig)
+        if "schema_contract" in resource:
+            self.schema_contract(_at(path, "schema_contract"), resource["schema_contract"])
         if "include_from_parent" in resource:
             fields = resource["include_from_parent"]
             if not isinstance(fields, (list, tuple)) or not all(
@@ -763,6 +765,22 @@ class _Checker:
             )
         else:
             self.choice(_at(path, "strategy"), strategy, strategies, f"{disposition} strategy")
+
+    def schema_contract(self, path: str, contract: Any) -> None:
+        """dlt's `schema_contract`: one mode for all, or a mode per entity."""
+        from restsync.schema.contract import CONTRACT_ENTITIES, CONTRACT_MODES
+
+        if isinstance(contract, str):
+            self.choice(path, contract, CONTRACT_MODES, "schema_contract mode")
+            return
+        if not self.mapping(path, contract, "a contract mode or a dict of entity -> mode"):
+            return
+        self.keys(path, contract, CONTRACT_ENTITIES)
+        for entity in CONTRACT_ENTITIES:
+            if entity in contract:
+                self.choice(
+                    _at(path, entity), contract[entity], CONTRACT_MODES, "schema_contract mode"
+                )
 
     def columns(self, path: str, columns: Any) -> None:
         if isinstance(columns, Mapping):

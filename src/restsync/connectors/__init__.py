@@ -6,7 +6,8 @@
 Each connector module holds `seed_config()` (the dict exactly as the seed gives it, with
 `restsync.secrets[...]` for the credentials), `SECRETS` (the secret keys it reads), and
 `INCREMENTAL` (the incremental settings restsync adds on top, where the API has a
-modified-since filter).
+modified-since filter) and `COLUMNS` (the `columns` hints restsync adds on top: the schema the
+seed describes, see `connectors.hints`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def connector_config(
     config: dict[str, Any] = copy.deepcopy(module.seed_config())
     if base_url:
         config["client"]["base_url"] = base_url
+    for resource in config["resources"]:
+        hints = module.COLUMNS.get(resource["name"])
+        if hints and "columns" not in resource:
+            resource["columns"] = copy.deepcopy(hints)
     if incremental:
         for resource in config["resources"]:
             inc = module.INCREMENTAL.get(resource["name"])

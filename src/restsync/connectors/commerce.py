@@ -6,6 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import restsync
+from restsync.connectors.hints import (
+    BIGINT,
+    MONEY,
+    TEXT_KEY,
+    TIMESTAMP,
+    Hints,
+    columns,
+)
 
 TITLE = "Commerce API: 6 resources (bearer token, cursor pagination on absolute next URLs)"
 SECRETS = ("api_key",)
@@ -13,6 +21,36 @@ DEFAULT_BASE_URL = "https://api.example.com/1.0/"
 INCREMENTAL: dict[str, dict[str, Any]] = {
     name: {"cursor_path": "modifiedOn", "start_param": "modifiedAfter"}
     for name in ("inventory", "orders", "store_pages", "products", "transactions", "profiles")
+}
+
+#: the seed's schema, as `columns` hints on top of its dict (see `connectors.hints`)
+COLUMNS: dict[str, Hints] = {
+    "inventory": columns(id=TEXT_KEY, quantity=BIGINT, modifiedOn=TIMESTAMP),
+    "orders": columns(
+        id=TEXT_KEY,
+        createdOn=TIMESTAMP,
+        modifiedOn=TIMESTAMP,
+        fulfilledOn=TIMESTAMP,
+        subtotal__value=MONEY,
+        grandTotal__value=MONEY,
+        refundedTotal__value=MONEY,
+    ),
+    "store_pages": columns(id=TEXT_KEY, modifiedOn=TIMESTAMP),
+    "products": columns(id=TEXT_KEY, createdOn=TIMESTAMP, modifiedOn=TIMESTAMP),
+    "transactions": columns(
+        id=TEXT_KEY,
+        createdOn=TIMESTAMP,
+        modifiedOn=TIMESTAMP,
+        totalSales__value=MONEY,
+        totalNetSales__value=MONEY,
+    ),
+    "profiles": columns(
+        id=TEXT_KEY,
+        createdOn=TIMESTAMP,
+        modifiedOn=TIMESTAMP,
+        transactionsSummary__firstOrderSubmittedOn=TIMESTAMP,
+        transactionsSummary__totalOrderAmount__value=MONEY,
+    ),
 }
 
 

@@ -6,6 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import restsync
+from restsync.connectors.hints import (
+    BIGINT,
+    INT_KEY,
+    MONEY,
+    TIMESTAMP,
+    Hints,
+    columns,
+)
 
 TITLE = "E-commerce API: order_payments and products (api_key in query, offset pagination)"
 SECRETS = ("api_key",)
@@ -13,6 +21,25 @@ DEFAULT_BASE_URL = "https://api.example.com"
 INCREMENTAL: dict[str, dict[str, Any]] = {
     "order_payments": {"cursor_path": "updated_at", "start_param": "updated_since"},
     "products": {"cursor_path": "updated_at", "start_param": "updated_since"},
+}
+
+#: the seed's schema, as `columns` hints on top of its dict (see `connectors.hints`)
+COLUMNS: dict[str, Hints] = {
+    "order_payments": columns(
+        id=INT_KEY,
+        customer_id=BIGINT,
+        amount=MONEY,
+        fee=MONEY,
+        created_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
+    "products": columns(
+        id=INT_KEY,
+        product_id=BIGINT,
+        price=MONEY,
+        created_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
 }
 
 

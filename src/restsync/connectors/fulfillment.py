@@ -6,6 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import restsync
+from restsync.connectors.hints import (
+    BIGINT,
+    INT_KEY,
+    RATE,
+    TIMESTAMP,
+    Hints,
+    columns,
+)
 
 TITLE = "Fulfillment API: fulfillment records (api_key in query, offset pagination)"
 SECRETS = ("api_key",)
@@ -13,6 +21,18 @@ DEFAULT_BASE_URL = "https://api.example.com"
 # Incremental settings added on top of the seed: the API's modified-since filter.
 INCREMENTAL: dict[str, dict[str, Any]] = {
     "fulfillment_data": {"cursor_path": "updated_at", "start_param": "updated_since"},
+}
+
+#: the seed's schema, as `columns` hints on top of its dict (see `connectors.hints`)
+COLUMNS: dict[str, Hints] = {
+    "fulfillment_data": columns(
+        id=INT_KEY,
+        customer_id=BIGINT,
+        weight_kg=RATE,
+        created_at=TIMESTAMP,
+        shipped_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
 }
 
 

@@ -6,6 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import restsync
+from restsync.connectors.hints import (
+    BIGINT,
+    DATE,
+    INT_KEY,
+    MONEY,
+    RATE,
+    TIMESTAMP,
+    Hints,
+    columns,
+)
 
 TITLE = "Inventory API: 20 resources (bearer token, page-number pagination, incremental)"
 SECRETS = ("api_key",)
@@ -35,6 +45,44 @@ RESOURCE_NAMES = (
 INCREMENTAL: dict[str, dict[str, Any]] = {
     name: {"cursor_path": "updated_at", "start_param": "updated_at_min"} for name in RESOURCE_NAMES
 }
+
+#: the seed's schema, as `columns` hints on top of its dict (see `connectors.hints`):
+#: every resource has `id`, `created_at`, `updated_at` and `deleted_at`
+_COMMON: Hints = columns(
+    id=INT_KEY, created_at=TIMESTAMP, updated_at=TIMESTAMP, deleted_at=TIMESTAMP
+)
+_OWN: dict[str, Hints] = {
+    "customers": columns(discount_rate=RATE),
+    "shipping_fee": columns(sales_order_id=BIGINT, amount=MONEY),
+    "costs": columns(purchase_order_id=BIGINT, price=MONEY),
+    "variants": columns(sales_price=MONEY, purchase_price=MONEY),
+    "tax_rates": columns(rate=RATE),
+    "stocktakes": columns(stocktake_created_date=TIMESTAMP, completed_date=TIMESTAMP),
+    "sales_orders": columns(
+        customer_id=BIGINT, total=MONEY, total_in_base_currency=MONEY, delivery_date=DATE
+    ),
+    "sales_order_fulfillments": columns(sales_order_id=BIGINT, picked_date=TIMESTAMP),
+    "recipes": columns(quantity=RATE),
+    "purchase_orders": columns(supplier_id=BIGINT, expected_arrival_date=DATE, total=MONEY),
+    "price_lists": columns(markup_percentage=RATE),
+    "inventory": columns(
+        variant_id=BIGINT,
+        reorder_point=RATE,
+        average_cost=MONEY,
+        value_in_stock=MONEY,
+        quantity_in_stock=RATE,
+        quantity_committed=RATE,
+        quantity_expected=RATE,
+    ),
+    "manufacturing_orders": columns(
+        planned_quantity=RATE,
+        actual_quantity=RATE,
+        production_deadline_date=TIMESTAMP,
+        total_cost=MONEY,
+    ),
+    "materials": columns(purchase_uom_conversion_rate=RATE),
+}
+COLUMNS: dict[str, Hints] = {name: _COMMON | _OWN.get(name, {}) for name in RESOURCE_NAMES}
 
 
 def seed_config() -> dict[str, Any]:

@@ -6,12 +6,34 @@ from __future__ import annotations
 from typing import Any
 
 import restsync
+from restsync.connectors.hints import (
+    BIGINT,
+    MONEY,
+    TEXT_KEY,
+    TIMESTAMP,
+    Hints,
+    columns,
+)
 
 TITLE = "Orders API: orders (OAuth2 client credentials, offset pagination, incremental)"
 SECRETS = ("client_id", "client_secret", "token_url")
 DEFAULT_BASE_URL = "https://api.example.com"
 INCREMENTAL: dict[str, dict[str, Any]] = {
     "orders": {"cursor_path": "last_modified_date", "start_param": "modified_since"},
+}
+
+#: the seed's schema, as `columns` hints on top of its dict (see `connectors.hints`)
+COLUMNS: dict[str, Hints] = {
+    "orders": columns(
+        order_id=TEXT_KEY,
+        order_number=BIGINT,
+        totals__subtotal=MONEY,
+        totals__tax=MONEY,
+        totals__shipping=MONEY,
+        totals__grand_total=MONEY,
+        created_date=TIMESTAMP,
+        last_modified_date=TIMESTAMP,
+    ),
 }
 
 

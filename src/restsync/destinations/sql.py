@@ -256,6 +256,8 @@ class SqlDestination(abc.ABC):
             stored = self._data_type_of(stored_sql)
             if stored is not None and stored != c.data_type:
                 if stored == "bigint" and c.data_type in ("double", "decimal"):
+                    if c.data_type == "double":
+                        self._refuse_lossy_double(table.name, c.name)
                     stmt = self._alter_type_sql(self._t(table.name), c)
                     self._exec(stmt)
                     done.append(stmt)
@@ -276,6 +278,23 @@ class SqlDestination(abc.ABC):
                 self._exec(stmt)
                 done.append(stmt)
         return done
+
+    def _refuse_lossy_double(self, table: str, column: str) -> None:
+        """Raise `LoadError` when promoting the stored bigint `column` to double would round
+        a stored value (an int beyond +-2**53; a schema stored before restsync recorded
+        such ints): a stored value is never rewritten lossily."""
+        limit = 2**53
+        q = quote(column)
+        rows = self._fetch(
+            f"SELECT count(*) FROM {self._t(table)} WHERE {q} > {limit} OR {q} < -{limit}"
+        )
+        if rows and rows[0][0]:
+            raise LoadError(
+                f"table '{table}': column '{column}' holds {rows[0][0]} integer(s) beyond "
+                "+-2**53, which a double would round; restsync does not promote it to double\n"
+                f"  hint: give '{column}' a columns hint (data_type decimal or text), or drop "
+                "the table to reload it"
+            )
 
     def is_committed(self, load_id: str) -> bool:
         """Whether `_restsync_loads` holds `load_id` as committed."""

@@ -178,6 +178,7 @@ class Pipeline:
                         merge_key=list(p.merge_key),
                         columns=dict(p.columns),
                         max_table_nesting=p.max_table_nesting,
+                        schema_contract=p.config.get("schema_contract"),
                     )
                     for p in source.plans
                     if p.selected

@@ -14,12 +14,14 @@ inferred from both batches at once.
 * a `columns` hint fixes the main column's type (values are cast to it; those that cannot
   be cast go to a variant);
 * a *locked* column (one that existed when the `Normalizer` was created, i.e. is already in
-  the destination) keeps its type; the one safe promotion applied to it is bigint -> double.
+  the destination) keeps its type; the one safe promotion applied to it is bigint -> double,
+  and only while no int beyond +-2**53 was ever stored in it (`Column.wide`, kept with the
+  schema): a stored value is never rewritten lossily, so doubles then go to `c__v_double`.
   Other values go to variants.
 
-Nullability: a column is NOT NULL until a batch has a row without a value for it (null,
-missing, or a value stored in one of its variants), or it is added to a table that already
-had rows. Variant columns are always nullable.
+Nullability, as in dlt: every column is nullable except those the normalizer requires (a
+`columns` hint with `nullable: false`, a primary-key column), where a missing value is an
+error (`Normalizer`). Variant columns are always nullable.
 
 `conform(table, table_schema)` casts an Arrow table produced under an earlier schema to the
 final one: missing columns become nulls, bigint -> double (and other widenings) are cast,
@@ -100,13 +102,15 @@ def layout_group(
     hint: Column | None = None,
     spill: Iterable[str] = (),
     exact: bool = False,
+    promote: bool = True,
 ) -> GroupLayout:
     """Decide the columns of group `base` from what exists and the types now observed.
 
     `existing` are the group's current columns (main first); `locked` the names of those that
     must keep their type; `hint` a `columns` hint fixing the main type; `spill` types that a
     hinted main column could not take (cast failed) and that go to variants; `exact` that the
-    group has seen ints a double cannot hold (they need a decimal variant under a double).
+    group has seen ints a double cannot hold (they need a decimal variant under a double);
+    `promote` False keeps a locked bigint a bigint even then (`schema_contract` data_type).
     """
     old_main = next((c for c in existing if c.variant_of is None), None)
     fixed_main: Column | None = None
@@ -114,7 +118,7 @@ def layout_group(
         fixed_main = copy.copy(hint)
         fixed_main.name = base
         fixed_main.variant_of = None
-        fixed_main.nullable = old_main.nullable if old_main is not None else False
+        fixed_main.nullable = hint.nullable
     elif old_main is not None and old_main.name in locked:
         fixed_main = copy.copy(old_main)
     fixed_variants = [
@@ -127,7 +131,14 @@ def layout_group(
     spilled = set(spill)
 
     if fixed_main is not None:
-        if hint is None and fixed_main.data_type == "bigint" and ("double" in types):
+        if (
+            hint is None
+            and promote
+            and fixed_main.data_type == "bigint"
+            and "double" in types
+            and not exact
+        ):
+            # the one safe promotion: no stored value changes (no int beyond +-2**53 seen)
             fixed_main.data_type = "double"
         main = fixed_main
         rest: set[str] = set()
@@ -146,7 +157,7 @@ def layout_group(
             raise ValueError(f"column group '{base}' has no type")
         fam = min(by_family, key=FAMILY_PRECEDENCE.__getitem__)
         main_type = by_family[fam]
-        main = Column(name=base, data_type=cast(DataType, main_type), nullable=False)
+        main = Column(name=base, data_type=cast(DataType, main_type))
         if old_main is not None:
             main.nullable = old_main.nullable
             main.primary_key = old_main.primary_key
@@ -236,8 +247,12 @@ def cast_values(
         if source == "timestamp":
             return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
     if t == "decimal" and source == "double":
-        arr = pc.round(arr, ndigits=target.scale or 0)
-        return arr.cast(at, safe=False)
+        # exact only: a double with more decimals than the scale (or too large) fails the
+        # cast, and its values go to a variant instead of being rounded
+        rounded = pc.round(arr, ndigits=target.scale or 0)
+        if not pc.all(pc.equal(rounded, arr)).as_py() and len(arr) > arr.null_count:
+            raise pa.ArrowInvalid(f"a double does not fit decimal({at.precision}, {at.scale})")
+        return rounded.cast(at)
     if t == "timestamp" and source == "date":
         return arr.cast(pa.timestamp("us")).cast(at)
     return arr.cast(at)
@@ -412,7 +427,9 @@ def merge_schemas(
                 [c.data_type for c in gb if c.name not in lk],
                 locked=lk,
                 hint=th.get(g),
+                exact=any(c.wide for c in (*ga, *gb)),
             )
+            layout.main.wide = any(c.wide for c in (*ga, *gb))
             nullable = (
                 main_a is None
                 or main_b is None

@@ -6,6 +6,7 @@ small vocabulary (`DataType`); each destination maps them to its SQL or Arrow ty
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -28,6 +29,16 @@ DEFAULT_PRECISION = 38
 DEFAULT_SCALE = 9
 
 
+def column_hints(columns: Any) -> dict[str, dict[str, Any]]:
+    """A resource's `columns` hints as `{name: hints}`, from either of dlt's forms: a dict
+    keyed by column name, or a list of hint dicts each with its `name`."""
+    if not columns:
+        return {}
+    if isinstance(columns, Mapping):
+        return {str(k): dict(v) for k, v in columns.items()}
+    return {str(h["name"]): dict(h) for h in columns}
+
+
 @dataclass
 class Column:
     """One column: its name in the destination, its type and its hints."""
@@ -41,12 +52,15 @@ class Column:
     scale: int | None = None
     # Set on a variant column (`price__v_text`): the column whose values did not fit.
     variant_of: str | None = None
+    # Set on a main column whose group has held ints beyond +-2**53, which a double would
+    # round: such a bigint column is never promoted to double (see `evolve`).
+    wide: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "data_type": self.data_type}
         if not self.nullable:
             d["nullable"] = False
-        for key in ("primary_key", "merge_key"):
+        for key in ("primary_key", "merge_key", "wide"):
             if getattr(self, key):
                 d[key] = True
         for key in ("precision", "scale", "variant_of"):
@@ -65,6 +79,7 @@ class Column:
             precision=d.get("precision"),
             scale=d.get("scale"),
             variant_of=d.get("variant_of"),
+            wide=d.get("wide", False),
         )
 
 
@@ -79,6 +94,9 @@ class Table:
     write_disposition: WriteDisposition = "append"
     primary_key: list[str] = field(default_factory=list)
     merge_key: list[str] = field(default_factory=list)
+    # column -> the source keys (the path of raw JSON keys from the table's object) it holds;
+    # stored with the schema so that a key keeps its column in every later run
+    source_keys: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def is_root(self) -> bool:
@@ -97,6 +115,8 @@ class Table:
             d["primary_key"] = list(self.primary_key)
         if self.merge_key:
             d["merge_key"] = list(self.merge_key)
+        if self.source_keys:
+            d["source_keys"] = {k: list(v) for k, v in self.source_keys.items()}
         return d
 
     @classmethod
@@ -109,6 +129,7 @@ class Table:
             write_disposition=d.get("write_disposition", "append"),
             primary_key=list(d.get("primary_key", [])),
             merge_key=list(d.get("merge_key", [])),
+            source_keys={k: list(v) for k, v in d.get("source_keys", {}).items()},
         )
 
 

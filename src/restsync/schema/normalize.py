@@ -54,7 +54,7 @@ import hashlib
 import itertools
 import operator
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
@@ -64,8 +64,10 @@ import pyarrow.compute as pc
 from restsync.digits import has_digit_run
 from restsync.errors import DataError
 from restsync.schema import evolve
+from restsync.schema.contract import contract_of
 from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
 from restsync.schema.infer import Observed, arrow_field, arrow_type, observe, observe_arrow
+from restsync.schema.keys import convert_key, key_type
 from restsync.schema.model import (
     DLT_ID,
     DLT_LIST_IDX,
@@ -263,6 +265,13 @@ _JSON_TYPES: dict[str, pa.DataType] = {
     "date": pa.string(),
     "timestamp": pa.string(),
 }
+#: the type `pyarrow.json` reads a decimal column's values as, by the type they were observed as
+#: (a decimal column's JSON values may be numbers or decimal strings)
+_DECIMAL_JSON: dict[str, pa.DataType] = {
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "text": pa.string(),
+}
 #: Digits in a row from which an int may lie beyond 2**53, which a double column must not
 #: round (see `infer`)
 _DOUBLE_WIDE_DIGITS = 16
@@ -290,6 +299,7 @@ class Normalizer:
         merge_key: Sequence[str] | str = (),
         columns: Mapping[str, Mapping[str, Any]] | None = None,
         max_table_nesting: int | None = None,
+        schema_contract: Any = None,
     ) -> None:
         self.schema = schema
         self.resource = resource
@@ -307,6 +317,8 @@ class Normalizer:
         self.collisions: list[NameCollision] = []
         self.hints: dict[str, dict[str, Column]] = {self.table_name: {}}
         self._json_paths: set[str] = set()
+        # root columns that must hold a value in every record (`nullable: false`, keys)
+        self._required: set[str] = set()
         for raw_name, h in (columns or {}).items():
             name = normalize_path(raw_name)
             dt = h.get("data_type")
@@ -325,18 +337,44 @@ class Normalizer:
                     self._json_paths.add(name)
             if col.primary_key and name not in self.primary_key:
                 self.primary_key.append(name)
+            if col.merge_key and name not in self.merge_key:
+                self.merge_key.append(name)
+            if h.get("nullable") is False:
+                self._required.add(name)
+        # as in dlt, a key column (primary or merge key) is NOT NULL unless its hint says it
+        # is nullable
+        nullable_hints = {
+            normalize_path(k) for k, h in (columns or {}).items() if h.get("nullable")
+        }
+        keys = [*self.primary_key, *self.merge_key]
+        self._required.update(k for k in keys if k not in nullable_hints)
+        self._relax(schema)
         self.base = copy.deepcopy(schema)
         self._locked: dict[str, frozenset[str]] = {
             t.name: frozenset(t.columns) for t in schema.tables.values()
         }
-        self._owners: dict[tuple[str, str], tuple[str, ...]] = {}
+        # (table, column) -> the raw keys it holds: the stored mapping first, so a key keeps
+        # its column in every run (`Table.source_keys`)
+        self._owners: dict[tuple[str, str], tuple[str, ...]] = {
+            (t.name, c): tuple(path)
+            for t in schema.tables.values()
+            for c, path in t.source_keys.items()
+        }
+        self._new_owners: list[tuple[str, str]] = []  # claimed, not yet in the schema
         self._root = _TableState(self.table_name, None, 0)
         self._states: list[_TableState] = [self._root]
         self._merge = write_disposition == "merge"
         self._load_words: dict[str, tuple[pa.Scalar, pa.Scalar]] = {}
         self._id_cache: dict[str, pa.Array] = {}
+        self.contract = contract_of(schema_contract)
+        # (table, decimal column) -> the JSON type its values came as (`_scalar_type`)
+        self._decimal_json: dict[tuple[str, str], pa.DataType] = {}
+        # rows `schema_contract` discards, per table state (`_drop_rows`)
+        self._drops: dict[_TableState, pa.Array] = {}
         # (table, column group) that have seen ints a double cannot hold (see `infer`)
-        self._exact: set[tuple[str, str]] = set()
+        self._exact: set[tuple[str, str]] = {
+            (t.name, c.name) for t in schema.tables.values() for c in t.columns.values() if c.wide
+        }
         # child table name -> the table state (origin) whose rows it holds
         self._table_owner: dict[str, _TableState] = {}
         # `normalize_pages`: batches in a row Arrow read in vain; batches not to try it on
@@ -351,6 +389,7 @@ class Normalizer:
         owner = owners.get(key)
         if owner is None and name not in BOOKKEEPING:
             owners[key] = raw
+            self._new_owners.append(key)
             return name
         if owner == raw:
             return name
@@ -362,6 +401,7 @@ class Normalizer:
                 return new
             if o is None and new not in BOOKKEEPING:
                 owners[(table, new)] = raw
+                self._new_owners.append((table, new))
                 kept = "/".join(owner) if owner else name
                 col = NameCollision(table, name, kept, "/".join(raw), new)
                 self.collisions.append(col)
@@ -673,7 +713,101 @@ class Normalizer:
             if not self._resolve_clashes():
                 break
             self._reset_states()
+        if keys is not None:
+            self._convert_keys(keys)
         return self._tables(records, keys, len(records), load_id, seq_start, out)
+
+    def _convert_keys(self, keys: list[list[Any]]) -> None:
+        """Give each key column's values one type (`restsync.schema.keys`), in `keys` and in
+        the root table's columns; a value that does not convert is a `DataError`."""
+        root = self._root
+        table = self.schema.tables.get(self.table_name)
+        for j, name in enumerate(self.primary_key):
+            values = [k[j] for k in keys]
+            col = table.columns.get(name) if table is not None else None
+            target = key_type(col.data_type if col is not None else None, values)
+            if target is None:
+                continue
+            out: list[Any] = []
+            for i, v in enumerate(values):
+                try:
+                    out.append(convert_key(v, target))
+                except ValueError as exc:
+                    self._bad_key(i, name, v, target, str(exc))
+            for k, v in zip(keys, out, strict=True):
+                k[j] = v
+            if name in root.cols:
+                root.cols[name] = out
+
+    def _key_in_variant(
+        self, name: str, layout: evolve.GroupLayout, arrays: dict[str, pa.Array], st: _TableState
+    ) -> None:
+        """A key value that fits only a variant of its key column is a `DataError`."""
+        for v in layout.variants:
+            arr = arrays.get(v.name)
+            if arr is None or arr.null_count == len(arr):
+                continue
+            i = pc.index(pc.is_valid(arr), True).as_py()
+            raw = st.cols.get(name)
+            value = raw[i] if isinstance(raw, list) else arr[i].as_py()
+            self._bad_key(i, name, value, layout.main.data_type, f"it is {v.data_type}")
+
+    def _relax(self, schema: Schema) -> None:
+        """Columns are nullable unless required: a stored column of this resource that is
+        NOT NULL (as restsync made them before it followed dlt) without being required
+        becomes nullable (the destination drops the constraint)."""
+        for t in schema.tables.values():
+            if t.resource != self.resource:
+                continue
+            required = self._required if t.name == self.table_name else set()
+            for c in t.columns.values():
+                if not c.nullable and c.name not in BOOKKEEPING and c.name not in required:
+                    c.nullable = True
+                    self.changes.append(SchemaChange("nullable", t.name, c.name))
+
+    def _null_value(self, name: str, main: pa.Array | None, n: int, obs: Observed | None) -> None:
+        """Raise `DataError` for the first record without a value in the required column
+        `name` (`main`: its values as stored; None when no record has one)."""
+        if main is not None and main.null_count == 0:
+            return
+        i = 0 if main is None else pc.index(pc.is_null(main), True).as_py()
+        other = obs is not None and any(a.is_valid()[i].as_py() for a in obs.arrays.values())
+        what = "a value of another type" if other else "no value"
+        why = (
+            "it is a primary key"
+            if name in self.primary_key
+            else "it is a merge key"
+            if name in self.merge_key
+            else "its hint says nullable: false"
+        )
+        exc = DataError(
+            f"record {i} on this page has {what} for column '{name}' of table "
+            f"'{self.table_name}', which is NOT NULL ({why})",
+            resource=self.resource,
+            hint=(
+                "set primary_key to a field every record has"
+                if name in self.primary_key
+                else f"fix the data, or give '{name}' a columns hint with nullable: true"
+            ),
+        )
+        exc.record_index = i
+        raise exc
+
+    def _bad_key(self, i: int, name: str, value: Any, target: str, why: str) -> None:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        exc = DataError(
+            f"record {i} on this page has the primary key '{name}' = {shown}, which is not "
+            f"a {target} key value ({why}); table '{self.table_name}' keys '{name}' as {target}",
+            resource=self.resource,
+            hint=(
+                "a key value converts to the key column's type only when exact; fix the "
+                "primary_key, or give it a columns hint with the data_type the API sends"
+            ),
+        )
+        exc.record_index = i
+        raise exc
 
     def _tables(
         self,
@@ -706,13 +840,128 @@ class Normalizer:
             c = pa.array(_crcs(records), pa.uint64())
             root.w1 = _mix(pc.bit_wise_xor(s, k1))
             root.w2 = _mix(pc.bit_wise_xor(root.w1, _mix(pc.bit_wise_xor(c, k2))))
+        self._drops = {}
+        skipped: set[_TableState] = set()
         for st in self._states:
             if not st.n:
+                continue
+            if (st.parent is not None and st.parent in skipped) or self._refuse_table(st):
+                skipped.add(st)  # `schema_contract` discards the rows of a new table
                 continue
             if st.parent is not None:
                 self._child_words(st)
             out[st.name] = self._finish(st, load_id, seq_start)
+        if self._drops:
+            self._drop_rows(out, skipped)
+        self._store_owners()
         return out
+
+    # ------------------------------------------------------------ schema_contract
+
+    def _refuse_table(self, st: _TableState) -> bool:
+        """True when `schema_contract` discards the rows of `st`, a table not in the
+        destination yet; raises `DataError` when it freezes tables."""
+        mode = self.contract.tables
+        if mode == "evolve" or st.name in self.base.tables:
+            return False
+        if mode == "freeze":
+            self._violation(st, 0, "tables", f"the new table '{st.name}'")
+        return True
+
+    def _violation(self, st: _TableState, row: int, entity: str, what: str) -> None:
+        """Raise the `DataError` of a `freeze` contract, at the record of `st`'s row `row`."""
+        i = row if st.ridx is None else int(st.ridx[row].as_py())
+        exc = DataError(
+            f"record {i} on this page brings {what}, and schema_contract freezes {entity}",
+            resource=self.resource,
+            hint=(
+                f"set schema_contract {entity} to 'evolve' (or 'discard_row' / "
+                "'discard_value') to accept or drop such data"
+            ),
+        )
+        exc.record_index = i
+        raise exc
+
+    def _contract_column(
+        self, st: _TableState, table: Table, name: str, obs: Observed, hinted: bool
+    ) -> bool:
+        """Apply the `columns` contract to the column group `name` of a table already in the
+        destination; False when its values are dropped (the column is not added)."""
+        mode = self.contract.columns
+        stored = self.base.tables.get(table.name)
+        if mode == "evolve" or stored is None or hinted or name in stored.columns:
+            return True
+        valid = _valid_mask(obs.arrays.values())
+        if mode == "freeze":
+            row = pc.index(valid, True).as_py()
+            self._violation(st, row, "columns", f"the new column '{name}' of table '{table.name}'")
+        if mode == "discard_row":
+            self._drop(st, valid)
+        return False
+
+    def _contract_variants(
+        self, st: _TableState, table: Table, layout: evolve.GroupLayout, arrays: dict[str, pa.Array]
+    ) -> None:
+        """Apply the `data_type` contract to the variant columns of `layout` that the
+        destination does not have: freeze, or drop their values / rows (and the columns)."""
+        mode = self.contract.data_type
+        if mode == "evolve":
+            return
+        stored = self.base.tables.get(table.name)
+        known = stored.columns if stored is not None else {}
+        kept: list[Column] = []
+        for v in layout.variants:
+            arr = arrays.get(v.name)
+            if v.name in known:
+                kept.append(v)
+                continue
+            if arr is not None and arr.null_count < len(arr):
+                valid = pc.is_valid(arr)
+                if mode == "freeze":
+                    row = pc.index(valid, True).as_py()
+                    what = (
+                        f"a {v.data_type} value for column '{layout.main.name}' of table "
+                        f"'{table.name}' ({layout.main.data_type}; it would need the variant "
+                        f"column '{v.name}')"
+                    )
+                    self._violation(st, row, "data_type", what)
+                if mode == "discard_row":
+                    self._drop(st, valid)
+            arrays.pop(v.name, None)
+        layout.variants = kept
+
+    def _drop(self, st: _TableState, mask: pa.Array) -> None:
+        prev = self._drops.get(st)
+        self._drops[st] = mask if prev is None else pc.or_(prev, mask)
+
+    def _drop_rows(self, out: dict[str, pa.Table], skipped: set[_TableState]) -> None:
+        """Remove the rows `discard_row` marked, with the rows of their child tables."""
+        dropped: dict[_TableState, pa.Array] = {}
+        for st in self._states:
+            if not st.n or st in skipped or st.name not in out:
+                continue
+            mask = self._drops.get(st)
+            parent = st.parent
+            if parent is not None and parent in dropped:
+                assert st.pidx is not None
+                inherited = dropped[parent].take(st.pidx)
+                mask = inherited if mask is None else pc.or_(mask, inherited)
+            if mask is None or not pc.any(mask).as_py():
+                continue
+            dropped[st] = mask
+            out[st.name] = out[st.name].filter(pc.invert(mask))
+
+    def _store_owners(self) -> None:
+        """Record the names claimed so far in their tables' `source_keys` (a table this
+        normalizer has not created yet keeps its claims pending)."""
+        pending: list[tuple[str, str]] = []
+        for key in self._new_owners:
+            table = self.schema.tables.get(key[0])
+            if table is None:
+                pending.append(key)
+            else:
+                table.source_keys[key[1]] = list(self._owners[key])
+        self._new_owners = pending
 
     def _walk(self, records: Sequence[Any], seq_start: int) -> list[list[Any]] | None:
         """Walk the batch into the table states; returns the primary-key values per record."""
@@ -980,7 +1229,19 @@ class Normalizer:
             return pa.null()
         if col.variant_of is not None:
             return None
+        if col.data_type == "decimal":  # numbers or decimal strings: as the last batch sent
+            return self._decimal_json.get((st.name, name))
         return _JSON_TYPES.get(col.data_type)
+
+    def _remember_decimal_json(self, table: str, name: str, obs: Observed) -> None:
+        """Which JSON type the values of the decimal column `name` came as (`_scalar_type`):
+        the next pages are read by Arrow as that type (another type fails the read)."""
+        kinds = set(obs.arrays)
+        json_type = _DECIMAL_JSON.get(kinds.pop()) if len(kinds) == 1 else None
+        if json_type is None:
+            self._decimal_json.pop((table, name), None)
+        else:
+            self._decimal_json[(table, name)] = json_type
 
     def _arrow_objects(self, objs: pa.StructArray, ctx: _Ctx, st: _TableState) -> None:
         """`_objects` for a struct array read against `_page_type(ctx, st)`."""
@@ -1079,7 +1340,7 @@ class Normalizer:
         return t, False
 
     def _finish(self, st: _TableState, load_id: str, seq_start: int) -> pa.Table:
-        table, existed = self._table(st)
+        table, _ = self._table(st)
         n = st.n
         locked = self._locked.get(table.name, frozenset())
         hints = self.hints.get(table.name, {}) if st.parent is None else {}
@@ -1102,16 +1363,19 @@ class Normalizer:
             if len(existing) > 1:
                 existing.sort(key=lambda c: c.variant_of is not None)
             if not obs.arrays:
-                for c in existing:
-                    if c.variant_of is None and not c.nullable:
-                        c.nullable = True
-                        self.changes.append(SchemaChange("nullable", table.name, c.name))
                 if existing:
                     seen_groups.add(name)
+                if is_root and name in self._required:
+                    self._null_value(name, None, 0, obs)
+                continue
+            if not self._contract_column(st, table, name, obs, hint is not None):
                 continue
             seen_groups.add(name)
             if obs.wide:
                 self._exact.add((table.name, name))
+                for c in existing:
+                    if c.variant_of is None:
+                        c.wide = True
             if hint is None and len(existing) == 1 and len(obs.arrays) == 1:
                 # settled column: one type, the column's own; no layout to decide
                 main = existing[0]
@@ -1122,9 +1386,8 @@ class Normalizer:
                     and t != "decimal"
                     and arr.type == arrow_type(t)
                 ):
-                    if not obs.complete and not main.nullable:
-                        main.nullable = True
-                        self.changes.append(SchemaChange("nullable", table.name, main.name))
+                    if is_root and name in self._required:
+                        self._null_value(name, arr, n, obs)
                     if is_root and name in self.primary_key:
                         main.primary_key = True
                     if is_root and name in self.merge_key:
@@ -1132,8 +1395,17 @@ class Normalizer:
                     placed[name] = arr
                     continue
             exact = (table.name, name) in self._exact
+            if hint is not None and hint.data_type == "decimal":
+                self._remember_decimal_json(table.name, name, obs)
+            promote = self.contract.data_type == "evolve"
             layout = layout_group(
-                name, existing, obs.arrays.keys(), locked=locked, hint=hint, exact=exact
+                name,
+                existing,
+                obs.arrays.keys(),
+                locked=locked,
+                hint=hint,
+                exact=exact,
+                promote=promote,
             )
             dec = obs.arrays.get("decimal")
             if dec is not None and dec.type.scale > 0:
@@ -1148,6 +1420,7 @@ class Normalizer:
                     hint=hint,
                     spill=failed,
                     exact=exact,
+                    promote=promote,
                 )
                 arrays, failed = place(obs.arrays, obs.raw, layout, hinted=hint is not None)
                 if failed:
@@ -1156,28 +1429,35 @@ class Normalizer:
                         f" fit none of its columns ({', '.join(c.name for c in layout.columns)})",
                         resource=self.resource,
                     )
+            if is_root and name in self.primary_key:
+                self._key_in_variant(name, layout, arrays, st)
+            self._contract_variants(st, table, layout, arrays)
             main = layout.main
-            is_new = not existing
-            if not obs.complete or (is_new and existed) or layout.variants:
-                main.nullable = True
-            elif existing and existing[0].variant_of is None:
-                main.nullable = existing[0].nullable
+            required = is_root and name in self._required
+            if required:
+                self._null_value(name, arrays.get(name), n, obs)
+            main.nullable = not required
             if is_root and name in self.primary_key:
                 main.primary_key = True
             if is_root and name in self.merge_key:
                 main.merge_key = True
             apply_layout(table, layout, self.changes)
+            if exact:
+                table.columns[name].wide = True
             placed.update(arrays)
-        # columns of the table this batch did not fill
-        for c in table.columns.values():
-            if (
-                c.variant_of is None
-                and c.name not in BOOKKEEPING
-                and c.name not in seen_groups
-                and not c.nullable
-            ):
-                c.nullable = True
-                self.changes.append(SchemaChange("nullable", table.name, c.name))
+        if is_root:
+            # hinted columns are created even when no record has them (as in dlt)
+            for name, hint in hints.items():
+                if name not in table.columns:
+                    hinted = copy.copy(hint)
+                    hinted.nullable = name not in self._required
+                    table.columns[name] = hinted
+                    self.changes.append(
+                        SchemaChange("new_column", table.name, name, hinted.data_type)
+                    )
+            # a required column this batch did not fill
+            for name in sorted(self._required - seen_groups - set(st.cols)):
+                self._null_value(name, None, 0, None)
         # bookkeeping
         assert st.w1 is not None
         assert st.w2 is not None
@@ -1275,6 +1555,16 @@ def _link(child: _TableState, parent: _TableState, offsets: pa.Array, total: int
     child.pidx = pidx
     child.lidx = pc.subtract(pa.array(range(total), pa.int64()), offsets.take(pidx))
     child.ridx = pidx if parent.parent is None else parent.ridx.take(pidx)  # type: ignore[union-attr]
+
+
+def _valid_mask(arrays: Iterable[pa.Array]) -> pa.Array:
+    """Rows where any of the (equally long) `arrays` holds a value."""
+    mask: pa.Array | None = None
+    for a in arrays:
+        v = pc.is_valid(a)
+        mask = v if mask is None else pc.or_(mask, v)
+    assert mask is not None
+    return mask
 
 
 def _parent_name(st: _TableState) -> str:

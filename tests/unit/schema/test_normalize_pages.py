@@ -7,6 +7,7 @@ tables, the same schema and the same schema changes as one fed only decoded reco
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -40,11 +41,11 @@ def _decoded(bodies: list[bytes]) -> list[Any]:
     return [r for b in bodies for r in orjson.loads(b)[KEY]]
 
 
-def _compare(batches: list[list[bytes]], **options: Any) -> int:
-    """Feed both normalizers; assert they agree batch by batch. Returns the batches the
-    Arrow path normalized itself."""
-    oracle = Normalizer(Schema("s"), "r", "r", **options)
-    fast = Normalizer(Schema("s"), "r", "r", **options)
+def _compare(batches: list[list[bytes]], stored: Schema | None = None, **options: Any) -> int:
+    """Feed both normalizers (starting from the `stored` schema); assert they agree batch by
+    batch. Returns the batches the Arrow path normalized itself."""
+    oracle = Normalizer(copy.deepcopy(stored) or Schema("s"), "r", "r", **options)
+    fast = Normalizer(copy.deepcopy(stored) or Schema("s"), "r", "r", **options)
     taken = 0
     seq = 0
     for bodies in batches:
@@ -141,7 +142,9 @@ AGREES = {  # a second batch, and whether the Arrow path reads it itself
     "a text in a timestamp column": ([_record(55, created_at="soon")], True),
     "a date in a timestamp column": ([_record(56, created_at="2024-01-02")], True),
     "a record that is not an object": ([_record(57), 5], False),
-    "a missing key column": ([{"name": "x"}], True),
+    "a key sent as a string": ([_record(58, id="58"), _record(59)], False),
+    "a key sent as a float": ([_record(60, id=60.0)], False),
+    "a key that does not convert": ([_record(61, id="k61")], False),
 }
 
 
@@ -154,9 +157,37 @@ def test_a_batch_the_schema_has_not_seen_agrees_with_the_record_walk(case: str) 
     assert taken == 2 if read_by_arrow else taken <= 1
 
 
-def test_under_merge_a_record_without_its_key_fails_the_same_way() -> None:
+@pytest.mark.parametrize("disposition", ["merge", "append"])
+def test_a_record_without_its_key_fails_the_same_way(disposition: str) -> None:
+    # a key column is NOT NULL (as in dlt): a record without it is an error in both walks
     batches = [_bodies(_settled(), 6), _bodies([_record(60), {"name": "x"}], 2)]
-    assert _compare(batches, primary_key="id", write_disposition="merge") == 0
+    oracle = Normalizer(Schema("s"), "r", "r", primary_key="id", write_disposition=disposition)
+    oracle.normalize(_decoded(batches[0]), "1.5", 0)
+    with pytest.raises(DataError, match="'id'"):
+        oracle.normalize(_decoded(batches[1]), "1.5", 6)
+    taken = _compare(batches, primary_key="id", write_disposition=disposition)
+    assert taken == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "second"),
+    [
+        ({"schema_contract": "freeze"}, [_record(70, extra=1)]),
+        ({"schema_contract": {"columns": "discard_row"}}, [_record(71, extra=1), _record(72)]),
+        ({"schema_contract": {"data_type": "discard_value"}}, [_record(73, qty="x")]),
+        ({"schema_contract": "freeze"}, _settled(10, 74)),
+        ({"columns": {"name": {"data_type": "text", "nullable": False}}}, [_record(84, name=None)]),
+    ],
+)
+def test_contracts_and_required_columns_agree_with_the_record_walk(
+    options: dict[str, Any], second: list[dict[str, Any]]
+) -> None:
+    stored = Schema("s")
+    Normalizer(stored, "r", "r", primary_key="id").normalize(_settled(), "1.4", 0)
+    batches = [_bodies(_settled(), 6), _bodies(second, 1), _bodies(_settled(20, 90), 6)]
+    taken = _compare(batches, stored, primary_key="id", **options)
+    if second == _settled(10, 74):  # nothing to enforce: Arrow reads it under the contract
+        assert taken == 2
 
 
 def test_a_duplicated_key_is_left_to_the_decoder() -> None:
@@ -306,3 +337,17 @@ def test_a_resource_whose_keys_keep_changing_is_not_read_twice_every_batch(
     assert taken == 0
     # tried on batches 1 (then skips 1), 3 (skips 3), 7 (skips 7): 3 of the 11
     assert len(tried) == 3 + 1  # and once on batch 0, where the schema was empty
+
+
+@pytest.mark.parametrize("amount", [lambda i: f"{i}.25", lambda i: i + 0.5, lambda i: i])
+def test_decimal_columns_are_read_by_arrow_as_the_json_type_they_came_as(amount: Any) -> None:
+    money = {"data_type": "decimal", "precision": 18, "scale": 2}
+
+    def page(start: int) -> list[dict[str, Any]]:
+        return [_record(i, amount=amount(i)) for i in range(start, start + 20)]
+
+    batches = [_bodies(page(s), 5) for s in (0, 20, 40)]
+    assert _compare(batches, primary_key="id", columns={"amount": money}) == 2
+    # a page that sends the other JSON type is left to the record walk, with the same result
+    other = [_record(60, amount=1.5 if isinstance(amount(1), str) else "1.50")]
+    assert _compare([*batches, _bodies(other, 1)], primary_key="id", columns={"amount": money})
