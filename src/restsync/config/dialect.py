@@ -40,8 +40,8 @@ PaginatorType = Literal[
     "header_link",
     "header_cursor",
 ]
-WriteDispositionName = Literal["append", "replace", "merge"]
-MergeStrategy = Literal["delete-insert", "upsert"]
+WriteDispositionName = Literal["append", "replace", "merge", "skip"]
+MergeStrategy = Literal["delete-insert", "upsert", "insert-only", "scd2"]
 ReplaceStrategy = Literal["truncate-and-insert", "insert-from-staging", "staging-optimized"]
 OnCursorValueMissing = Literal["raise", "include", "exclude"]
 RangeBoundary = Literal["open", "closed"]
@@ -343,6 +343,11 @@ class WriteDispositionConfig(TypedDict, total=False):
 
     disposition: WriteDispositionName
     strategy: MergeStrategy | ReplaceStrategy
+    # scd2 (dlt's names and meaning)
+    validity_column_names: list[str]
+    active_record_timestamp: Any
+    boundary_timestamp: Any
+    row_version_column_name: str
 
 
 WriteDisposition = WriteDispositionName | WriteDispositionConfig
@@ -359,13 +364,13 @@ class ColumnHints(TypedDict, total=False):
     precision: int
     scale: int
     description: str
+    hard_delete: bool  # merge: a row marked deleted deletes its key (restsync.load.merge)
+    dedup_sort: str  # merge: which staged version of a key wins ("asc" / "desc")
     # dlt column hints that restsync accepts and does not act on
     unique: bool
     partition: bool
     cluster: bool
     sort: bool
-    hard_delete: bool
-    dedup_sort: str
     timezone: bool
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from restsync.config.defaults import expand_resource, parent_resources, write_disposition_of
+from restsync.load.hints import write_problems
 from restsync.config.dialect import (
     API_KEY_LOCATIONS,
     AUTH_CONFIGS,
@@ -612,20 +613,6 @@ class _Checker:
         )
         if not strategies:
             self.add(_at(path, "strategy"), f"'{disposition}' takes no strategy; remove it")
-        elif (
-            isinstance(strategy, str)
-            and strategy not in strategies
-            and strategy
-            in (
-                "scd2",
-                "insert-only",
-            )
-        ):
-            self.add(
-                _at(path, "strategy"),
-                f"merge strategy '{strategy}' is not supported by restsync; "
-                f"use {_or(_quoted(strategies))}",
-            )
         else:
             self.choice(_at(path, "strategy"), strategy, strategies, f"{disposition} strategy")
 
@@ -914,7 +901,13 @@ class _Checker:
             url = endpoint.get("path")
             if needs_base_url is None and isinstance(url, str) and not _is_absolute(url):
                 needs_base_url = (i, name, url)
-            if write_disposition_of(resource) == "merge" and not self.has_key(resource):
+            for problem in write_problems(resource, path):
+                self.add(problem.path, problem.message)
+            if (
+                write_disposition_of(resource) == "merge"
+                and not self.has_key(resource)
+                and not _is_scd2(resource)
+            ):
                 self.add(
                     path,
                     f"'{name}' uses write_disposition 'merge' but has no primary_key or "
@@ -1031,3 +1024,8 @@ class _Checker:
 
 
 __all__ = ["REQUIRED_AUTH_KEYS", "find_problems", "validate_config"]
+
+
+def _is_scd2(resource: Mapping[str, Any]) -> bool:
+    wd = resource.get("write_disposition")
+    return isinstance(wd, Mapping) and wd.get("strategy") == "scd2"

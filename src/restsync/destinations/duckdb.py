@@ -242,7 +242,7 @@ class DuckDBDestination(SqlDestination):
         of the statements after it: 70 ms over those tables).
         """
         root = root_of(self._schema or staged.schema, table)
-        merge = root.write_disposition == "merge" and bool(root.primary_key)
+        merge = root.write_disposition == "merge"
         if self._insert_cap:  # caps of restsync's own; the environment's stays as it is
             self._use("memory_limit", MERGE_MEMORY_LIMIT if merge else self._insert_cap)
         reads_stored = table.name not in self._created and root.write_disposition != "append"

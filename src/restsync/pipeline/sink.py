@@ -120,6 +120,7 @@ class NormalizerSpec:
     merge_key: list[str] = field(default_factory=list)
     columns: dict[str, Any] = field(default_factory=dict)
     max_table_nesting: int | None = None
+    row_hash: bool = False  # SCD2: root row ids are content hashes
 
     def build(self, schema: Schema) -> Any:
         from restsync.schema.normalize import Normalizer
@@ -133,6 +134,7 @@ class NormalizerSpec:
             merge_key=self.merge_key,
             columns=self.columns,
             max_table_nesting=self.max_table_nesting,
+            row_hash=self.row_hash,
         )
 
 
