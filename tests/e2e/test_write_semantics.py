@@ -48,11 +48,11 @@ class Runner:
         self.api = Api()
         self.tmp = tmp
 
-    def run(self, resources: list[dict[str, Any]], **kw: Any) -> Any:
+    def run(self, defs: list[dict[str, Any]], **kw: Any) -> Any:
         config = {
             "client": {"base_url": "http://api.test/", "paginator": "single_page"},
             "resource_defaults": {"endpoint": {"data_selector": "data"}},
-            "resources": resources,
+            "resources": defs,
         }
         pipe = Pipeline(
             "ws",

@@ -59,7 +59,7 @@ REQUIRED_AUTH_KEYS: dict[str, tuple[str, ...]] = {
     "oauth2": ("client_id", "client_secret", "token_url"),
     "oauth2_client_credentials": ("access_token_url", "client_id", "client_secret"),
 }
-MERGE_STRATEGIES = ("delete-insert", "upsert")
+MERGE_STRATEGIES = ("delete-insert", "upsert", "insert-only", "scd2")
 REPLACE_STRATEGIES = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
 PROCESSING_STEP_KINDS = ("filter", "map", "yield_map")
 
