@@ -331,7 +331,9 @@ def test_hard_delete_with_merge_key_and_non_bool_column(runner: Runner) -> None:
 
 
 def test_dedup_sort_asc_keeps_the_lowest(runner: Runner) -> None:
-    r = res("items", primary_key="id", write_disposition="merge", columns={"v": {"dedup_sort": "asc"}})
+    r = res(
+        "items", primary_key="id", write_disposition="merge", columns={"v": {"dedup_sort": "asc"}}
+    )
     runner.api.data["items"] = [{"id": 1, "v": 5}, {"id": 1, "v": 2}, {"id": 1, "v": 9}]
     runner.run([r])
     assert runner.rows("items", "id, v") == [(1, 2)]

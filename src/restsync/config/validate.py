@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from restsync.config.defaults import expand_resource, parent_resources, write_disposition_of
-from restsync.load.hints import write_problems
 from restsync.config.dialect import (
     API_KEY_LOCATIONS,
     AUTH_CONFIGS,
@@ -51,6 +50,7 @@ from restsync.config.placeholders import find_placeholders
 from restsync.config.secrets import Secret
 from restsync.errors import ConfigError, Problem
 from restsync.http.redact import redact_text
+from restsync.load.hints import write_problems
 
 REQUIRED_AUTH_KEYS: dict[str, tuple[str, ...]] = {
     "bearer": ("token",),

@@ -53,6 +53,7 @@ import pyarrow.parquet as pq
 
 from restsync.destinations.base import DestinationInfo, TableInfo, TableLoadStats
 from restsync.destinations.sql import quote, root_of
+from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
 from restsync.load.merge import MergePlan, RefreshPlan
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Schema, Table
@@ -115,7 +116,19 @@ class ParquetDestination:
 
     def open(self) -> None:
         """Create the folder; finish interrupted commits, discard uncommitted loads."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".restsync-write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            what = "create" if not self.root.is_dir() else "write into"
+            msg = (
+                f"parquet: cannot {what} the folder {self.root}: {exc.strerror or exc}\n"
+                "  check the path and its permissions, or choose another folder with "
+                "--destination parquet:///path/to/folder"
+            )
+            raise LoadError(msg) from None
         tx = self.root / TX_DIR
         if tx.is_dir():
             for d in sorted(tx.iterdir()):

@@ -114,6 +114,24 @@ def write_settings(resource: Mapping[str, Any]) -> WriteSettings:
     return out
 
 
+def _well_formed(resource: Mapping[str, Any]) -> bool:
+    """Whether the keys and the disposition have the shapes `write_settings` reads."""
+    for key in ("primary_key", "merge_key"):
+        value = resource.get(key)
+        listed = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        if value is not None and not isinstance(value, str) and not listed:
+            return False
+    wd = resource.get("write_disposition", "append")
+    if isinstance(wd, Mapping):
+        return wd.get("disposition") in ("append", "replace", "merge", "skip") and (
+            wd.get("strategy") is None or wd.get("strategy") in (*MERGE_STRATEGIES, *_REPLACE)
+        )
+    return wd in ("append", "replace", "merge", "skip")
+
+
+_REPLACE = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
+
+
 def write_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
     """What restsync cannot honour in a resource's write settings (checked before any request)."""
     problems: list[Problem] = []
@@ -129,9 +147,11 @@ def write_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
                 "resources with a processing_steps filter each",
             )
         )
+    if not _well_formed(resource):
+        return problems  # the validator reports the malformed value itself
     try:
         w = write_settings(resource)
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:
         return [*problems, Problem(at, str(exc))]
     for key in SCD2_KEYS:
         if key in spec and not w.scd2:

@@ -108,7 +108,9 @@ class MergePlan:
         return f"CAST('{self.boundary}' AS TIMESTAMPTZ)"
 
     def active_sql(self) -> str:
-        return f"CAST('{self.active}' AS TIMESTAMPTZ)" if self.active else "CAST(NULL AS TIMESTAMPTZ)"
+        return (
+            f"CAST('{self.active}' AS TIMESTAMPTZ)" if self.active else "CAST(NULL AS TIMESTAMPTZ)"
+        )
 
     def is_active_sql(self, alias: str) -> str:
         col = f"{alias}.{_q(self.validity[1])}"

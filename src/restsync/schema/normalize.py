@@ -26,7 +26,9 @@
   then the parent's name. A clash is found after the batch is walked; the batch is then
   walked again with the losing lists as JSON. Inputs without a clash are not affected;
 * `_dlt_id` is deterministic: for root rows of a table with a primary key, a digest of the
-  table name and the key values (a rerun gives the same ids); for other root rows, a
+  table name and the key values (a rerun gives the same ids); for root rows of an scd2
+  table (`row_hash`), a digest of the table name and the record's content; for other root
+  rows, a
   function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
   a checksum of its content; for child rows, a function of the parent row's id, the child
   table (field path) and the list index. Ids are 14 URL-safe base64 characters;
@@ -1315,22 +1317,17 @@ def _origin(st: _TableState) -> str:
 
 
 def _row_content(record: Any) -> bytes:
-    """A record's row content as stable bytes: keys sorted, lists (child rows) and nulls left
-    out, so a row hash changes exactly when a value of the row itself changes."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {
-                str(k): strip(v)
-                for k, v in value.items()
-                if v is not None and not isinstance(v, (list, tuple))
-            }
-        return value
-
+    """A record's content as stable bytes (keys sorted, `_dlt*` keys left out, nested lists
+    in, as dlt's row hash): a row hash changes exactly when the record changes."""
+    row = (
+        {str(k): v for k, v in record.items() if not str(k).startswith("_dlt")}
+        if isinstance(record, Mapping)
+        else record
+    )
     try:
-        return orjson.dumps(strip(record), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except TypeError:
-        return repr(strip(record)).encode("utf-8", "replace")
+        return repr(row).encode("utf-8", "replace")
 
 
 def _crcs(records: Sequence[Any]) -> list[int]:
