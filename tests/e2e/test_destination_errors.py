@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from restsync import rest_api_source
 from restsync.cli.main import cli
-from restsync.destinations.duckdb import open_error
+from restsync.destinations.duckdb import DuckDBDestination, open_error
 from restsync.errors import ConfigError, LoadError
 from restsync.pipeline import Pipeline
 
@@ -88,10 +88,9 @@ def test_duckdb_open_errors_are_told_apart(tmp_path: Path) -> None:
     # (the suite may run as root, which writes anywhere: a folder in place of the file is
     # the portable way to make DuckDB itself refuse to open it)
     (tmp_path / "d.duckdb").mkdir()
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "ds")
     with pytest.raises(LoadError, match="duckdb: cannot open"):
-        from restsync.destinations.duckdb import DuckDBDestination
-
-        DuckDBDestination(tmp_path / "d.duckdb", "ds").open()
+        dest.open()
 
 
 def _serve(records: list[dict[str, Any]]) -> tuple[httpx.MockTransport, list[int]]:

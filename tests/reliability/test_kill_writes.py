@@ -131,6 +131,16 @@ def _config(tmp: Path, api: _Api, case: str) -> Path:
 def _run(
     cwd: Path, config: Path, dest: str, dataset: str, *, refresh: bool, kill_at: str | None
 ) -> int:
+    """Run the config: in this process (no kill), or as `restsync run` killed at `kill_at`."""
+    if kill_at is None:
+        from restsync.cli.main import load_source
+        from restsync.pipeline import Pipeline
+
+        pipe = Pipeline("kw", dest, dataset, pipelines_dir=cwd / ".restsync" / "pipelines")
+        info = pipe.run(load_source(str(config)), full_refresh=refresh)
+        assert info.loaded
+        assert not info.failed_resources, str(info)
+        return 0
     cmd = [sys.executable, "-m", "restsync.cli.main", "run", str(config)]
     cmd += ["--destination", dest, "--dataset", dataset, "--pipeline", "kw", "--quiet"]
     if refresh:
