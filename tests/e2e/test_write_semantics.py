@@ -266,6 +266,59 @@ def test_scd2_names_active_timestamp_and_children(runner: Runner) -> None:
     assert runner.rows("dim__tags", "value") == [("a",), ("b",), ("c",)]
 
 
+def test_scd2_nested_change_row_version_column_and_boundary(runner: Runner) -> None:
+    # dlt hashes the whole record: a change in a nested list alone makes a new version
+    r = res("dim", write_disposition=SCD2)
+    runner.api.data["dim"] = [{"k": 1, "tags": ["a"]}]
+    runner.run([r])
+    runner.api.data["dim"] = [{"k": 1, "tags": ["a", "b"]}]
+    runner.run([r])
+    rows = runner.rows("dim", "k, _dlt_valid_to IS NULL", "k, _dlt_valid_to IS NULL")
+    assert rows == [(1, False), (1, True)]
+    assert runner.rows("dim__tags", "value") == [("a",), ("a",), ("b",)]
+    # row_version_column_name: that column decides what is a new version; and a fixed
+    # boundary_timestamp is the valid-from / valid-to of the load
+    wd = {
+        **SCD2,
+        "row_version_column_name": "version",
+        "boundary_timestamp": "2024-08-21T12:15:00+00:00",
+    }
+    r = res("dimv", write_disposition=wd)
+    runner.api.data["dimv"] = [{"k": 1, "c": "x", "version": "v1"}]
+    runner.run([r])
+    runner.api.data["dimv"] = [{"k": 1, "c": "changed but same version", "version": "v1"}]
+    runner.run([r])
+    assert runner.rows("dimv", "k, c, version") == [(1, "x", "v1")]
+    runner.api.data["dimv"] = [{"k": 1, "c": "y", "version": "v2"}]
+    runner.run([r])
+    got = runner.rows(
+        "dimv",
+        "c, CAST(_dlt_valid_from AS VARCHAR), CAST(_dlt_valid_to AS VARCHAR)",
+        "c",
+    )
+    assert [c for c, _f, _t in got] == ["x", "y"]
+    assert all(f.startswith("2024-08-21 12:15:00") for _c, f, _t in got)
+    assert got[0][2].startswith("2024-08-21 12:15:00")
+    assert got[1][2] is None
+
+
+def test_hard_delete_and_dedup_sort_outside_merge_are_refused() -> None:
+    base = {"client": {"base_url": "http://api.test/"}}
+    cases = [
+        (res("a", columns={"x": {"hard_delete": True}}), "hard_delete hint applies"),
+        (res("a", columns={"x": {"dedup_sort": "desc"}}), "dedup_sort hint applies"),
+        (
+            res(
+                "a", merge_key="d", write_disposition="merge", columns={"x": {"dedup_sort": "asc"}}
+            ),
+            "needs a primary_key",
+        ),
+    ]
+    for resource, needle in cases:
+        with pytest.raises(ConfigError, match=needle):
+            rest_api_source({**base, "resources": [resource]})
+
+
 def test_scd2_refuses_primary_key_and_hard_delete() -> None:
     base = {"client": {"base_url": "http://api.test/"}}
     with pytest.raises(ConfigError, match="content"):

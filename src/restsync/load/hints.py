@@ -156,6 +156,23 @@ def write_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
     for key in SCD2_KEYS:
         if key in spec and not w.scd2:
             problems.append(Problem(f"{at}.{key}", "applies only to strategy 'scd2'; remove it"))
+    for hint in ("hard_delete", "dedup_sort"):
+        if hint in w.hints and w.disposition != "merge":
+            problems.append(
+                Problem(
+                    f"{path}.columns",
+                    f"the {hint} hint applies to write_disposition 'merge' only (as in dlt); "
+                    "remove it or use merge",
+                )
+            )
+    if "dedup_sort" in w.hints and w.disposition == "merge" and not w.primary_key:
+        problems.append(
+            Problem(
+                f"{path}.columns",
+                "the dedup_sort hint picks one version per primary key; it needs a "
+                "primary_key (as in dlt)",
+            )
+        )
     if w.disposition != "merge":
         return problems
     if w.strategy in ("upsert", "insert-only"):
