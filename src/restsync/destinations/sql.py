@@ -4,7 +4,9 @@ A subclass supplies the connection, the type names, the bulk path (Arrow scan fo
 COPY for Postgres) and how to read a row count back. Everything else - schema evolution,
 append / replace / merge, the state and load records, `show` - is written once here.
 
-Merge, for a root table with primary key K (per load, one transaction):
+Merge strategies (delete-insert, upsert, insert-only, scd2) and the hard_delete / dedup_sort
+hints are described in `restsync.load.merge`, whose `MergePlan` gives the SQL fragments. The
+default, delete-insert for a root table with primary key K (per load, one transaction):
 
     stage  <- the staged rows (with `_restsync_seq`)
     win    <- per K, the staged row with the highest `_restsync_seq`
