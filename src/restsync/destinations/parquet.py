@@ -18,10 +18,12 @@ Write dispositions:
 
 - append: each load adds one file `<table>/<load_id>.parquet`.
 - replace: the table folder is swapped for one holding this load's file only.
-- merge: the table folder is swapped for one file holding the current version of every
-  key (the stored rows whose key did not come again, plus the last staged version of each
-  staged key); child tables likewise lose the rows of replaced parents. So the table
-  folder always holds exactly the latest version per key, with no dedup needed on read.
+- merge: the table folder is swapped for one file holding the merge's result, computed by
+  DuckDB over the stored and the staged rows with the strategy's plan (`restsync.load.merge`:
+  delete-insert by primary and/or merge key, upsert, insert-only, scd2; hard_delete,
+  dedup_sort). Under delete-insert the folder holds exactly the latest version per key, with
+  no dedup needed on read; child tables likewise lose the rows of replaced parents.
+- skip: nothing. A refresh drops the table's folder at commit (or swaps in this load's file).
   This rewrites the table on every merge load: fine for the sizes an API gives, and what
   a reader of plain Parquet expects.
 
