@@ -33,11 +33,14 @@ class Api:
 
     def __init__(self) -> None:
         self.data: dict[str, list[dict[str, Any]]] = {}
+        self.failing: set[str] = set()  # resources answered with 404
         self.requests = 0
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
         name = request.url.path.strip("/")
+        if name in self.failing:
+            return httpx.Response(404, content=b'{"error": "gone"}')
         return httpx.Response(200, content=orjson.dumps({"data": self.data.get(name, [])}))
 
 
@@ -48,7 +51,7 @@ class Runner:
         self.api = Api()
         self.tmp = tmp
 
-    def run(self, defs: list[dict[str, Any]], **kw: Any) -> Any:
+    def run(self, defs: list[dict[str, Any]], *, ok: bool = True, **kw: Any) -> Any:
         config = {
             "client": {"base_url": "http://api.test/", "paginator": "single_page"},
             "resource_defaults": {"endpoint": {"data_selector": "data"}},
@@ -63,7 +66,7 @@ class Runner:
         )
         info = pipe.run(rest_api_source(config), **kw)
         assert info.loaded, str(info)
-        assert not info.failed_resources, str(info)
+        assert not info.failed_resources or not ok, str(info)
         return info
 
     def rows(self, table: str, cols: str, order: str | None = None) -> list[tuple[Any, ...]]:
@@ -427,6 +430,32 @@ def test_refresh_drop_sources_and_drop_data(runner: Runner) -> None:
     runner.run([a], refresh="drop_sources")
     assert runner.tables() == ["a"]  # every table of the dataset's schema went; a again
     assert runner.rows("a", "id") == [(2,)]
+
+
+def test_refresh_leaves_a_resource_that_failed_in_the_run_as_it_was(runner: Runner) -> None:
+    # dlt changes the destination only when extraction succeeded: a resource that fails in a
+    # refresh run keeps its tables, rows and incremental state
+    a = res("a")
+    b = {
+        **res("b"),
+        "endpoint": {
+            "path": "b",
+            "incremental": {"cursor_path": "n", "initial_value": 0},
+        },
+    }
+    runner.api.data["a"] = [{"id": 1}]
+    runner.api.data["b"] = [{"id": 1, "n": 5, "l": [1]}]
+    runner.run([a, b])
+    runner.api.data["a"] = [{"id": 2}]
+    runner.api.failing = {"b"}
+    info = runner.run([a, b], ok=False, full_refresh=True)
+    assert set(info.failed_resources) == {"b"}
+    assert runner.rows("a", "id") == [(2,)]
+    assert runner.rows("b", "id, n") == [(1, 5)]
+    assert runner.rows("b__l", "value") == [(1,)]
+    from .dest_helpers import stored_state
+
+    assert stored_state(runner.url, runner.dataset, "ws")["b"]  # the cursor is still there
 
 
 def test_refresh_mode_unknown_is_refused_before_any_request(tmp_path: Path) -> None:
