@@ -389,7 +389,7 @@ class ResourceBase(TypedDict, total=False):
     primary_key: str | list[str]
     merge_key: str | list[str]
     write_disposition: WriteDisposition
-    table_name: str | Callable[[Any], str]
+    table_name: str | Callable[[Any], str]  # a function is refused (restsync.load.hints)
     columns: dict[str, ColumnHints] | list[ColumnHints]
     selected: bool
     include_from_parent: list[str]

@@ -436,21 +436,34 @@ class SqlDestination(abc.ABC):
         if created:  # an empty table: the winners are all there is
             stats.inserted = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {ins}")
             return
-        match = plan.match_sql("t", win)
-        gone = self._temp_name("gone")
-        self._temp_create(
-            gone,
-            f"AS SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t WHERE {match} "
-            f"UNION SELECT {quote(DLT_ID)} AS id FROM {ins}",
-        )
+        # one join per key kind (an OR of two semi-joins would defeat Postgres' planner)
+        joins: list[tuple[str, str]] = []  # (relation, join condition) per key kind
         if plan.keys:
+            on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in plan.keys)
+            joins.append((win, on))
+        if plan.merge_key:
+            mk_cols = ", ".join(quote(k) for k in plan.merge_key)
+            on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in plan.merge_key)
+            joins.append((f"(SELECT DISTINCT {mk_cols} FROM {win})", on))
+        gone = self._temp_name("gone")
+        parts = [
+            f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {rel} AS w ON {on}"
+            for rel, on in joins
+        ]
+        parts.append(f"SELECT {quote(DLT_ID)} AS id FROM {ins}")
+        self._temp_create(gone, "AS " + " UNION ".join(parts))
+        if plan.hard_delete and plan.keys:  # the stored keys that get a new version
             on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
             stats.updated = self._fetch(
-                f"SELECT count(*) FROM {target} AS t WHERE EXISTS "
-                f"(SELECT 1 FROM {ins} AS i WHERE {on})"
+                f"SELECT count(*) FROM {target} AS t JOIN {ins} AS i ON {on}"
             )[0][0]
-        removed = self._exec(f"DELETE FROM {target} AS t WHERE {match}")
-        stats.deleted = max(removed - stats.updated, 0)
+        removed = [
+            self._exec(f"DELETE FROM {target} AS t USING {rel} AS w WHERE {on}")
+            for rel, on in joins
+        ]
+        if plan.keys and not plan.hard_delete:
+            stats.updated = removed[0]
+        stats.deleted = max(sum(removed) - stats.updated, 0)
         total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {ins}")
         stats.inserted = max(total - stats.updated, 0)
         self._winners[table.name] = gone
