@@ -43,7 +43,7 @@ class TableLoadStats:
     `inserted`: rows added for new keys (append/replace: every row written);
     `updated`: under merge, stored rows whose key came again (replaced by the new version);
     `deleted`: rows removed without a new version (replace emptying the table, child rows
-    of replaced parents).
+    of replaced parents, hard deletes, rows of a merge key); under scd2, rows retired.
     """
 
     table: str
