@@ -269,6 +269,22 @@ def test_scd2_names_active_timestamp_and_children(runner: Runner) -> None:
     assert runner.rows("dim__tags", "value") == [("a",), ("b",), ("c",)]
 
 
+def test_scd2_a_version_inserted_again_after_retirement(runner: Runner) -> None:
+    # dlt's insert-delete-reinsert pattern: two rows share the row hash, each with its own
+    # validity window; the child rows (same ids) are stored once
+    r = res("dim", write_disposition=SCD2)
+    runner.api.data["dim"] = [{"k": 1, "tags": ["a"]}, {"k": 2}]
+    runner.run([r])
+    runner.api.data["dim"] = [{"k": 2}]
+    runner.run([r])
+    runner.api.data["dim"] = [{"k": 1, "tags": ["a"]}, {"k": 2}]
+    runner.run([r])
+    rows = runner.rows("dim", "k, _dlt_valid_to IS NULL", "k, _dlt_valid_to IS NULL")
+    assert rows == [(1, False), (1, True), (2, True)]
+    assert len({i for (i,) in runner.rows("dim", "_dlt_id") if i}) == 2
+    assert runner.rows("dim__tags", "value") == [("a",)]
+
+
 def test_scd2_nested_change_row_version_column_and_boundary(runner: Runner) -> None:
     # dlt hashes the whole record: a change in a nested list alone makes a new version
     r = res("dim", write_disposition=SCD2)

@@ -383,8 +383,9 @@ class ParquetDestination:
             win = con.sql(f"SELECT {sel} FROM s").to_arrow_table()
         con.unregister("s")
         con.register("w", win)
-        keep = f"NOT {plan.deleted_sql('w')}" if plan.hard_delete else "TRUE"
-        ins = con.sql(f"SELECT {sel} FROM w WHERE {keep}").to_arrow_table()
+        ins = win
+        if plan.hard_delete:  # the winners that go in: not the deleted ones
+            ins = con.sql(f"SELECT {sel} FROM w WHERE NOT {plan.deleted_sql('w')}").to_arrow_table()
         con.register("i", ins)
         on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
         if plan.strategy == "insert-only":
@@ -450,10 +451,16 @@ class ParquetDestination:
         else:
             kept = f"SELECT {cl} FROM t"
         stats.deleted = old.num_rows - self._scalar(f"SELECT count(*) FROM ({kept})")
+        # insert-only / scd2 keep stored child rows: one already there is not added twice
+        fresh = (
+            f" AND {quote(DLT_ID)} NOT IN (SELECT {quote(DLT_ID)} FROM t)"
+            if root.name in self._no_child_delete
+            else ""
+        )
         new = con.sql(
             f"SELECT {cl} FROM (SELECT {scl}, row_number() OVER (PARTITION BY s.{quote(DLT_ID)} "
             f"ORDER BY s.{quote(SEQ)} DESC) AS _rs_rn FROM s JOIN w ON s.{link} = "
-            f"w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) WHERE _rs_rn = 1"
+            f"w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) WHERE _rs_rn = 1{fresh}"
         ).to_arrow_table()
         con.register("n", new)
         stats.inserted = new.num_rows

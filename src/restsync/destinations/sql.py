@@ -331,7 +331,7 @@ class SqlDestination(abc.ABC):
         done: list[str] = []
         if not self._schema_exists():
             return done
-        existing = {t for t in self._dataset_columns()}
+        existing = set(self._dataset_columns())
         for name in reversed(plan.tables):  # children before their parents
             if name not in existing:
                 continue
@@ -384,12 +384,14 @@ class SqlDestination(abc.ABC):
         plan = MergePlan.of(table, load_id)
         target = self._t(table.name)
         cols = ", ".join(quote(c) for c in columns)
+        if plan.strategy == "scd2":
+            source, names = self._stage_source(table, staged)
+            self._scd2_root(table, plan, stats, source, names, columns)
+            return
+        # one staged version per key (the usual case): the merge needs no window
         unique = staged.ids_unique(table.name)
         source, names = self._stage_source(table, staged)
         sel = ", ".join(quote(n) for n in names)
-        if plan.strategy == "scd2":
-            self._scd2_root(table, plan, stats, source, names, columns)
-            return
         created = table.name in self._created
         if unique and not plan.hard_delete:
             self._unique_roots.add(table.name)
@@ -547,12 +549,20 @@ class SqlDestination(abc.ABC):
             )
             return
         scols = ", ".join(f"s.{quote(c)}" for c in columns)
+        # insert-only / scd2 keep stored child rows: a row already there (scd2: a version
+        # inserted again after it was retired has the same ids) is not inserted twice
+        kept = (
+            f" AND NOT EXISTS (SELECT 1 FROM {target} AS c WHERE c.{quote(DLT_ID)} = "
+            f"x.{quote(DLT_ID)})"
+            if root.name in self._no_child_delete and table.name not in self._created
+            else ""
+        )
         stats.inserted = self._exec(
             f"INSERT INTO {target} ({cols}) SELECT {cols} FROM (SELECT {scols}, "
             f"row_number() OVER (PARTITION BY s.{quote(DLT_ID)} ORDER BY s.{quote(SEQ)} DESC) "
             f"AS _rs_rn FROM {source} AS s JOIN {win} AS w "
             f"ON s.{quote(link)} = w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) AS x "
-            "WHERE _rs_rn = 1"
+            f"WHERE _rs_rn = 1{kept}"
         )
 
     def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
