@@ -75,7 +75,12 @@ def _timestamp(value: Any) -> str | None:
     elif isinstance(value, date):
         ts = datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"expected an ISO-8601 date or timestamp (e.g. '9999-12-31'), got {value!r}"
+            ) from None
     else:
         raise ValueError(f"expected a date or timestamp, got {type(value).__name__}")
     if ts.tzinfo is None:
