@@ -28,8 +28,7 @@
 * `_dlt_id` is deterministic: for root rows of a table with a primary key, a digest of the
   table name and the key values (a rerun gives the same ids); for root rows of an scd2
   table (`row_hash`), a digest of the table name and the record's content; for other root
-  rows, a
-  function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
+  rows, a function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
   a checksum of its content; for child rows, a function of the parent row's id, the child
   table (field path) and the list index. Ids are 14 URL-safe base64 characters;
 * root rows carry `_dlt_load_id`; every row carries the staged-only `_restsync_seq` (the
@@ -295,7 +294,7 @@ class Normalizer:
         row_hash: bool = False,
     ) -> None:
         self.schema = schema
-        #: SCD2: a root row's `_dlt_id` is a hash of its content (lists left out, as in dlt)
+        #: SCD2: a root row's `_dlt_id` is a hash of the record's content (as dlt's row hash)
         self.row_hash = row_hash
         self.resource = resource
         self.table_name = shorten_identifier(normalize_path(table_name))
