@@ -475,6 +475,30 @@ def test_refresh_leaves_a_resource_that_failed_in_the_run_as_it_was(runner: Runn
     assert stored_state(runner.url, runner.dataset, "ws")["b"]  # the cursor is still there
 
 
+def test_pipeline_level_refresh_applies_to_every_run(tmp_path: Path) -> None:
+    # dlt.pipeline(refresh=...): each run refreshes unless run() gives its own mode
+    url = f"duckdb:///{tmp_path / 'd.duckdb'}"
+    api = Api()
+    api.data["a"] = [{"id": 1}, {"id": 2}]
+    config = {
+        "client": {"base_url": "http://api.test/", "paginator": "single_page"},
+        "resources": [res("a")],
+    }
+    pipe = Pipeline(
+        "pl",
+        url,
+        "pl_data",
+        pipelines_dir=tmp_path / "p",
+        transport=httpx.MockTransport(api.handler),
+        refresh="drop_resources",
+    )
+    for _ in range(3):
+        pipe.run(rest_api_source(config))
+    assert query(url, "pl_data", "SELECT count(*) FROM {t:a}") == [(2,)]
+    with pytest.raises(ConfigError, match="refresh mode"):
+        Pipeline("pl", url, refresh="everything")
+
+
 def test_refresh_mode_unknown_is_refused_before_any_request(tmp_path: Path) -> None:
     runner = Runner(f"duckdb:///{tmp_path / 'd.duckdb'}", tmp_path)
     with pytest.raises(ConfigError, match="refresh mode"):

@@ -90,8 +90,12 @@ class Pipeline:
         credentials: str | None = None,
         transport: Any = None,
         normalize_mode: str | None = None,
+        refresh: str | None = None,
     ) -> None:
+        from restsync.load.hints import check_refresh
+
         self.name = name
+        self.refresh = check_refresh(refresh)  # dlt's: every run's refresh, unless run() says
         self.destination_url = destination
         self.dataset_name = dataset_name or f"{name}_data"
         self.pipelines_dir = Path(pipelines_dir or Path.cwd() / ".restsync" / "pipelines")
@@ -136,7 +140,7 @@ class Pipeline:
         """
         from restsync.load.hints import check_refresh
 
-        mode = check_refresh(refresh, full_refresh)
+        mode = check_refresh(refresh, full_refresh) or self.refresh
         with relaxed_gc():
             return self._run(source, resources, mode, progress)
 
