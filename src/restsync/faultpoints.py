@@ -5,7 +5,8 @@ passes `checkpoint("<point>")`. Unset (always, outside the test harness), `check
 dictionary lookup and nothing else.
 
 Points: `page` (a page was staged), `stage_complete` (the stage manifest is written),
-`load_begin` (the destination transaction began), `load_table` (a table was written inside the
+`load_begin` (the destination transaction began), `load_refresh` (a refresh dropped or emptied
+its tables inside the transaction), `load_table` (a table was written inside the
 transaction), `before_commit`, `after_commit`.
 """
 
@@ -21,7 +22,15 @@ if _spec:
     _name, _, _n = _spec.partition(":")
     _target = (_name, int(_n or "1"))
 
-POINTS = ("page", "stage_complete", "load_begin", "load_table", "before_commit", "after_commit")
+POINTS = (
+    "page",
+    "stage_complete",
+    "load_begin",
+    "load_refresh",
+    "load_table",
+    "before_commit",
+    "after_commit",
+)
 
 
 def checkpoint(name: str) -> None:

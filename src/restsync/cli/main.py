@@ -111,7 +111,18 @@ def cli(verbose: int, json_logs: bool) -> None:
     "--pipeline", "pipeline_name", default=None, help="Pipeline name; default from CONFIG."
 )
 @click.option("--resources", default=None, help="Comma-separated resources to run.")
-@click.option("--full-refresh", is_flag=True, help="Ignore stored incremental state.")
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Drop the selected resources' tables and state first (dlt's refresh drop_resources).",
+)
+@click.option(
+    "--refresh",
+    type=click.Choice(["drop_sources", "drop_resources", "drop_data"]),
+    default=None,
+    help="dlt's refresh mode: drop every table and all state, the selected resources' "
+    "tables and state, or only empty their tables; in the load's transaction.",
+)
 @click.option("--base-url", default=None, help="Point the source at another base URL.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print the LoadInfo as JSON.")
@@ -122,6 +133,7 @@ def run(
     pipeline_name: str | None,
     resources: str | None,
     full_refresh: bool,
+    refresh: str | None,
     base_url: str | None,
     quiet: bool,
     as_json: bool,
@@ -139,7 +151,13 @@ def run(
 
             progress = RichProgress(err)
         wanted = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
-        info = pipe.run(source, resources=wanted, full_refresh=full_refresh, progress=progress)
+        info = pipe.run(
+            source,
+            resources=wanted,
+            full_refresh=full_refresh,
+            refresh=refresh,
+            progress=progress,
+        )
     except ConfigError as exc:
         _fail(str(exc), EXIT_CONFIG)
         return

@@ -168,13 +168,15 @@ def expand_resources(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [expand_resource(r, defaults) for r in config.get("resources") or []]
 
 
-def write_disposition_of(resource: Mapping[str, Any]) -> Literal["append", "replace", "merge"]:
+def write_disposition_of(
+    resource: Mapping[str, Any],
+) -> Literal["append", "replace", "merge", "skip"]:
     """The resource's write disposition, from the string or the dict form; `append` by default."""
     value = resource.get("write_disposition")
     if isinstance(value, Mapping):
         value = value.get("disposition")
-    if value in ("append", "replace", "merge"):
-        return cast(Literal["append", "replace", "merge"], value)
+    if value in ("append", "replace", "merge", "skip"):
+        return cast(Literal["append", "replace", "merge", "skip"], value)
     return "append"
 
 

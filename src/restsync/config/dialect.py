@@ -46,8 +46,8 @@ PaginatorType = Literal[
     "header_link",
     "header_cursor",
 ]
-WriteDispositionName = Literal["append", "replace", "merge"]
-MergeStrategy = Literal["delete-insert", "upsert"]
+WriteDispositionName = Literal["append", "replace", "merge", "skip"]
+MergeStrategy = Literal["delete-insert", "upsert", "insert-only", "scd2"]
 ReplaceStrategy = Literal["truncate-and-insert", "insert-from-staging", "staging-optimized"]
 OnCursorValueMissing = Literal["raise", "include", "exclude"]
 RangeBoundary = Literal["open", "closed"]
@@ -378,6 +378,11 @@ class WriteDispositionConfig(TypedDict, total=False):
 
     disposition: WriteDispositionName
     strategy: MergeStrategy | ReplaceStrategy
+    # scd2 (dlt's names and meaning)
+    validity_column_names: list[str]
+    active_record_timestamp: Any
+    boundary_timestamp: Any
+    row_version_column_name: str
 
 
 WriteDisposition = WriteDispositionName | WriteDispositionConfig
@@ -393,6 +398,8 @@ class ColumnHints(TypedDict, total=False):
     merge_key: bool
     precision: Annotated[int, Minimum(0)]
     scale: Annotated[int, Minimum(0)]
+    hard_delete: bool  # merge: a row marked deleted deletes its key (restsync.load.merge)
+    dedup_sort: str  # merge: which staged version of a key wins ("asc" / "desc")
 
 
 class ProcessingStep(TypedDict, total=False):
@@ -410,7 +417,7 @@ class ResourceBase(TypedDict, total=False):
     primary_key: str | list[str]
     merge_key: str | list[str]
     write_disposition: WriteDisposition
-    table_name: str | Callable[[Any], str]
+    table_name: str | Callable[[Any], str]  # a function is refused (restsync.load.hints)
     columns: dict[str, ColumnHints] | list[ColumnHints]
     selected: bool
     include_from_parent: list[str]
@@ -472,8 +479,6 @@ REFUSED_KEYS: dict[str, dict[str, str]] = {
         "cluster": f"a dlt destination hint; {_NOT_ACTED_ON}",
         "sort": f"a dlt destination hint; {_NOT_ACTED_ON}",
         "description": f"a dlt schema annotation; {_NOT_ACTED_ON}",
-        "hard_delete": "not supported: restsync's merge does not delete rows; remove it",
-        "dedup_sort": "not supported: restsync's merge keeps the last record of a key; remove it",
         "timezone": "not supported: timestamps are stored with their time zone; remove it",
     },
 }

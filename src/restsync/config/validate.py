@@ -64,6 +64,7 @@ from restsync.config.placeholders import find_placeholders
 from restsync.config.secrets import Secret
 from restsync.errors import ConfigError, Problem
 from restsync.http.redact import redact_text
+from restsync.load.hints import write_problems
 
 if TYPE_CHECKING:
     from restsync.extract.resources import ResourcePlan
@@ -72,7 +73,7 @@ from restsync.schema.naming import PATH_SEPARATOR, normalize_path, shorten_ident
 #: Table names restsync keeps for itself (and dlt's, so a dataset can be shared with dlt).
 RESERVED_TABLE_PREFIXES: tuple[str, ...] = ("_restsync_", "_dlt_")
 
-MERGE_STRATEGIES = ("delete-insert", "upsert")
+MERGE_STRATEGIES = ("delete-insert", "upsert", "insert-only", "scd2")
 REPLACE_STRATEGIES = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
 PROCESSING_STEP_KINDS = ("filter", "map", "yield_map")
 
@@ -749,20 +750,6 @@ class _Checker:
         )
         if not strategies:
             self.add(_at(path, "strategy"), f"'{disposition}' takes no strategy; remove it")
-        elif (
-            isinstance(strategy, str)
-            and strategy not in strategies
-            and strategy
-            in (
-                "scd2",
-                "insert-only",
-            )
-        ):
-            self.add(
-                _at(path, "strategy"),
-                f"merge strategy '{strategy}' is not supported by restsync; "
-                f"use {_or(_quoted(strategies))}",
-            )
         else:
             self.choice(_at(path, "strategy"), strategy, strategies, f"{disposition} strategy")
 
@@ -1041,7 +1028,13 @@ class _Checker:
             url = endpoint.get("path")
             if needs_base_url is None and isinstance(url, str) and not _is_absolute(url):
                 needs_base_url = (i, name, url)
-            if write_disposition_of(resource) == "merge" and not self.has_key(resource):
+            for problem in write_problems(resource, path):
+                self.add(problem.path, problem.message)
+            if (
+                write_disposition_of(resource) == "merge"
+                and not self.has_key(resource)
+                and not _is_scd2(resource)
+            ):
                 self.add(
                     path,
                     f"'{name}' uses write_disposition 'merge' but has no primary_key or "
@@ -1240,3 +1233,8 @@ __all__ = [
     "plan_config",
     "validate_config",
 ]
+
+
+def _is_scd2(resource: Mapping[str, Any]) -> bool:
+    wd = resource.get("write_disposition")
+    return isinstance(wd, Mapping) and wd.get("strategy") == "scd2"

@@ -4,6 +4,7 @@ A load drives a destination in this order, all inside one transaction:
 
     dest.open()
     dest.begin()
+    dest.refresh(plan, pipeline)                  # only on a refresh run: drop / empty
     ddl = dest.ensure_tables(schema)              # create tables / add and promote columns
     for table in schema.tables.values():          # parents before children
         stats = dest.write(table, staged, load_id)
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from restsync.schema.model import Schema, Table
 
 if TYPE_CHECKING:
+    from restsync.load.merge import RefreshPlan
     from restsync.stage.writer import StagedLoad
 
 # restsync's bookkeeping tables, next to the data tables in the dataset.
@@ -41,7 +43,7 @@ class TableLoadStats:
     `inserted`: rows added for new keys (append/replace: every row written);
     `updated`: under merge, stored rows whose key came again (replaced by the new version);
     `deleted`: rows removed without a new version (replace emptying the table, child rows
-    of replaced parents).
+    of replaced parents, hard deletes, rows of a merge key); under scd2, rows retired.
     """
 
     table: str
@@ -110,6 +112,11 @@ class Destination(Protocol):
 
     def begin(self) -> None:
         """Start the load's transaction."""
+        ...
+
+    def refresh(self, plan: RefreshPlan, pipeline: str) -> list[str]:
+        """dlt's `refresh`: drop the plan's tables (`drop_data`: empty them) and wipe the
+        state of its resources (`drop_sources`: all of `pipeline`'s), in the transaction."""
         ...
 
     def ensure_tables(self, schema: Schema) -> list[str]:

@@ -101,18 +101,22 @@ class DuckDBDestination(SqlDestination):
         """Open (or create) the database file."""
         if self._con is not None:
             return
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = (
+                f"duckdb: cannot create the folder {self.path.parent} for {self.path.name}: "
+                f"{exc.strerror or exc}\n  check the path and its permissions, or choose "
+                "another file with --destination duckdb:///path/to/file.duckdb"
+            )
+            raise LoadError(msg) from None
         chosen = os.environ.get(ENV_MEMORY_LIMIT)
         limit = (MEMORY_LIMIT if chosen is None else chosen).strip()
         try:
             con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
-            msg = (
-                f"duckdb: cannot open {self.path}: {str(exc)[:200]}\n"
-                "  is another restsync run or a DuckDB client holding the file?"
-            )
-            raise LoadError(msg) from exc
+            raise LoadError(open_error(self.path, exc)) from None
         # A table is a set: restsync never reads rows back in the order they went in (merges
         # order by `_restsync_seq`). Without this, DuckDB keeps insertion order by running
         # each bulk insert on one thread (a 1,000,000-record load: 5.9 s, with it 3.1 s).
@@ -242,7 +246,7 @@ class DuckDBDestination(SqlDestination):
         of the statements after it: 70 ms over those tables).
         """
         root = root_of(self._schema or staged.schema, table)
-        merge = root.write_disposition == "merge" and bool(root.primary_key)
+        merge = root.write_disposition == "merge"
         if self._insert_cap:  # caps of restsync's own; the environment's stays as it is
             self._use("memory_limit", MERGE_MEMORY_LIMIT if merge else self._insert_cap)
         reads_stored = table.name not in self._created and root.write_disposition != "append"
@@ -316,6 +320,25 @@ class DuckDBDestination(SqlDestination):
         with contextlib.suppress(duckdb.Error):
             self.con.execute("ROLLBACK")
         self._reset_settings()
+
+
+def open_error(path: Path, exc: BaseException) -> str:
+    """What to tell when DuckDB cannot open `path`: a lock held by another process, a
+    folder or file that cannot be written, or something else (DuckDB's own words)."""
+    text = str(exc)
+    low = text.lower()
+    head = f"duckdb: cannot open {path}: {text[:200]}\n  "
+    if "lock" in low:
+        return head + "another restsync run or a DuckDB client holds the file; wait or close it"
+    if any(
+        s in low
+        for s in ("permission denied", "read-only", "not a directory", "no such file", "access")
+    ):
+        return head + (
+            "the file or its folder cannot be written: check the path and its permissions, "
+            "or choose another file with --destination duckdb:///path/to/file.duckdb"
+        )
+    return head + "check the path; is another restsync run or a DuckDB client holding it?"
 
 
 def _sql_string(value: str) -> str:

@@ -18,10 +18,12 @@ Write dispositions:
 
 - append: each load adds one file `<table>/<load_id>.parquet`.
 - replace: the table folder is swapped for one holding this load's file only.
-- merge: the table folder is swapped for one file holding the current version of every
-  key (the stored rows whose key did not come again, plus the last staged version of each
-  staged key); child tables likewise lose the rows of replaced parents. So the table
-  folder always holds exactly the latest version per key, with no dedup needed on read.
+- merge: the table folder is swapped for one file holding the merge's result, computed by
+  DuckDB over the stored and the staged rows with the strategy's plan (`restsync.load.merge`:
+  delete-insert by primary and/or merge key, upsert, insert-only, scd2; hard_delete,
+  dedup_sort). Under delete-insert the folder holds exactly the latest version per key, with
+  no dedup needed on read; child tables likewise lose the rows of replaced parents.
+- skip: nothing. A refresh drops the table's folder at commit (or swaps in this load's file).
   This rewrites the table on every merge load: fine for the sizes an API gives, and what
   a reader of plain Parquet expects.
 
@@ -39,6 +41,7 @@ and some of the previous one; every table on its own is always complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -52,7 +55,9 @@ import pyarrow.parquet as pq
 
 from restsync.destinations.base import DestinationInfo, TableInfo, TableLoadStats
 from restsync.destinations.sql import quote, root_of
+from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
+from restsync.load.merge import MergePlan, RefreshPlan
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Schema, Table
 from restsync.stage.types import arrow_schema, conform_batch
 from restsync.stage.writer import write_json_atomic
@@ -94,6 +99,11 @@ class ParquetDestination:
         self._plan: dict[str, str] = {}
         self._gone: dict[str, pa.Table] = {}
         self._winners: dict[str, pa.Table] = {}
+        #: Root tables whose merge never removes child rows (insert-only, scd2).
+        self._no_child_delete: set[str] = set()
+        #: Tables a refresh dropped in this load, and the resources whose state goes.
+        self._refreshed: set[str] = set()
+        self._reset_state: list[str] = []
         self._db: duckdb.DuckDBPyConnection | None = None
 
     def __repr__(self) -> str:
@@ -108,7 +118,19 @@ class ParquetDestination:
 
     def open(self) -> None:
         """Create the folder; finish interrupted commits, discard uncommitted loads."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".restsync-write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            what = "create" if not self.root.is_dir() else "write into"
+            msg = (
+                f"parquet: cannot {what} the folder {self.root}: {exc.strerror or exc}\n"
+                "  check the path and its permissions, or choose another folder with "
+                "--destination parquet:///path/to/folder"
+            )
+            raise LoadError(msg) from None
         tx = self.root / TX_DIR
         if tx.is_dir():
             for d in sorted(tx.iterdir()):
@@ -126,6 +148,9 @@ class ParquetDestination:
         self._plan = {}
         self._gone = {}
         self._winners = {}
+        self._no_child_delete = set()
+        self._refreshed = set()
+        self._reset_state = []
         self._schema = None
         self._load_id = None
 
@@ -237,26 +262,49 @@ class ParquetDestination:
         schema = self._schema or staged.schema
         root = root_of(schema, table)
         stats = TableLoadStats(table.name, root.write_disposition)
-        if self.is_committed(load_id):
+        if self.is_committed(load_id) or root.write_disposition == "skip":
             return stats
         self._load_id = load_id
         out_schema = arrow_schema(table)
         out = self._tx(load_id) / table.name / f"{load_id}.parquet"
         staged_batches = staged.read_table(table.name, table)
-        if root.write_disposition == "merge" and root.primary_key:
+        if root.write_disposition == "merge":
             if table.is_root:
-                self._merge_root(table, staged, stats, out, out_schema)
+                self._merge_root(table, staged, stats, out, out_schema, load_id)
             else:
                 self._merge_child(table, root, staged, stats, out, out_schema)
             return stats
-        if root.write_disposition == "replace":
-            stats.deleted = self._count(table.name)
+        if root.write_disposition == "replace" or table.name in self._refreshed:
+            stats.deleted = 0 if table.name in self._refreshed else self._count(table.name)
             stats.inserted = self._write_file(out, out_schema, staged_batches)
             self._plan[table.name] = "swap"
         elif staged.rows(table.name):
             stats.inserted = self._write_file(out, out_schema, staged_batches)
             self._plan[table.name] = "append"
         return stats
+
+    def refresh(self, plan: RefreshPlan, pipeline: str) -> list[str]:
+        """Mark the plan's tables dropped: their folders go at commit unless this load writes
+        them anew, and a load into one starts from nothing; the state is wiped at commit."""
+        done: list[str] = []
+        for name in plan.tables:
+            self._refreshed.add(name)
+            self._plan[name] = "drop"
+            if (self.root / name).is_dir():
+                done.append(f"{plan.mode} {name}")
+        self._reset_state = ["*"] if plan.mode == "drop_sources" else list(plan.resources)
+        return done
+
+    def _stored(self, table: Table, out_schema: pa.Schema) -> pa.Table:
+        """The stored rows of `table`, conformed (none after a refresh dropped it)."""
+        if table.name in self._refreshed:
+            return out_schema.empty_table()
+        con = self._duck()
+        con.register("t_in", self._existing(table, out_schema))
+        try:
+            return con.sql("SELECT * FROM t_in").to_arrow_table()
+        finally:
+            con.unregister("t_in")
 
     def _merge_root(
         self,
@@ -265,45 +313,114 @@ class ParquetDestination:
         stats: TableLoadStats,
         out: Path,
         out_schema: pa.Schema,
+        load_id: str,
     ) -> None:
+        """The merge of a root table by its strategy (`restsync.load.merge`), as one query
+        over the stored and the staged rows whose result replaces the table's folder."""
         if not staged.rows(table.name):
             return
+        plan = MergePlan.of(table, load_id)
         con = self._duck()
         con.register("s", staged.reader(table.name, table))
         cols = [c for c in table.columns if c != SEQ]
         sel = ", ".join(quote(c) for c in [*cols, SEQ])
-        part = ", ".join(quote(k) for k in table.primary_key)
-        win = con.sql(
-            f"SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
-            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM s) WHERE _rs_rn = 1"
-        ).to_arrow_table()
+        cl = ", ".join(quote(c) for c in cols)
+        t = self._stored(table, out_schema)
+        con.register("t", t)
+        if plan.strategy == "scd2":
+            version = quote(plan.version)
+            one = con.sql(
+                f"SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {version} "
+                f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM s) WHERE _rs_rn = 1"
+            ).to_arrow_table()
+            con.unregister("s")
+            con.register("o", one)
+            active = plan.is_active_sql("t")
+            new = con.sql(
+                f"SELECT {sel} FROM o AS s WHERE NOT EXISTS (SELECT 1 FROM t "
+                f"WHERE {active} AND t.{version} = s.{version})"
+            ).to_arrow_table()
+            con.register("n", new)
+            absent = f"NOT EXISTS (SELECT 1 FROM o AS s WHERE s.{version} = t.{version})"
+            if plan.merge_key:
+                on = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in plan.merge_key)
+                absent += f" AND EXISTS (SELECT 1 FROM o AS s WHERE {on})"
+            valid_from, valid_to = plan.validity
+            stats.deleted = self._scalar(f"SELECT count(*) FROM t WHERE {active} AND {absent}")
+            old_cols = ", ".join(
+                f"CASE WHEN {active} AND {absent} THEN {plan.boundary_sql()} ELSE "
+                f"t.{quote(c)} END AS {quote(c)}"
+                if c == valid_to
+                else f"t.{quote(c)}"
+                for c in cols
+            )
+            new_cols = ", ".join(
+                f"{plan.boundary_sql()} AS {quote(c)}"
+                if c == valid_from
+                else f"{plan.active_sql()} AS {quote(c)}"
+                if c == valid_to
+                else f"n.{quote(c)}"
+                for c in cols
+            )
+            result = con.sql(
+                f"SELECT {old_cols} FROM t UNION ALL SELECT {new_cols} FROM n"
+            ).to_arrow_reader(65536)
+            self._write_file(out, out_schema, iter(result))
+            stats.inserted = new.num_rows
+            self._winners[table.name] = new.select([DLT_ID, SEQ])
+            self._no_child_delete.add(table.name)
+            for name in ("o", "n", "t"):
+                con.unregister(name)
+            self._plan[table.name] = "swap"
+            return
+        if plan.keys:
+            part = ", ".join(quote(k) for k in plan.keys)
+            win = con.sql(
+                f"SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
+                f"ORDER BY {plan.order_sql()}) AS _rs_rn FROM s) WHERE _rs_rn = 1"
+            ).to_arrow_table()
+        else:
+            win = con.sql(f"SELECT {sel} FROM s").to_arrow_table()
         con.unregister("s")
         con.register("w", win)
-        con.register("t", self._existing(table, out_schema))
-        old = con.sql("SELECT * FROM t").to_arrow_table()  # the stored rows, conformed
-        con.unregister("t")
-        con.register("t", old)
-        on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in table.primary_key)
-        match = f"EXISTS (SELECT 1 FROM w WHERE {on})"
-        if table.merge_key:
-            mk = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in table.merge_key)
-            match = f"({match} OR EXISTS (SELECT 1 FROM w WHERE {mk}))"
-        stats.updated = self._scalar(
-            f"SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM w WHERE {on})"
-        )
+        ins = win
+        if plan.hard_delete:  # the winners that go in: not the deleted ones
+            ins = con.sql(f"SELECT {sel} FROM w WHERE NOT {plan.deleted_sql('w')}").to_arrow_table()
+        con.register("i", ins)
+        on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
+        if plan.strategy == "insert-only":
+            new = con.sql(
+                f"SELECT {sel} FROM i WHERE NOT EXISTS (SELECT 1 FROM t WHERE {on})"
+            ).to_arrow_table()
+            con.register("n", new)
+            result = con.sql(f"SELECT {cl} FROM t UNION ALL SELECT {cl} FROM n").to_arrow_reader(
+                65536
+            )
+            self._write_file(out, out_schema, iter(result))
+            stats.inserted = new.num_rows
+            self._winners[table.name] = new.select([DLT_ID, SEQ])
+            self._no_child_delete.add(table.name)
+            for name in ("n", "i", "w", "t"):
+                con.unregister(name)
+            self._plan[table.name] = "swap"
+            return
+        match = plan.match_sql("t", "w")
+        if plan.keys:
+            stats.updated = self._scalar(
+                f"SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM i WHERE {on})"
+            )
         stats.deleted = self._scalar(f"SELECT count(*) FROM t WHERE {match}") - stats.updated
         self._gone[table.name] = con.sql(
-            f"SELECT {quote(DLT_ID)} AS id FROM t WHERE {match} UNION SELECT {quote(DLT_ID)} FROM w"
+            f"SELECT {quote(DLT_ID)} AS id FROM t WHERE {match} UNION SELECT {quote(DLT_ID)} FROM i"
         ).to_arrow_table()
-        self._winners[table.name] = win.select([DLT_ID, SEQ])
-        cl = ", ".join(quote(c) for c in cols)
+        self._winners[table.name] = ins.select([DLT_ID, SEQ])
         result = con.sql(
-            f"SELECT {cl} FROM t WHERE NOT {match} UNION ALL SELECT {cl} FROM w"
+            f"SELECT {cl} FROM t WHERE NOT {match} UNION ALL SELECT {cl} FROM i"
         ).to_arrow_reader(65536)
         self._write_file(out, out_schema, iter(result))
-        stats.inserted = max(win.num_rows - stats.updated, 0)
-        con.unregister("t")
-        con.unregister("w")
+        stats.inserted = max(ins.num_rows - stats.updated, 0)
+        for name in ("i", "w", "t"):
+            con.unregister(name)
         self._plan[table.name] = "swap"
 
     def _merge_child(
@@ -315,35 +432,43 @@ class ParquetDestination:
         out: Path,
         out_schema: pa.Schema,
     ) -> None:
-        gone = self._gone.get(root.name)
         win = self._winners.get(root.name)
-        if gone is None or win is None:
+        if win is None:
             return
+        gone = self._gone.get(root.name)
         con = self._duck()
         link = quote(DLT_ROOT_ID if DLT_ROOT_ID in table.columns else DLT_PARENT_ID)
         cols = [c for c in table.columns if c != SEQ]
         cl = ", ".join(quote(c) for c in cols)
         scl = ", ".join(f"s.{quote(c)}" for c in cols)
-        con.register("g", gone)
         con.register("w", win)
-        con.register("t", self._existing(table, out_schema))
-        old = con.sql(f"SELECT {cl} FROM t").to_arrow_table()
-        con.unregister("t")
+        old = self._stored(table, out_schema).select(cols)
         con.register("t", old)
         con.register("s", staged.reader(table.name, table))
-        kept = f"SELECT {cl} FROM t WHERE {link} NOT IN (SELECT id FROM g)"
+        if gone is not None:
+            con.register("g", gone)
+            kept = f"SELECT {cl} FROM t WHERE {link} NOT IN (SELECT id FROM g)"
+        else:
+            kept = f"SELECT {cl} FROM t"
         stats.deleted = old.num_rows - self._scalar(f"SELECT count(*) FROM ({kept})")
+        # insert-only / scd2 keep stored child rows: one already there is not added twice
+        fresh = (
+            f" AND {quote(DLT_ID)} NOT IN (SELECT {quote(DLT_ID)} FROM t)"
+            if root.name in self._no_child_delete
+            else ""
+        )
         new = con.sql(
             f"SELECT {cl} FROM (SELECT {scl}, row_number() OVER (PARTITION BY s.{quote(DLT_ID)} "
             f"ORDER BY s.{quote(SEQ)} DESC) AS _rs_rn FROM s JOIN w ON s.{link} = "
-            f"w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) WHERE _rs_rn = 1"
+            f"w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) WHERE _rs_rn = 1{fresh}"
         ).to_arrow_table()
         con.register("n", new)
         stats.inserted = new.num_rows
         result = con.sql(f"{kept} UNION ALL SELECT * FROM n").to_arrow_reader(65536)
         self._write_file(out, out_schema, iter(result))
         for name in ("g", "w", "t", "s", "n"):
-            con.unregister(name)
+            with contextlib.suppress(Exception):
+                con.unregister(name)
         self._plan[table.name] = "swap"
 
     def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
@@ -361,6 +486,7 @@ class ParquetDestination:
         journal = {
             "load_id": load_id,
             "plan": self._plan,
+            "reset_state": self._reset_state,
             "state": state,
             "load_record": record,
             "schema": self._schema.to_dict() if self._schema else None,
@@ -378,7 +504,12 @@ class ParquetDestination:
         for table, action in journal["plan"].items():
             new_dir = tx / table
             dest_dir = self.root / table
-            if action == "append":
+            if action == "drop":  # refreshed and not written again: the table goes
+                if dest_dir.exists():
+                    old = tx / "_old" / table
+                    old.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(dest_dir, old)
+            elif action == "append":
                 src = new_dir / f"{load_id}.parquet"
                 if src.exists():
                     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -399,6 +530,11 @@ class ParquetDestination:
         record = journal["load_record"]
         pipeline = str(record["pipeline"])
         all_state = _read_json(self.root / STATE_FILE, {})
+        reset = journal.get("reset_state") or []
+        if "*" in reset:
+            all_state.pop(pipeline, None)
+        for resource in reset:
+            all_state.get(pipeline, {}).pop(resource, None)
         now = utcnow().isoformat()
         for resource, value in journal["state"].items():
             all_state.setdefault(pipeline, {})[resource] = {

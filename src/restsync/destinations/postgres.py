@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 
 from restsync.destinations.registry import mask_url
 from restsync.destinations.sql import SqlDestination, quote
-from restsync.errors import LoadError
+from restsync.errors import ConfigError, LoadError, Problem
 from restsync.http.redact import redact_text, register_secret
 from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, Column, Table
 
@@ -63,6 +63,7 @@ class PostgresDestination(SqlDestination):
     JSON_PARAM = "%s::jsonb"
 
     def __init__(self, url: str, dataset_name: str, *, password: str | None = None) -> None:
+        check_schema_name(dataset_name)
         super().__init__(dataset_name)
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://") :]
@@ -148,15 +149,29 @@ class PostgresDestination(SqlDestination):
     ) -> int:
         cols = ", ".join(quote(c) for c in columns)
         total = 0
-        with (
-            self.conn.cursor() as cur,
-            cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT CSV)".encode()) as copy,
-        ):
-            for batch in staged.read_table(table.name, table):
-                buf = io.BytesIO()
-                pacsv.write_csv(batch.select(columns), buf, _CSV_OPTIONS)
-                copy.write(buf.getbuffer())
-                total += batch.num_rows
+        try:
+            with (
+                self.conn.cursor() as cur,
+                cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT CSV)".encode()) as copy,
+            ):
+                for batch in staged.read_table(table.name, table):
+                    buf = io.BytesIO()
+                    pacsv.write_csv(batch.select(columns), buf, _CSV_OPTIONS)
+                    copy.write(buf.getbuffer())
+                    total += batch.num_rows
+        except psycopg.Error:
+            found = _nul_value(table, staged, columns)
+            if found is None:
+                raise
+            column, row = found
+            msg = (
+                f"postgres: resource '{table.resource}', table '{table.name}', column "
+                f"'{column}' holds a string with the NUL character (\\u0000) ({row}); "
+                "Postgres cannot store it in text or jsonb\n"
+                "  remove it with a processing_steps map (e.g. value.replace('\\x00', '')), "
+                "or load into DuckDB or Parquet, which store it"
+            )
+            raise LoadError(msg) from None
         return total
 
     def _tx_begin(self) -> None:
@@ -168,6 +183,63 @@ class PostgresDestination(SqlDestination):
     def _tx_rollback(self) -> None:
         if self._conn is not None and not self._conn.closed:
             self._conn.rollback()
+
+
+#: Postgres reserves schema names starting with `pg_`; identifiers are cut at 63 bytes.
+_RESERVED_PREFIX = "pg_"
+_MAX_IDENTIFIER = 63
+
+
+def check_schema_name(name: str) -> None:
+    """Refuse a dataset name Postgres would refuse (`pg_*`) or cut (over 63 bytes), before
+    any request: `ConfigError` saying how to choose another."""
+    problem = None
+    if name.lower().startswith(_RESERVED_PREFIX):
+        problem = (
+            f"the dataset (schema) name '{name}' starts with 'pg_', which Postgres reserves "
+            "for system schemas"
+        )
+    elif len(name.encode("utf-8")) > _MAX_IDENTIFIER:
+        problem = (
+            f"the dataset (schema) name '{name}' is longer than Postgres' "
+            f"{_MAX_IDENTIFIER}-byte identifier limit"
+        )
+    if problem:
+        raise ConfigError(
+            [
+                Problem(
+                    "dataset_name",
+                    f"{problem}; choose another dataset name (--dataset, or dataset_name=) "
+                    "or pipeline name (the dataset is <pipeline>_data by default)",
+                )
+            ]
+        )
+
+
+def _nul_value(table: Table, staged: StagedLoad, columns: list[str]) -> tuple[str, str] | None:
+    """(column, which row) of the first staged text or json value holding a NUL character
+    (raw, or escaped in JSON text), or None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for batch in staged.read_table(table.name, table):
+        for name in columns:
+            if name not in batch.schema.names:
+                continue
+            values = batch.column(name)
+            if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+                continue
+            hit = pc.or_(pc.match_substring(values, "\x00"), pc.match_substring(values, "\\u0000"))
+            where = pc.index(hit, True).as_py()
+            if where is not None and where >= 0:
+                keys = [k for k in table.primary_key if k in batch.schema.names]
+                row = (
+                    ", ".join(f"{k}={batch.column(k)[where].as_py()!r}" for k in keys)
+                    if keys
+                    else f"_dlt_id={batch.column('_dlt_id')[where].as_py()!r}"
+                )
+                return name, f"row {row}"
+    return None
 
 
 def _password_of(url: str) -> str | None:

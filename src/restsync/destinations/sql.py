@@ -4,7 +4,9 @@ A subclass supplies the connection, the type names, the bulk path (Arrow scan fo
 COPY for Postgres) and how to read a row count back. Everything else - schema evolution,
 append / replace / merge, the state and load records, `show` - is written once here.
 
-Merge, for a root table with primary key K (per load, one transaction):
+Merge strategies (delete-insert, upsert, insert-only, scd2) and the hard_delete / dedup_sort
+hints are described in `restsync.load.merge`, whose `MergePlan` gives the SQL fragments. The
+default, delete-insert for a root table with primary key K (per load, one transaction):
 
     stage  <- the staged rows (with `_restsync_seq`)
     win    <- per K, the staged row with the highest `_restsync_seq`
@@ -29,6 +31,7 @@ from restsync.destinations.base import (
     TableLoadStats,
 )
 from restsync.errors import LoadError
+from restsync.load.merge import MergePlan, RefreshPlan
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Column, Schema, Table
 from restsync.state import COMMITTED, dumps, loads_json, schema_hash, utcnow
 
@@ -63,6 +66,8 @@ class SqlDestination(abc.ABC):
         self._win_rows: dict[str, str] = {}  # root table -> (quoted) relation of winning rows
         #: Root tables of this load whose staged rows have one version per key.
         self._unique_roots: set[str] = set()
+        #: Root tables whose merge never removes child rows (insert-only, scd2).
+        self._no_child_delete: set[str] = set()
         self._temps: list[str] = []
         self._committed_cache: dict[str, bool] = {}
         #: The dataset's columns while `ensure_tables` runs (one query, not one per table).
@@ -177,6 +182,7 @@ class SqlDestination(abc.ABC):
         self._winners.clear()
         self._win_rows.clear()
         self._unique_roots.clear()
+        self._no_child_delete.clear()
         self._temps.clear()
         self._created.clear()
         self._schema = None
@@ -218,6 +224,8 @@ class SqlDestination(abc.ABC):
         self._columns_cache = self._dataset_columns()
         try:
             for table in schema.tables.values():
+                if root_of(schema, table).write_disposition == "skip":
+                    continue  # dlt's `skip`: nothing of it is loaded
                 ddl.extend(self._ensure_table(table))
         finally:
             self._columns_cache = None
@@ -320,13 +328,13 @@ class SqlDestination(abc.ABC):
         root = root_of(schema, table)
         disposition = root.write_disposition
         stats = TableLoadStats(table.name, disposition)
-        if self.is_committed(load_id):
+        if self.is_committed(load_id) or disposition == "skip":
             return stats
         target = self._t(table.name)
         columns = [c for c in table.columns if c != SEQ]
-        if disposition == "merge" and root.primary_key:
+        if disposition == "merge":
             if table.is_root:
-                self._merge_root(table, staged, stats, columns)
+                self._merge_root(table, staged, stats, columns, load_id)
             else:
                 self._merge_child(table, root, staged, stats, columns)
             return stats
@@ -335,6 +343,37 @@ class SqlDestination(abc.ABC):
         if staged.rows(table.name):
             stats.inserted = self._bulk_insert(target, table, staged, columns)
         return stats
+
+    def refresh(self, plan: RefreshPlan, pipeline: str) -> list[str]:
+        """Drop (or empty, for `drop_data`) the refreshed tables and wipe their resources'
+        state, in the load's transaction; returns the statements run."""
+        done: list[str] = []
+        if not self._schema_exists():
+            return done
+        existing = set(self._dataset_columns())
+        for name in reversed(plan.tables):  # children before their parents
+            if name not in existing:
+                continue
+            stmt = (
+                f"DELETE FROM {self._t(name)}"
+                if plan.mode == "drop_data"
+                else f"DROP TABLE {self._t(name)}"
+            )
+            self._exec(stmt)
+            done.append(stmt)
+        if STATE_TABLE in existing:
+            if plan.mode == "drop_sources":
+                self._exec(
+                    f"DELETE FROM {self._t(STATE_TABLE)} WHERE pipeline = {self.PARAM}", (pipeline,)
+                )
+            elif plan.resources:
+                marks = ", ".join([self.PARAM] * len(plan.resources))
+                self._exec(
+                    f"DELETE FROM {self._t(STATE_TABLE)} WHERE pipeline = {self.PARAM} "
+                    f"AND resource IN ({marks})",
+                    (pipeline, *plan.resources),
+                )
+        return done
 
     def _delete_all(self, target: str) -> int:
         return self._exec(f"DELETE FROM {target}")
@@ -351,66 +390,152 @@ class SqlDestination(abc.ABC):
         return quote(tmp), names
 
     def _merge_root(
-        self, table: Table, staged: StagedLoad, stats: TableLoadStats, columns: list[str]
+        self,
+        table: Table,
+        staged: StagedLoad,
+        stats: TableLoadStats,
+        columns: list[str],
+        load_id: str,
     ) -> None:
-        target = self._t(table.name)
-        keys = table.primary_key
+        """The root table of a merge, by its strategy (see `restsync.load.merge`)."""
         if not staged.rows(table.name):
+            return
+        plan = MergePlan.of(table, load_id)
+        target = self._t(table.name)
+        cols = ", ".join(quote(c) for c in columns)
+        if plan.strategy == "scd2":
+            source, names = self._stage_source(table, staged)
+            self._scd2_root(table, plan, stats, source, names, columns)
             return
         # one staged version per key (the usual case): the merge needs no window
         unique = staged.ids_unique(table.name)
         source, names = self._stage_source(table, staged)
-        cols = ", ".join(quote(c) for c in columns)
         sel = ", ".join(quote(n) for n in names)
-        if unique:
+        created = table.name in self._created
+        if unique and not plan.hard_delete:
             self._unique_roots.add(table.name)
-        if unique and table.name in self._created:
-            # an empty table and one version per key: the staged rows are the winners
+        if unique and created and not plan.hard_delete:
+            # an empty table and one version per row: the staged rows are the winners
             stats.inserted = self._exec(
                 f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {source}"
             )
             self._win_rows[table.name] = target
             return
-        win = self._temp_name("win")
-        if unique:
+        win = self._temp_name("win")  # every staged version that wins (deletes included)
+        if unique or not plan.keys:
             self._temp_create(win, f"AS SELECT {sel} FROM {source}")
         else:
-            part = ", ".join(quote(k) for k in keys)
+            part = ", ".join(quote(k) for k in plan.keys)
             self._temp_create(
                 win,
                 f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
-                f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
+                f"ORDER BY {plan.order_sql()}) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
             )
-        win = quote(win)
-        self._win_rows[table.name] = win
-        if table.name in self._created:  # an empty table: the winners are all there is
-            stats.inserted = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {win}")
+        ins = win  # the winners to insert: without the hard-deleted ones
+        if plan.hard_delete:
+            ins = self._temp_name("ins")
+            self._temp_create(
+                ins, f"AS SELECT {sel} FROM {quote(win)} AS w WHERE NOT {plan.deleted_sql('w')}"
+            )
+        win, ins = quote(win), quote(ins)
+        if plan.strategy == "insert-only":
+            # a key already stored keeps its row; only new keys go in (with their children)
+            new = self._temp_name("new")
+            on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
+            self._temp_create(
+                new,
+                f"AS SELECT {sel} FROM {ins} AS i WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {target} AS t WHERE {on})",
+            )
+            stats.inserted = self._exec(
+                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(new)}"
+            )
+            self._win_rows[table.name] = quote(new)
+            self._no_child_delete.add(table.name)
             return
-        on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in keys)
+        self._win_rows[table.name] = ins
+        if created:  # an empty table: the winners are all there is
+            stats.inserted = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {ins}")
+            return
+        # one join per key kind (an OR of two semi-joins would defeat Postgres' planner)
+        joins: list[tuple[str, str]] = []  # (relation, join condition) per key kind
+        if plan.keys:
+            on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in plan.keys)
+            joins.append((win, on))
+        if plan.merge_key:
+            mk_cols = ", ".join(quote(k) for k in plan.merge_key)
+            on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in plan.merge_key)
+            joins.append((f"(SELECT DISTINCT {mk_cols} FROM {win})", on))
         gone = self._temp_name("gone")
         parts = [
-            f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {win} AS w ON {on}",
-            f"SELECT {quote(DLT_ID)} AS id FROM {win}",
+            f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {rel} AS w ON {on}"
+            for rel, on in joins
         ]
-        mk_on = ""
-        if table.merge_key:
-            mk_on = " AND ".join(f"t.{quote(k)} = m.{quote(k)}" for k in table.merge_key)
-            mk_cols = ", ".join(quote(k) for k in table.merge_key)
-            parts.append(
-                f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN "
-                f"(SELECT DISTINCT {mk_cols} FROM {win}) AS m ON {mk_on}"
-            )
+        parts.append(f"SELECT {quote(DLT_ID)} AS id FROM {ins}")
         self._temp_create(gone, "AS " + " UNION ".join(parts))
-        stats.updated = self._exec(f"DELETE FROM {target} AS t USING {win} AS w WHERE {on}")
-        if table.merge_key:
-            mk_cols = ", ".join(quote(k) for k in table.merge_key)
-            stats.deleted = self._exec(
-                f"DELETE FROM {target} AS t USING (SELECT DISTINCT {mk_cols} FROM "
-                f"{win}) AS m WHERE {mk_on}"
-            )
-        total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {win}")
+        if plan.hard_delete and plan.keys:  # the stored keys that get a new version
+            on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
+            stats.updated = self._fetch(
+                f"SELECT count(*) FROM {target} AS t JOIN {ins} AS i ON {on}"
+            )[0][0]
+        removed = [
+            self._exec(f"DELETE FROM {target} AS t USING {rel} AS w WHERE {on}")
+            for rel, on in joins
+        ]
+        if plan.keys and not plan.hard_delete:
+            stats.updated = removed[0]
+        stats.deleted = max(sum(removed) - stats.updated, 0)
+        total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {ins}")
         stats.inserted = max(total - stats.updated, 0)
         self._winners[table.name] = gone
+
+    def _scd2_root(
+        self,
+        table: Table,
+        plan: MergePlan,
+        stats: TableLoadStats,
+        source: str,
+        names: list[str],
+        columns: list[str],
+    ) -> None:
+        """SCD2 as in dlt: retire the active rows whose row version is absent from the
+        extract (only for merge keys in it, when a merge_key is set), insert the staged rows
+        whose version is not active, valid from the load's boundary timestamp."""
+        target = self._t(table.name)
+        valid_from, valid_to = plan.validity
+        version = quote(plan.version)
+        sel = ", ".join(quote(n) for n in names)
+        one = self._temp_name("ver")  # one staged row per version
+        self._temp_create(
+            one,
+            f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {version} "
+            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
+        )
+        one = quote(one)
+        active = plan.is_active_sql("t")
+        new = self._temp_name("new")
+        self._temp_create(
+            new,
+            f"AS SELECT {sel} FROM {one} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS t "
+            f"WHERE {active} AND t.{version} = s.{version})",
+        )
+        new = quote(new)
+        absent = f"NOT EXISTS (SELECT 1 FROM {one} AS s WHERE s.{version} = t.{version})"
+        if plan.merge_key:
+            on = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in plan.merge_key)
+            absent += f" AND EXISTS (SELECT 1 FROM {one} AS s WHERE {on})"
+        stats.deleted = self._exec(
+            f"UPDATE {target} AS t SET {quote(valid_to)} = {plan.boundary_sql()} "
+            f"WHERE {active} AND {absent}"
+        )
+        data = [c for c in columns if c not in plan.validity]
+        cols = ", ".join(quote(c) for c in data)
+        stats.inserted = self._exec(
+            f"INSERT INTO {target} ({cols}, {quote(valid_from)}, {quote(valid_to)}) "
+            f"SELECT {cols}, {plan.boundary_sql()}, {plan.active_sql()} FROM {new}"
+        )
+        self._win_rows[table.name] = new
+        self._no_child_delete.add(table.name)
 
     def _merge_child(
         self,
@@ -426,7 +551,7 @@ class SqlDestination(abc.ABC):
             return  # the root got no rows in this load, so no child row changes
         target = self._t(table.name)
         link = DLT_ROOT_ID if DLT_ROOT_ID in table.columns else DLT_PARENT_ID
-        if table.name not in self._created:
+        if table.name not in self._created and root.name not in self._no_child_delete:
             # the root table may be new while this one is not (dropped by hand): then the
             # winners' own ids are what older child rows can hang on
             ids = f"SELECT id FROM {quote(gone)}" if gone else f"SELECT {quote(DLT_ID)} FROM {win}"
@@ -435,7 +560,7 @@ class SqlDestination(abc.ABC):
             return
         source, _names = self._stage_source(table, staged)
         cols = ", ".join(quote(c) for c in columns)
-        if root.name in self._unique_roots:
+        if root.name in self._unique_roots and root.name not in self._no_child_delete:
             # one staged version per root row: every staged child row belongs to a winner,
             # and child ids (derived from the root's) are unique too
             stats.inserted = self._exec(
@@ -443,12 +568,20 @@ class SqlDestination(abc.ABC):
             )
             return
         scols = ", ".join(f"s.{quote(c)}" for c in columns)
+        # insert-only / scd2 keep stored child rows: a row already there (scd2: a version
+        # inserted again after it was retired has the same ids) is not inserted twice
+        kept = (
+            f" AND NOT EXISTS (SELECT 1 FROM {target} AS c WHERE c.{quote(DLT_ID)} = "
+            f"x.{quote(DLT_ID)})"
+            if root.name in self._no_child_delete and table.name not in self._created
+            else ""
+        )
         stats.inserted = self._exec(
             f"INSERT INTO {target} ({cols}) SELECT {cols} FROM (SELECT {scols}, "
             f"row_number() OVER (PARTITION BY s.{quote(DLT_ID)} ORDER BY s.{quote(SEQ)} DESC) "
             f"AS _rs_rn FROM {source} AS s JOIN {win} AS w "
             f"ON s.{quote(link)} = w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) AS x "
-            "WHERE _rs_rn = 1"
+            f"WHERE _rs_rn = 1{kept}"
         )
 
     def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
@@ -526,6 +659,7 @@ class SqlDestination(abc.ABC):
         self._winners.clear()
         self._win_rows.clear()
         self._unique_roots.clear()
+        self._no_child_delete.clear()
 
     def rollback(self) -> None:
         """Undo everything since `begin` (temp tables included)."""
@@ -536,6 +670,7 @@ class SqlDestination(abc.ABC):
         self._winners.clear()
         self._win_rows.clear()
         self._unique_roots.clear()
+        self._no_child_delete.clear()
 
     # ---- reads -------------------------------------------------------------------------
 

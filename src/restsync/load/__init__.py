@@ -18,6 +18,7 @@ from typing import Any
 from restsync.destinations.base import Destination, TableLoadStats
 from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
+from restsync.load.merge import RefreshPlan
 from restsync.schema.model import Schema, Table
 from restsync.stage.writer import StagedLoad
 from restsync.state import load_record, utcnow
@@ -69,6 +70,8 @@ def tables_to_write(schema: Schema, staged: StagedLoad) -> list[Table]:
         root = table
         while root.parent is not None and root.parent in schema.tables:
             root = schema.tables[root.parent]
+        if root.write_disposition == "skip":
+            continue  # dlt's `skip`: nothing of it is loaded
         replaced = root.write_disposition == "replace" and root.resource in ran
         merged = root.write_disposition == "merge" and staged.rows(root.name) > 0
         if staged.rows(table.name) or replaced or merged:
@@ -76,7 +79,12 @@ def tables_to_write(schema: Schema, staged: StagedLoad) -> list[Table]:
     return out
 
 
-def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str) -> LoadStats:
+def load_stage(
+    destination: Destination,
+    staged: StagedLoad,
+    pipeline_name: str,
+    refresh: RefreshPlan | None = None,
+) -> LoadStats:
     """Load a complete stage into `destination` in one transaction; see the module docstring.
 
     A load that ran out of memory under a cap of restsync's own is rolled back and run once
@@ -86,7 +94,7 @@ def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str)
         LoadError: the destination refused the load; it was rolled back.
     """
     try:
-        return _load_once(destination, staged, pipeline_name)
+        return _load_once(destination, staged, pipeline_name, refresh)
     except LoadError as exc:
         if not destination.relieve_memory(exc):
             raise
@@ -96,10 +104,15 @@ def load_stage(destination: Destination, staged: StagedLoad, pipeline_name: str)
             staged.load_id,
             getattr(destination, "name", "?"),
         )
-        return _load_once(destination, staged, pipeline_name)
+        return _load_once(destination, staged, pipeline_name, refresh)
 
 
-def _load_once(destination: Destination, staged: StagedLoad, pipeline_name: str) -> LoadStats:
+def _load_once(
+    destination: Destination,
+    staged: StagedLoad,
+    pipeline_name: str,
+    refresh: RefreshPlan | None = None,
+) -> LoadStats:
     schema = staged.schema
     stats = LoadStats(staged.load_id, pipeline_name, getattr(destination, "name", "?"))
     started = utcnow()
@@ -112,8 +125,12 @@ def _load_once(destination: Destination, staged: StagedLoad, pipeline_name: str)
     try:
         destination.begin()
         checkpoint("load_begin")
+        if refresh is not None:
+            step = "refresh"
+            stats.ddl = destination.refresh(refresh, pipeline_name)
+            checkpoint("load_refresh")
         step = "ensure_tables"
-        stats.ddl = destination.ensure_tables(schema)
+        stats.ddl += destination.ensure_tables(schema)
         step = "write"
         for table in tables_to_write(schema, staged):
             current = table.name
@@ -148,4 +165,4 @@ def _load_once(destination: Destination, staged: StagedLoad, pipeline_name: str)
     return stats
 
 
-__all__ = ["LoadStats", "load_stage", "tables_to_write"]
+__all__ = ["LoadStats", "RefreshPlan", "load_stage", "tables_to_write"]

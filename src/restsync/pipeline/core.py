@@ -90,8 +90,12 @@ class Pipeline:
         credentials: str | None = None,
         transport: Any = None,
         normalize_mode: str | None = None,
+        refresh: str | None = None,
     ) -> None:
+        from restsync.load.hints import check_refresh
+
         self.name = name
+        self.refresh = check_refresh(refresh)  # dlt's: every run's refresh, unless run() says
         self.destination_url = destination
         self.dataset_name = dataset_name or f"{name}_data"
         self.pipelines_dir = Path(pipelines_dir or Path.cwd() / ".restsync" / "pipelines")
@@ -120,21 +124,31 @@ class Pipeline:
         resources: list[str] | None = None,
         full_refresh: bool = False,
         progress: Progress | None = None,
+        refresh: str | None = None,
     ) -> LoadInfo:
         """Extract every selected resource of `source`, then load them in one transaction.
+
+        `refresh` is dlt's: `drop_sources` (every table of the dataset's schema and all of
+        this pipeline's state go), `drop_resources` (the tables and state of the selected
+        resources go), `drop_data` (their tables are emptied, their state goes); the load
+        then recreates what this run extracted, in the same transaction.
+        `full_refresh=True` means `drop_resources`.
 
         Returns a `LoadInfo`; resources that failed are listed there (`info.has_failures`)
         and none of their rows or state is loaded. Raises `ConfigError` before any request,
         and `LoadError` when the destination refuses the load (nothing of it remains).
         """
+        from restsync.load.hints import check_refresh
+
+        mode = check_refresh(refresh, full_refresh) or self.refresh
         with relaxed_gc():
-            return self._run(source, resources, full_refresh, progress)
+            return self._run(source, resources, mode, progress)
 
     def _run(
         self,
         source: RestApiSource,
         resources: list[str] | None,
-        full_refresh: bool,
+        refresh: str | None,
         progress: Progress | None,
     ) -> LoadInfo:
         progress = progress or NoProgress()
@@ -160,9 +174,20 @@ class Pipeline:
             raise
         try:
             try:
-                extraction.begin({} if full_refresh else dest.stored_state(self.name))
-                schema = dest.stored_schema() or Schema(self.dataset_name)
+                from restsync.load.hints import (
+                    apply_write_settings,
+                    keep_failed,
+                    plan_refresh,
+                    write_settings,
+                )
+
+                stored = dest.stored_schema() or Schema(self.dataset_name)
+                refresh_plan, schema, state = plan_refresh(
+                    refresh, stored, dest.stored_state(self.name), selected
+                )
+                extraction.begin(state)
                 before = set(schema.tables)  # tables the destination already has
+                writes = {p.name: write_settings(p.config) for p in source.plans if p.selected}
                 # what only normalizing and loading need is imported while requests are out
                 from restsync.pipeline.sink import NormalizerSpec, SwitchingSink
 
@@ -174,11 +199,13 @@ class Pipeline:
                         resource=p.name,
                         table_name=p.table_name,
                         write_disposition=p.write_disposition,
-                        primary_key=list(p.primary_key),
+                        primary_key=[] if writes[p.name].scd2 else list(p.primary_key),
                         merge_key=list(p.merge_key),
                         columns=dict(p.columns),
                         max_table_nesting=p.max_table_nesting,
                         schema_contract=p.config.get("schema_contract"),
+                        row_hash=writes[p.name].scd2
+                        and "row_version_column" not in writes[p.name].hints,
                     )
                     for p in source.plans
                     if p.selected
@@ -187,6 +214,7 @@ class Pipeline:
                 try:
                     runs = self._extract(extraction, sink, progress)
                     schema, changes = sink.finish()
+                    apply_write_settings(schema, writes)
                     self._changes = changes
                     failed = {n for n, r in runs.items() if not r.ok}
                     new_state: dict[str, dict[str, Any]] = {}
@@ -203,6 +231,8 @@ class Pipeline:
                     for t in list(schema.tables.values()):
                         if t.resource in failed and t.name not in before:
                             del schema.tables[t.name]
+                    # a failed resource is not refreshed: its stored tables and state stay
+                    refresh_plan = keep_failed(refresh_plan, schema, stored, failed)
                     ran = sorted(n for n, r in runs.items() if r.ok)
                     stage_dir = sink.complete(
                         schema,
@@ -224,7 +254,7 @@ class Pipeline:
             checkpoint("stage_complete")
             release_free_memory()  # what extraction freed, before the load adds its own
             progress.loading()
-            stats = load_stage(dest, staged, self.name)
+            stats = load_stage(dest, staged, self.name, refresh_plan)
             info.loaded = True
             for tname, tstats in stats.tables.items():
                 table = schema.tables.get(tname)

@@ -121,6 +121,7 @@ class NormalizerSpec:
     columns: dict[str, Any] = field(default_factory=dict)
     max_table_nesting: int | None = None
     schema_contract: Any = None
+    row_hash: bool = False  # SCD2: root row ids are content hashes
 
     def build(self, schema: Schema) -> Any:
         from restsync.schema.normalize import Normalizer
@@ -135,6 +136,7 @@ class NormalizerSpec:
             columns=self.columns,
             max_table_nesting=self.max_table_nesting,
             schema_contract=self.schema_contract,
+            row_hash=self.row_hash,
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args
 DataType = Literal["bigint", "double", "decimal", "bool", "text", "timestamp", "date", "json"]
 DATA_TYPES: tuple[str, ...] = get_args(DataType)
 
-WriteDisposition = Literal["append", "replace", "merge"]
+WriteDisposition = Literal["append", "replace", "merge", "skip"]
 
 # Bookkeeping columns, named as dlt names them so SQL written for dlt keeps working.
 DLT_ID = "_dlt_id"
@@ -97,6 +97,13 @@ class Table:
     # column -> the source keys (the path of raw JSON keys from the table's object) it holds;
     # stored with the schema so that a key keeps its column in every later run
     source_keys: dict[str, list[str]] = field(default_factory=dict)
+    #: How a merge writes (dlt's strategies): delete-insert, upsert, insert-only, scd2.
+    merge_strategy: str = "delete-insert"
+    #: Write settings beyond the disposition, as `restsync.load.hints` resolves them from
+    #: the config: `hard_delete` (column), `dedup_sort` ([column, "asc"|"desc"]), and for
+    #: scd2 `validity_columns` ([from, to]), `active_record_timestamp`,
+    #: `row_version_column`, `boundary_timestamp`. Empty when none applies.
+    write_hints: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_root(self) -> bool:
@@ -117,6 +124,10 @@ class Table:
             d["merge_key"] = list(self.merge_key)
         if self.source_keys:
             d["source_keys"] = {k: list(v) for k, v in self.source_keys.items()}
+        if self.merge_strategy != "delete-insert":
+            d["merge_strategy"] = self.merge_strategy
+        if self.write_hints:
+            d["write_hints"] = dict(self.write_hints)
         return d
 
     @classmethod
@@ -130,6 +141,8 @@ class Table:
             primary_key=list(d.get("primary_key", [])),
             merge_key=list(d.get("merge_key", [])),
             source_keys={k: list(v) for k, v in d.get("source_keys", {}).items()},
+            merge_strategy=d.get("merge_strategy", "delete-insert"),
+            write_hints=dict(d.get("write_hints", {})),
         )
 
 

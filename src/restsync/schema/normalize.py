@@ -26,8 +26,9 @@
   then the parent's name. A clash is found after the batch is walked; the batch is then
   walked again with the losing lists as JSON. Inputs without a clash are not affected;
 * `_dlt_id` is deterministic: for root rows of a table with a primary key, a digest of the
-  table name and the key values (a rerun gives the same ids); for other root rows, a
-  function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
+  table name and the key values (a rerun gives the same ids); for root rows of an scd2
+  table (`row_hash`), a digest of the table name and the record's content; for other root
+  rows, a function of the load id, the record's ordinal `seq_start + i` (unique within a load) and
   a checksum of its content; for child rows, a function of the parent row's id, the child
   table (field path) and the list index. Ids are 14 URL-safe base64 characters;
 * root rows carry `_dlt_load_id`; every row carries the staged-only `_restsync_seq` (the
@@ -300,8 +301,11 @@ class Normalizer:
         columns: Mapping[str, Mapping[str, Any]] | None = None,
         max_table_nesting: int | None = None,
         schema_contract: Any = None,
+        row_hash: bool = False,
     ) -> None:
         self.schema = schema
+        #: SCD2: a root row's `_dlt_id` is a hash of the record's content (as dlt's row hash)
+        self.row_hash = row_hash
         self.resource = resource
         self.table_name = shorten_identifier(normalize_path(table_name))
         self.write_disposition: WriteDisposition = write_disposition
@@ -833,6 +837,13 @@ class Normalizer:
                 [blake(tname + _dumps_key(key), digest_size=16).digest() for key in keys]
             )
             root.w1, root.w2 = _words_from_digests(digests, n)
+        elif self.row_hash:
+            assert records is not None  # SCD2: the same content gives the same id
+            tname = self.table_name.encode("utf-8") + b"\x1f"
+            digests = b"".join(
+                [hashlib.blake2b(tname + _row_content(r), digest_size=16).digest() for r in records]
+            )
+            root.w1, root.w2 = _words_from_digests(digests, n)
         else:
             assert records is not None  # rows without a key: ids from the records' content
             k1, k2 = self._load_key(load_id)
@@ -1103,6 +1114,8 @@ class Normalizer:
         """
         if self._arrow_skip:
             self._arrow_skip -= 1
+            return None
+        if self.row_hash:
             return None
         records = self._read_pages(bodies, key)
         if records is None:
@@ -1590,6 +1603,20 @@ def _origin(st: _TableState) -> str:
     if st.parent is not None and st.parent.list_child is st:
         return f"the lists in the lists of '{parent}'"
     return f"the lists at '{parent}.{st.column}'"
+
+
+def _row_content(record: Any) -> bytes:
+    """A record's content as stable bytes (keys sorted, `_dlt*` keys left out, nested lists
+    in, as dlt's row hash): a row hash changes exactly when the record changes."""
+    row = (
+        {str(k): v for k, v in record.items() if not str(k).startswith("_dlt")}
+        if isinstance(record, Mapping)
+        else record
+    )
+    try:
+        return orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return repr(row).encode("utf-8", "replace")
 
 
 def _crcs(records: Sequence[Any]) -> list[int]:

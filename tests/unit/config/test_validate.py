@@ -267,15 +267,16 @@ INVALID_CONFIGS = [
         resource(write_disposition="upsert"),
         [
             "resources[0].write_disposition: unknown write_disposition 'upsert' "
-            "(expected 'append', 'replace' or 'merge')"
+            "(expected 'append', 'replace', 'merge' or 'skip')"
         ],
     ),
     Case(
         "write-disposition-scd2",
         resource(primary_key="id", write_disposition={"disposition": "merge", "strategy": "scd2"}),
         [
-            "resources[0].write_disposition.strategy: merge strategy 'scd2' is not supported "
-            "by restsync; use 'delete-insert' or 'upsert'"
+            "resources[0].primary_key: strategy 'scd2' keys its rows by a hash of their "
+            "content, not by a primary_key (as in dlt); remove it, or use merge_key for the "
+            "natural key"
         ],
     ),
     Case(
