@@ -1,13 +1,20 @@
 """The `restsync` command: thin click commands over the library.
 
-Exit codes: 0 all resources loaded; 1 some resource failed (the others were loaded);
-2 config error (nothing was requested); 3 the destination refused the load.
+Exit codes (the README lists them too):
+
+- 0: every resource was loaded, exactly;
+- 1: a resource failed (the others were loaded; none of its rows or state);
+- 2: a config error, a missing secret or a bad argument (nothing was requested);
+- 3: the destination refused the load (rolled back: nothing of it remains);
+- 4: an internal failure of restsync (e.g. the normalizer process crashed); nothing loaded;
+- 130: interrupted (Ctrl-C): the requests stopped, nothing loaded, the stage removed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,10 +23,11 @@ from typing import Any
 import click
 from rich.console import Console
 
-from restsync.errors import ConfigError, LoadError, RestsyncError
+from restsync.errors import ConfigError, LoadError, ResourceError, RestsyncError
 from restsync.http.redact import redact_text
 
 EXIT_OK, EXIT_FAILED_RESOURCES, EXIT_CONFIG, EXIT_LOAD = 0, 1, 2, 3
+EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 130
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -28,6 +36,31 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def _fail(message: str, code: int) -> None:
     err.print(redact_text(message), markup=False)
     sys.exit(code)
+
+
+class Interrupts:
+    """Ctrl-C during a run: the first raises `KeyboardInterrupt` (the run stops its requests
+    and removes its stage), a second one exits at once with 130."""
+
+    def __enter__(self) -> Interrupts:
+        try:
+            self._previous: Any = signal.signal(signal.SIGINT, self._first)
+        except ValueError:  # not the main thread: leave Ctrl-C as it is
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _first(self, signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, self._again)
+        raise KeyboardInterrupt
+
+    @staticmethod
+    def _again(signum: int, frame: Any) -> None:
+        os.write(2, b"\ninterrupted again: exiting now\n")
+        os._exit(EXIT_INTERRUPTED)
 
 
 def load_source(config: str, base_url: str | None = None, incremental: bool = True) -> Any:
@@ -129,25 +162,55 @@ def run(
     """Run CONFIG (a config file or a built-in connector's name) into a destination."""
     from restsync.pipeline import pipeline as make_pipeline
 
+    json_logs = bool((click.get_current_context().find_root().params or {}).get("json_logs"))
+    progress: Any = None
     try:
-        source = load_source(config, base_url=base_url)
-        name = pipeline_name or getattr(source, "name", None) or Path(config).stem
-        pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
-        progress: Any = None
-        if not quiet and not as_json and sys.stderr.isatty():
-            from restsync.cli.progress import RichProgress
+        with Interrupts():
+            try:
+                source = load_source(config, base_url=base_url)
+                name = pipeline_name or getattr(source, "name", None) or Path(config).stem
+                pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
+                if not (quiet or as_json or json_logs) and sys.stderr.isatty():
+                    from restsync.cli.progress import RichProgress
 
-            progress = RichProgress(err)
-        wanted = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
-        info = pipe.run(source, resources=wanted, full_refresh=full_refresh, progress=progress)
+                    progress = RichProgress(err)
+                wanted = (
+                    [r.strip() for r in resources.split(",") if r.strip()] if resources else None
+                )
+                info = pipe.run(
+                    source, resources=wanted, full_refresh=full_refresh, progress=progress
+                )
+            except KeyboardInterrupt:
+                if progress is not None:
+                    progress.stop("interrupted")
+                raise
+            finally:
+                if progress is not None:
+                    progress.stop()
+    except KeyboardInterrupt:
+        _fail(
+            f"interrupted: the requests were stopped and nothing was loaded; "
+            f"{destination} is as it was before this run",
+            EXIT_INTERRUPTED,
+        )
+        return
     except ConfigError as exc:
         _fail(str(exc), EXIT_CONFIG)
         return
     except LoadError as exc:
         _fail(f"load failed: {exc}", EXIT_LOAD)
         return
-    except RestsyncError as exc:
+    except ResourceError as exc:
         _fail(str(exc), EXIT_FAILED_RESOURCES)
+        return
+    except Exception as exc:
+        # not a resource's failure: restsync itself broke (a crashed normalizer, a bug)
+        logging.getLogger("restsync").debug("internal failure", exc_info=True)
+        _fail(
+            f"internal failure, nothing was loaded: {type(exc).__name__}: {exc}\n"
+            "  run again with -vv for the traceback, and report it",
+            EXIT_INTERNAL,
+        )
         return
     if as_json:
         click.echo(redact_text(info.to_json()))

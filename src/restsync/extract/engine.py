@@ -45,6 +45,8 @@ class ResourceRun:
     error: BaseException | None = None
     incremental: Incremental | None = None
     requests: list[str] = field(default_factory=list)
+    #: Pages the API said the resource has (a page count or total on its first page), if any
+    total_pages: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -125,6 +127,17 @@ def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
         with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's
             return json.loads(content), False
     return body, True
+
+
+def _told_pages(paginator: Any) -> int | None:
+    """The page count a page-number or offset paginator learnt from the first page."""
+    pages = getattr(paginator, "total_pages", None)
+    if isinstance(pages, int) and pages >= 0:
+        return pages
+    total, limit = getattr(paginator, "total", None), getattr(paginator, "limit", None)
+    if isinstance(total, int) and isinstance(limit, int) and limit > 0 and total >= 0:
+        return -(-total // limit)
+    return None
 
 
 class Extractor:
@@ -319,6 +332,8 @@ class Extractor:
                 continue
             unreadable = 0
             paginator.update_state(response, body, records)
+            if index == 0 and parent_record is None:
+                run.total_pages = _told_pages(paginator)
             raw_count = len(records)
             as_sent = (  # the records are the body's own list, as orjson read it
                 keeps_records and by_orjson and type(body) is dict and body.get(selector) is records
