@@ -105,3 +105,27 @@ def test_a_crashed_normalizer_is_an_internal_failure(tmp_path: Path) -> None:
     assert "internal failure, nothing was loaded" in err
     assert "normalizer process" in err
     assert "Traceback" not in err
+
+
+def test_a_rejected_credential_names_the_secret_and_where_it_was_found(
+    tmp_path: Path, sandbox_env: Any, monkeypatch: Any
+) -> None:
+    sb = sandbox_env("inventory")
+    monkeypatch.setenv("API_KEY", "not-the-key-0000")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "inventory",
+            "--base-url",
+            sb.base_url,
+            "--resources",
+            "customers",
+            "--destination",
+            f"duckdb:///{tmp_path / 'i.duckdb'}",
+        ],
+    )
+    assert result.exit_code == EXIT_FAILED_RESOURCES, result.output
+    assert "check secret 'api_key', from env API_KEY" in result.output
+    assert "secret 'token'" not in result.output
+    assert "not-the-key-0000" not in result.output
