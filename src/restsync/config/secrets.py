@@ -55,7 +55,7 @@ class Secret(str):
     def __repr__(self) -> str:
         return "Secret('***')"
 
-    def __getnewargs__(self) -> tuple[str]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[str]:
         return (str(self),)
 
     @property
