@@ -251,24 +251,28 @@ def check(config: str, probe: bool, base_url: str | None) -> None:
 def show(
     destination: str | None, pipeline_name: str | None, dataset: str | None, show_schema: bool
 ) -> None:
-    """Tables, row counts, last loads and incremental state of a pipeline's dataset."""
-    from restsync.cli.show import show_pipeline
+    """Tables, row counts, last loads and incremental state of a pipeline's dataset.
 
-    if not pipeline_name and not destination:
-        found = sorted(Path.cwd().glob("*.duckdb"))
-        if len(found) == 1:
-            pipeline_name = found[0].stem
+    Without --pipeline, lists the datasets and pipelines the destination holds (and shows the
+    only one). Reads only: nothing is created.
+    """
+    from restsync.cli.show import in_folder, show
+
+    if not destination:
+        if pipeline_name:
+            destination = f"duckdb:///{Path.cwd() / (pipeline_name + '.duckdb')}"
         else:
-            _fail("say which pipeline: --pipeline NAME or --destination URL", EXIT_CONFIG)
-            return
-    name = pipeline_name or "restsync"
+            files = sorted({file for file, _ in in_folder(Path.cwd())})
+            if len(files) != 1:
+                there = ", ".join(f.name for f in files) or "no *.duckdb file here"
+                _fail(
+                    f"say which pipeline: --pipeline NAME or --destination URL ({there})",
+                    EXIT_CONFIG,
+                )
+                return
+            destination = f"duckdb:///{files[0]}"
     try:
-        text = show_pipeline(
-            name,
-            destination or f"duckdb:///{Path.cwd() / (name + '.duckdb')}",
-            dataset or f"{name}_data",
-            schema=show_schema,
-        )
+        text = show(pipeline_name, destination, dataset, schema=show_schema)
     except RestsyncError as exc:
         _fail(str(exc), EXIT_CONFIG)
         return
