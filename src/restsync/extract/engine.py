@@ -102,6 +102,12 @@ class _Ahead:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def decode_body(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
+    """The page step a run and `restsync check --probe` share: the decoded body, and whether
+    it is orjson's reading (see `_decode`)."""
+    return _decode(response, resource=resource, url=url)
+
+
 def _decode(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
     """The decoded body, and whether it is orjson's reading of it (False: the standard
     library's, for integers beyond 64 bits)."""
@@ -249,6 +255,17 @@ class Extractor:
             json=body,
             data=data,
         )
+
+    def first_request(
+        self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None = None
+    ) -> PageRequest:
+        """The first request of `plan` (for a child: of `parent_record`'s pages), as a run
+        sends it; `restsync check --probe` sends the same."""
+        return self._first_request(plan, parent_record)
+
+    def paginator_for(self, plan: ResourcePlan) -> Any:
+        """A fresh paginator of `plan`, as a run builds it (auto-detection when none is set)."""
+        return self._paginator(plan)
 
     def _paginator(self, plan: ResourcePlan) -> Any:
         config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
