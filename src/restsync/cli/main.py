@@ -280,6 +280,74 @@ def show(
 
 
 @cli.command()
+@click.argument("url", required=False)
+@click.option("--openapi", "spec", default=None, help="An OpenAPI 3 document (file or URL).")
+@click.option(
+    "--auth",
+    default=None,
+    help="bearer[:SECRET], api_key[:SECRET[@header|query:NAME]] or basic[:USER,PASSWORD]: "
+    "the secrets' names (their values are looked up, never written).",
+)
+@click.option("--name", default=None, help="Resource name (init URL); default from the path.")
+@click.option("--base-url", default=None, help="The API's base URL (init --openapi).")
+@click.option("-o", "--output", default=None, help="The file to write; default <name>.yaml.")
+@click.option("--pages", default=3, show_default=True, help="Pages walked to prove a paginator.")
+@click.option("--force", is_flag=True, help="Overwrite the output file.")
+def init(
+    url: str | None,
+    spec: str | None,
+    auth: str | None,
+    name: str | None,
+    base_url: str | None,
+    output: str | None,
+    pages: int,
+    force: bool,
+) -> None:
+    """Write a ready-to-run, commented YAML config for URL (a live collection endpoint) or
+    for every GET collection of an OpenAPI 3 document (--openapi SPEC)."""
+    from restsync.cli.init import init_from_openapi, init_from_url
+
+    if bool(url) == bool(spec):
+        _fail("give a collection URL or --openapi SPEC (one of them)", EXIT_CONFIG)
+        return
+    try:
+        if spec:
+            written = init_from_openapi(spec, base_url=base_url)
+        else:
+            assert url is not None
+            written = init_from_url(url, auth=auth, name=name, pages=pages)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+        return
+    except RestsyncError as exc:
+        _fail(f"cannot probe {url or spec}: {exc}", EXIT_FAILED_RESOURCES)
+        return
+    except Exception as exc:  # a spec that cannot be read, a connection refused
+        _fail(f"cannot read {url or spec}: {type(exc).__name__}: {exc}", EXIT_CONFIG)
+        return
+    target = Path(output or f"{name or written.resources[0]['name']}.yaml")
+    if spec and not output:
+        target = Path(f"{Path(urlparse_path(spec)).stem or 'api'}.yaml")
+    if target.exists() and not force:
+        _fail(f"{target} exists; give --force to overwrite it, or -o FILE", EXIT_CONFIG)
+        return
+    target.write_text(written.yaml(), encoding="utf-8")
+    names = ", ".join(r["name"] for r in written.resources)
+    out.print(f"wrote {target}: {len(written.resources)} resources ({names})", markup=False)
+    for resource in written.resources:
+        for line in written.notes.get(resource["name"], []):
+            out.print(f"  {resource['name']}: {line}", markup=False)
+    out.print(f"next: restsync check {target} --probe   then   restsync run {target}", markup=False)
+
+
+def urlparse_path(spec: str) -> str:
+    """The path part of a spec's file name or URL (`.../openapi.json` -> `openapi.json`)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(spec).path if "://" in spec else spec
+
+
+@cli.command()
 def connectors() -> None:
     """List the built-in connectors."""
     from restsync.connectors import CONNECTORS, connector_module

@@ -50,6 +50,8 @@ class PageFindings:
     cursors: list[tuple[str, str]] = field(default_factory=list)  # (field, why)
     fields: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
+    #: The record count the body states (`total`, `count`, `meta.total`, ...), if any
+    told_total: int | None = None
 
     def lines(self) -> list[str]:
         """The findings as the indented lines `check --probe` prints under the resource."""
@@ -191,7 +193,25 @@ def explain_page(
         findings.primary_key = suggested
         findings.primary_key_chosen = "suggested: present and unique on this page"
     findings.cursors = cursor_candidates(rows)
+    findings.told_total = told_total(body)
     return findings
+
+
+#: Where a body states its record count.
+TOTAL_KEYS = ("total", "count", "total_count", "totalCount", "total_records", "totalRecords")
+
+
+def told_total(body: Any) -> int | None:
+    """The record count a page states (`total`, `count`, also under `meta`/`pagination`)."""
+    if not isinstance(body, Mapping):
+        return None
+    for parent in (body, body.get("meta"), body.get("pagination")):
+        if isinstance(parent, Mapping):
+            for key in TOTAL_KEYS:
+                value = parent.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                    return value
+    return None
 
 
 def _layout(plan: Any, records: list[Any]) -> tuple[list[TableLayout], str | None]:
