@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 fastapi = pytest.importorskip("fastapi")
+Request = fastapi.Request  # module level: the handlers' annotations are resolved here
 
 RESTSYNC = str(Path(sys.executable).with_name("restsync"))
 TOKEN = "tok-" + "7" * 24  # what the app accepts; only ever in the environment
@@ -191,3 +192,39 @@ def test_init_never_writes_a_secret_and_names_the_secret(tmp_path: Path, shop: s
     assert done.returncode == 2
     assert "missing secret 'shop_token'" in done.stderr
     assert not (tmp_path / "orders.yaml").exists()
+
+
+def test_init_url_takes_the_next_url_when_the_token_guess_repeats(tmp_path: Path) -> None:
+    """A token at `next` (sent back as `_next`, which auto-detection cannot know) and the
+    next page's URL at `next_url`: the cursor guess repeats page 1 and is refused; the
+    json_link reading of `next_url` is proven and runs."""
+    from fastapi import FastAPI
+
+    from restsync.sandbox.server import _ServerThread
+
+    events = [{"id": i, "kind": "click"} for i in range(1, 96)]
+    app = FastAPI()
+
+    @app.get("/events")
+    def page(request: Request, _next: int = 0) -> Any:
+        chunk = events[_next : _next + 20]
+        more = _next + 20 < len(events)
+        nxt = str(_next + 20) if more else None
+        url = str(request.url.include_query_params(_next=nxt)) if more else None
+        return {"events": chunk, "next": nxt, "next_url": url}
+
+    server = _ServerThread(app)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        done = cli(tmp_path, "init", f"{base}/events")
+        assert done.returncode == 0, done.stderr
+        text = (tmp_path / "events.yaml").read_text()
+        assert "paginator cursor refused" in text
+        assert "paginator: json_link, proven" in text
+        ran = cli(tmp_path, "run", "events.yaml", "--json")
+        assert ran.returncode == 0, ran.stderr + ran.stdout
+    finally:
+        server.stop()
+    got = rows(tmp_path / "events.duckdb", "SELECT id FROM events_data.events ORDER BY id")
+    assert got == [(e["id"],) for e in events]

@@ -152,7 +152,7 @@ def init_from_url(
     if endpoint["data_selector"] is None:
         del endpoint["data_selector"]
     said = findings.told_total
-    candidates = [paginator_config(paginator)]
+    candidates = [paginator_config(paginator), *_next_url_candidates(findings.body)]
     size = findings.records or 1
     for key, value in params.items():  # the URL's own paging parameters
         if key.lower() == "offset" and "limit" in params:
@@ -163,8 +163,9 @@ def init_from_url(
         candidates.append({"type": "page_number", "base_page": 1, "total_path": None})
         candidates.append({"type": "offset", "limit": size, "total_path": None})
     unique: list[dict[str, Any]] = []
-    for candidate in candidates:  # the first of each type
-        if all(c["type"] != candidate["type"] for c in unique):
+    for candidate in candidates:  # the first of each type (each next-URL path)
+        kind = (candidate["type"], candidate.get("next_url_path"))
+        if all((c["type"], c.get("next_url_path")) != kind for c in unique):
             unique.append(candidate)
     notes: list[str] = []
     proven: dict[str, Any] | None = None
@@ -205,6 +206,22 @@ def init_from_url(
     written = Written(client, [body], {resource: notes})
     written.header = _header(f"restsync init {url}", secret_names)
     return written
+
+
+def _next_url_candidates(body: Any) -> list[dict[str, Any]]:
+    """A json_link paginator for each next-page URL the body holds (another reading than
+    auto-detection's first match: e.g. a token at `next` and the URL at `next_url`)."""
+    from restsync.paginate.auto import NEXT_URL_PATHS
+    from restsync.paginate.cursor import looks_like_url
+
+    out: list[dict[str, Any]] = []
+    for path in NEXT_URL_PATHS if isinstance(body, Mapping) else ():
+        node: Any = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, str) and looks_like_url(node):
+            out.append({"type": "json_link", "next_url_path": path})
+    return out
 
 
 def _name_of(path: str) -> str:

@@ -52,6 +52,8 @@ class PageFindings:
     mismatches: list[str] = field(default_factory=list)
     #: The record count the body states (`total`, `count`, `meta.total`, ...), if any
     told_total: int | None = None
+    #: The page's body (for `init`'s other readings of it)
+    body: Any = None
 
     def lines(self) -> list[str]:
         """The findings as the indented lines `check --probe` prints under the resource."""
@@ -194,6 +196,7 @@ def explain_page(
         findings.primary_key_chosen = "suggested: present and unique on this page"
     findings.cursors = cursor_candidates(rows)
     findings.told_total = told_total(body)
+    findings.body = body
     return findings
 
 
