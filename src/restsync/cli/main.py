@@ -122,6 +122,21 @@ def _setup_logging(verbose: int, json_logs: bool) -> None:
     root.setLevel(max(level, logging.DEBUG))
 
 
+def _log_above(console: Console) -> None:
+    """Send restsync's log lines through `console`, which prints them above a live display."""
+
+    class ConsoleHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            console.print(self.format(record), markup=False, highlight=False)
+
+    logger = logging.getLogger("restsync")
+    for old in list(logger.handlers):
+        handler = ConsoleHandler(old.level)
+        handler.setFormatter(old.formatter)
+        logger.removeHandler(old)
+        logger.addHandler(handler)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for schedulers).")
@@ -174,6 +189,7 @@ def run(
                     from restsync.cli.progress import RichProgress
 
                     progress = RichProgress(err)
+                    _log_above(err)  # log lines print above the live table, not through it
                 wanted = (
                     [r.strip() for r in resources.split(",") if r.strip()] if resources else None
                 )
