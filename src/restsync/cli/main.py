@@ -254,7 +254,11 @@ def check(config: str, probe: bool, base_url: str | None) -> None:
         return
     out.print(redact_text(describe(source)), markup=False)
     if probe:
-        text, ok = run_probe(source)
+        try:
+            text, ok = run_probe(source)
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED)
+            return
         out.print(redact_text(text), markup=False)
         sys.exit(EXIT_OK if ok else EXIT_FAILED_RESOURCES)
 
@@ -332,6 +336,9 @@ def init(
         else:
             assert url is not None
             written = init_from_url(url, auth=auth, name=name, pages=pages)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing was written", EXIT_INTERRUPTED)
+        return
     except ConfigError as exc:
         _fail(str(exc), EXIT_CONFIG)
         return
