@@ -66,7 +66,7 @@ def show(
     full = {k: v for k, v in os.environ.items() if k not in PASSWORD_VARS}
     full.update(env or {})
     return subprocess.run(
-        [*CLI, "show", "--destination", url, "--pipeline", "shop", "--dataset", "shop_data"],
+        [*CLI, "show", "--destination", url],  # an empty database: "no restsync dataset"
         cwd=cwd,
         env=full,
         capture_output=True,

@@ -77,7 +77,7 @@ class SourceAuth(httpx.Auth):
         return text
 
     def secret_labels(self) -> str:
-        """The secrets this auth uses, as a hint fragment: `secret 'api_key' (set from ...)`."""
+        """The secrets this auth uses, as a hint fragment: `secret 'api_key', from env API_KEY`."""
         labels = list(self._secret_fields.values())
         if not labels:
             return ""
@@ -161,5 +161,5 @@ def _secret_label(value: Any, field: str) -> str:
     label = f"'{name}'"
     source = getattr(value, "source", None)
     if isinstance(source, str) and source:
-        label += f" (set from {source})"
+        label += f", from {source}"
     return label

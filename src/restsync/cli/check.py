@@ -59,19 +59,21 @@ def describe(source: Any) -> str:
 
 
 def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
-    """Fetch page 1 of every resource without a parent; report counts, fields and mismatches."""
+    """Fetch page 1 of every resource (a child's for its parent's first record) and say what
+    restsync decided from it and why (`restsync.cli.probe.explain_page`)."""
 
     async def probe() -> list[str]:
         from restsync.auth import build_auth
-        from restsync.extract.engine import Extractor
+        from restsync.cli.probe import explain_page
+        from restsync.extract.engine import Extractor, decode_body
         from restsync.extract.select import select_records
-        from restsync.http.body import decode_json as _decode
         from restsync.http.client import SourceClient
         from restsync.http.redact import redact_url
         from restsync.http.retry import RetryPolicy
 
         cc = source.client_config
         out: list[str] = []
+        first_record: dict[str, Mapping[str, Any]] = {}
         async with SourceClient(
             cc.get("base_url") or "",
             auth=build_auth(cc.get("auth")),
@@ -80,12 +82,13 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
         ) as client:
             ex = Extractor(source.plans, client, client_config=cc, state={}, on_page=lambda p: None)
             for p in source.plans:
-                if p.parent:
-                    out.append(f"- {p.name}: skipped (child of '{p.parent}')")
+                parent_record = first_record.get(p.parent) if p.parent else None
+                if p.parent and parent_record is None:
+                    out.append(f"- {p.name}: skipped (its parent '{p.parent}' gave no record)")
                     continue
                 try:
-                    req = ex._first_request(p, None)
-                    pag = ex._paginator(p)
+                    req = ex.first_request(p, parent_record)
+                    pag = ex.paginator_for(p)
                     pag.init_request(req)
                     resp = await client.send(
                         req,
@@ -98,27 +101,30 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
                         out.append(f"- {p.name}: response ignored by response_actions")
                         continue
                     url = redact_url(str(resp.request.url))
-                    body, _exact = _decode(resp, resource=p.name, url=url)
-                    records = select_records(
-                        body, p.endpoint.get("data_selector"), resource=p.name, url=url
-                    )
+                    body, _exact = decode_body(resp, resource=p.name, url=url)
+                    selector = p.endpoint.get("data_selector")
+                    records = select_records(body, selector, resource=p.name, url=url)
                     pag.update_state(resp, body, records)
-                    fields = sorted({k for r in records if isinstance(r, Mapping) for k in r})
-                    more = "more pages" if pag.has_next_page else "last page"
+                    found = explain_page(
+                        body=body,
+                        records=records,
+                        paginator=pag,
+                        configured_paginator=p.endpoint.get("paginator", cc.get("paginator")),
+                        configured_selector=selector,
+                        plan=p,
+                    )
+                    rows = [r for r in records if isinstance(r, Mapping)]
+                    if rows:
+                        first_record[p.name] = rows[0]
+                    more = "more pages" if found.more_pages else "last page"
+                    fields = found.fields
+                    of = f" (for the first record of '{p.parent}')" if p.parent else ""
                     out.append(
-                        f"- {p.name}: {len(records)} records on page 1 ({more}); "
+                        f"- {p.name}: {len(records)} records on page 1{of} ({more}); "
                         f"fields: {', '.join(fields[:25])}{' ...' if len(fields) > 25 else ''}"
                     )
-                    missing = [
-                        k
-                        for k in p.primary_key
-                        if records and any(isinstance(r, Mapping) and k not in r for r in records)
-                    ]
-                    if missing:
-                        out.append(
-                            f"    mismatch: primary_key {', '.join(missing)} missing in "
-                            f"some records; fields seen: {', '.join(fields[:10])}"
-                        )
+                    out.append(f"    GET {url} -> {resp.status_code}")
+                    out.extend(f"    {line}" for line in found.lines())
                 except Exception as exc:
                     out.append(f"- {p.name}: FAILED {exc}")
         return out

@@ -1,13 +1,20 @@
 """The `restsync` command: thin click commands over the library.
 
-Exit codes: 0 all resources loaded; 1 some resource failed (the others were loaded);
-2 config error (nothing was requested); 3 the destination refused the load.
+Exit codes (the README lists them too):
+
+- 0: every resource was loaded, exactly;
+- 1: a resource failed (the others were loaded; none of its rows or state);
+- 2: a config error, a missing secret or a bad argument (nothing was requested);
+- 3: the destination refused the load (rolled back: nothing of it remains);
+- 4: an internal failure of restsync (e.g. the normalizer process crashed); nothing loaded;
+- 130: interrupted (Ctrl-C): the requests stopped, nothing loaded, the stage removed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,10 +23,11 @@ from typing import Any
 import click
 from rich.console import Console
 
-from restsync.errors import ConfigError, LoadError, RestsyncError
+from restsync.errors import ConfigError, LoadError, ResourceError, RestsyncError
 from restsync.http.redact import redact_text
 
 EXIT_OK, EXIT_FAILED_RESOURCES, EXIT_CONFIG, EXIT_LOAD = 0, 1, 2, 3
+EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 130
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -28,6 +36,31 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def _fail(message: str, code: int) -> None:
     err.print(redact_text(message), markup=False)
     sys.exit(code)
+
+
+class Interrupts:
+    """Ctrl-C during a run: the first raises `KeyboardInterrupt` (the run stops its requests
+    and removes its stage), a second one exits at once with 130."""
+
+    def __enter__(self) -> Interrupts:
+        try:
+            self._previous: Any = signal.signal(signal.SIGINT, self._first)
+        except ValueError:  # not the main thread: leave Ctrl-C as it is
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _first(self, signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, self._again)
+        raise KeyboardInterrupt
+
+    @staticmethod
+    def _again(signum: int, frame: Any) -> None:
+        os.write(2, b"\ninterrupted again: exiting now\n")
+        os._exit(EXIT_INTERRUPTED)
 
 
 def load_source(config: str, base_url: str | None = None, incremental: bool = True) -> Any:
@@ -89,6 +122,21 @@ def _setup_logging(verbose: int, json_logs: bool) -> None:
     root.setLevel(max(level, logging.DEBUG))
 
 
+def _log_above(console: Console) -> None:
+    """Send restsync's log lines through `console`, which prints them above a live display."""
+
+    class ConsoleHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            console.print(self.format(record), markup=False, highlight=False)
+
+    logger = logging.getLogger("restsync")
+    for old in list(logger.handlers):
+        handler = ConsoleHandler(old.level)
+        handler.setFormatter(old.formatter)
+        logger.removeHandler(old)
+        logger.addHandler(handler)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for schedulers).")
@@ -141,31 +189,60 @@ def run(
     """Run CONFIG (a config file or a built-in connector's name) into a destination."""
     from restsync.pipeline import pipeline as make_pipeline
 
+    json_logs = bool((click.get_current_context().find_root().params or {}).get("json_logs"))
+    progress: Any = None
     try:
-        source = load_source(config, base_url=base_url)
-        name = pipeline_name or getattr(source, "name", None) or Path(config).stem
-        pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
-        progress: Any = None
-        if not quiet and not as_json and sys.stderr.isatty():
-            from restsync.cli.progress import RichProgress
+        with Interrupts():
+            try:
+                source = load_source(config, base_url=base_url)
+                name = pipeline_name or getattr(source, "name", None) or Path(config).stem
+                pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
+                if not (quiet or as_json or json_logs) and sys.stderr.isatty():
+                    from restsync.cli.progress import RichProgress
 
-            progress = RichProgress(err)
-        wanted = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
-        info = pipe.run(
-            source,
-            resources=wanted,
-            full_refresh=full_refresh,
-            refresh=refresh,
-            progress=progress,
+                    progress = RichProgress(err)
+                    _log_above(err)  # log lines print above the live table, not through it
+                wanted = (
+                    [r.strip() for r in resources.split(",") if r.strip()] if resources else None
+                )
+                info = pipe.run(
+                    source,
+                    resources=wanted,
+                    full_refresh=full_refresh,
+                    refresh=refresh,
+                    progress=progress,
+                )
+            except KeyboardInterrupt:
+                if progress is not None:
+                    progress.stop("interrupted")
+                raise
+            finally:
+                if progress is not None:
+                    progress.stop()
+    except KeyboardInterrupt:
+        _fail(
+            f"interrupted: the requests were stopped and nothing was loaded; "
+            f"{destination} is as it was before this run",
+            EXIT_INTERRUPTED,
         )
+        return
     except ConfigError as exc:
         _fail(str(exc), EXIT_CONFIG)
         return
     except LoadError as exc:
         _fail(f"load failed: {exc}", EXIT_LOAD)
         return
-    except RestsyncError as exc:
+    except ResourceError as exc:
         _fail(str(exc), EXIT_FAILED_RESOURCES)
+        return
+    except Exception as exc:
+        # not a resource's failure: restsync itself broke (a crashed normalizer, a bug)
+        logging.getLogger("restsync").debug("internal failure", exc_info=True)
+        _fail(
+            f"internal failure, nothing was loaded: {type(exc).__name__}: {exc}\n"
+            "  run again with -vv for the traceback, and report it",
+            EXIT_INTERNAL,
+        )
         return
     if as_json:
         click.echo(redact_text(info.to_json()))
@@ -193,7 +270,11 @@ def check(config: str, probe: bool, base_url: str | None) -> None:
         return
     out.print(redact_text(describe(source)), markup=False)
     if probe:
-        text, ok = run_probe(source)
+        try:
+            text, ok = run_probe(source)
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED)
+            return
         out.print(redact_text(text), markup=False)
         sys.exit(EXIT_OK if ok else EXIT_FAILED_RESOURCES)
 
@@ -206,28 +287,103 @@ def check(config: str, probe: bool, base_url: str | None) -> None:
 def show(
     destination: str | None, pipeline_name: str | None, dataset: str | None, show_schema: bool
 ) -> None:
-    """Tables, row counts, last loads and incremental state of a pipeline's dataset."""
-    from restsync.cli.show import show_pipeline
+    """Tables, row counts, last loads and incremental state of a pipeline's dataset.
 
-    if not pipeline_name and not destination:
-        found = sorted(Path.cwd().glob("*.duckdb"))
-        if len(found) == 1:
-            pipeline_name = found[0].stem
+    Without --pipeline, lists the datasets and pipelines the destination holds (and shows the
+    only one). Reads only: nothing is created.
+    """
+    from restsync.cli.show import in_folder, show
+
+    if not destination:
+        if pipeline_name:
+            destination = f"duckdb:///{Path.cwd() / (pipeline_name + '.duckdb')}"
         else:
-            _fail("say which pipeline: --pipeline NAME or --destination URL", EXIT_CONFIG)
-            return
-    name = pipeline_name or "restsync"
+            files = sorted({file for file, _ in in_folder(Path.cwd())})
+            if len(files) != 1:
+                there = ", ".join(f.name for f in files) or "no *.duckdb file here"
+                _fail(
+                    f"say which pipeline: --pipeline NAME or --destination URL ({there})",
+                    EXIT_CONFIG,
+                )
+                return
+            destination = f"duckdb:///{files[0]}"
     try:
-        text = show_pipeline(
-            name,
-            destination or f"duckdb:///{Path.cwd() / (name + '.duckdb')}",
-            dataset or f"{name}_data",
-            schema=show_schema,
-        )
+        text = show(pipeline_name, destination, dataset, schema=show_schema)
     except RestsyncError as exc:
         _fail(str(exc), EXIT_CONFIG)
         return
     out.print(redact_text(text), markup=False)
+
+
+@cli.command()
+@click.argument("url", required=False)
+@click.option("--openapi", "spec", default=None, help="An OpenAPI 3 document (file or URL).")
+@click.option(
+    "--auth",
+    default=None,
+    help="bearer[:SECRET], api_key[:SECRET[@header|query:NAME]] or basic[:USER,PASSWORD]: "
+    "the secrets' names (their values are looked up, never written).",
+)
+@click.option("--name", default=None, help="Resource name (init URL); default from the path.")
+@click.option("--base-url", default=None, help="The API's base URL (init --openapi).")
+@click.option("-o", "--output", default=None, help="The file to write; default <name>.yaml.")
+@click.option("--pages", default=3, show_default=True, help="Pages walked to prove a paginator.")
+@click.option("--force", is_flag=True, help="Overwrite the output file.")
+def init(
+    url: str | None,
+    spec: str | None,
+    auth: str | None,
+    name: str | None,
+    base_url: str | None,
+    output: str | None,
+    pages: int,
+    force: bool,
+) -> None:
+    """Write a ready-to-run, commented YAML config for URL (a live collection endpoint) or
+    for every GET collection of an OpenAPI 3 document (--openapi SPEC)."""
+    from restsync.cli.init import init_from_openapi, init_from_url
+
+    if bool(url) == bool(spec):
+        _fail("give a collection URL or --openapi SPEC (one of them)", EXIT_CONFIG)
+        return
+    try:
+        if spec:
+            written = init_from_openapi(spec, base_url=base_url)
+        else:
+            assert url is not None
+            written = init_from_url(url, auth=auth, name=name, pages=pages)
+    except KeyboardInterrupt:
+        _fail("interrupted: nothing was written", EXIT_INTERRUPTED)
+        return
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+        return
+    except RestsyncError as exc:
+        _fail(f"cannot probe {url or spec}: {exc}", EXIT_FAILED_RESOURCES)
+        return
+    except Exception as exc:  # a spec that cannot be read, a connection refused
+        _fail(f"cannot read {url or spec}: {type(exc).__name__}: {exc}", EXIT_CONFIG)
+        return
+    target = Path(output or f"{name or written.resources[0]['name']}.yaml")
+    if spec and not output:
+        target = Path(f"{Path(urlparse_path(spec)).stem or 'api'}.yaml")
+    if target.exists() and not force:
+        _fail(f"{target} exists; give --force to overwrite it, or -o FILE", EXIT_CONFIG)
+        return
+    target.write_text(written.yaml(), encoding="utf-8")
+    names = ", ".join(r["name"] for r in written.resources)
+    out.print(f"wrote {target}: {len(written.resources)} resources ({names})", markup=False)
+    for resource in written.resources:
+        for line in written.notes.get(resource["name"], []):
+            out.print(f"  {resource['name']}: {line}", markup=False)
+    out.print(f"next: restsync check {target} --probe   then   restsync run {target}", markup=False)
+
+
+def urlparse_path(spec: str) -> str:
+    """The path part of a spec's file name or URL (`.../openapi.json` -> `openapi.json`)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(spec).path if "://" in spec else spec
 
 
 @cli.command()

@@ -1,10 +1,171 @@
-"""`restsync show`: tables, row counts, last loads and incremental state."""
+"""`restsync show`: tables, row counts, last loads and incremental state.
+
+`show` only reads: a database file or folder that does not exist is an error, never created.
+Without a pipeline it lists the datasets and pipelines the destination holds (and shows the
+one there is); an unknown pipeline or dataset is an error listing those that exist.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import yaml
 
-from restsync.destinations.base import DestinationInfo
+from restsync.destinations.base import LOADS_TABLE, STATE_TABLE, DestinationInfo
+from restsync.errors import ConfigError
+
+
+@dataclass
+class Found:
+    """A restsync dataset in a destination and the pipelines that loaded into it."""
+
+    dataset: str
+    pipelines: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        names = ", ".join(f"'{p}'" for p in self.pipelines) or "(no pipeline)"
+        return f"dataset '{self.dataset}': pipeline {names}"
+
+
+class ShowError(ConfigError):
+    """What `show` was asked for is not there (nothing was created)."""
+
+
+def _opened(url: str, pipeline_name: str) -> Any:
+    """The destination at `url`, opened; an error when it does not exist (never created)."""
+    from restsync.pipeline import pipeline
+
+    dest = pipeline(pipeline_name, destination=url, dataset_name="_").destination()
+    kind = getattr(dest, "name", "")
+    if kind == "duckdb" and not Path(dest.path).is_file():
+        raise ShowError(f"no database file {dest.path}{_elsewhere(Path(dest.path).parent)}")
+    if kind == "parquet" and not Path(dest.path).is_dir():
+        raise ShowError(f"no folder {dest.path}")
+    if kind != "parquet":
+        dest.open()
+    return dest
+
+
+def _elsewhere(folder: Path) -> str:
+    found = in_folder(folder)
+    if not found:
+        return ""
+    return "; found there: " + "; ".join(f"{f} in {file.name}" for file, f in found)
+
+
+def in_folder(folder: Path) -> list[tuple[Path, Found]]:
+    """The restsync datasets of the DuckDB files in `folder` (read only, nothing created)."""
+    import duckdb
+
+    out: list[tuple[Path, Found]] = []
+    for file in sorted(folder.glob("*.duckdb")) if folder.is_dir() else []:
+        try:
+            con = duckdb.connect(str(file), read_only=True)
+        except duckdb.Error:  # held by a run, or not a DuckDB file: named without datasets
+            out.append((file, Found("?")))
+            continue
+        try:
+            out.extend((file, f) for f in discover(_ReadOnly(con)))
+        finally:
+            con.close()
+    return out
+
+
+class _ReadOnly:
+    """A read-only DuckDB connection with the one method `discover` uses."""
+
+    name = "duckdb"
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.con.execute(sql).fetchall()
+        return rows
+
+
+def discover(dest: Any) -> list[Found]:
+    """The restsync datasets in an open destination, each with its pipelines."""
+    if getattr(dest, "name", "") == "parquet":
+        return _discover_folder(Path(dest.path))
+    rows = dest._fetch(
+        "SELECT DISTINCT table_schema, table_name FROM information_schema.tables "
+        f"WHERE table_name IN ('{LOADS_TABLE}', '{STATE_TABLE}') ORDER BY table_schema"
+    )
+    found: dict[str, set[str]] = {}
+    for schema, table in rows:
+        names = found.setdefault(str(schema), set())
+        q = '"' + str(schema).replace('"', '""') + '"."' + str(table) + '"'
+        names.update(str(r[0]) for r in dest._fetch(f"SELECT DISTINCT pipeline FROM {q}"))
+    return [Found(d, sorted(p)) for d, p in sorted(found.items())]
+
+
+def _discover_folder(root: Path) -> list[Found]:
+    out: list[Found] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        from restsync.destinations.parquet import LOADS_FILE, STATE_FILE
+
+        loads, state = folder / LOADS_FILE, folder / STATE_FILE
+        if not (loads.is_file() or state.is_file()):
+            continue
+        names: set[str] = set()
+        if loads.is_file():
+            names.update(str(r.get("pipeline")) for r in json.loads(loads.read_text()) if r)
+        if state.is_file():
+            names.update(str(p) for p in json.loads(state.read_text()))
+        out.append(Found(folder.name, sorted(names)))
+    return out
+
+
+def choose(found: list[Found], pipeline: str | None, dataset: str | None) -> Found | None:
+    """The dataset to show (None: list them); `ShowError` for one that is not there."""
+    listing = "; ".join(str(f) for f in found) or "none (no restsync load here yet)"
+    if dataset is not None:
+        match = [f for f in found if f.dataset == dataset]
+        if not match:
+            raise ShowError(f"no dataset '{dataset}' here; found: {listing}")
+        if pipeline is not None and pipeline not in match[0].pipelines:
+            raise ShowError(f"no pipeline '{pipeline}' in dataset '{dataset}'; found: {listing}")
+        return match[0]
+    if pipeline is not None:
+        match = [f for f in found if pipeline in f.pipelines]
+        if not match:
+            raise ShowError(f"no pipeline '{pipeline}' here; found: {listing}")
+        if len(match) > 1:
+            names = ", ".join(f"'{f.dataset}'" for f in match)
+            raise ShowError(f"pipeline '{pipeline}' loaded datasets {names}: say --dataset")
+        return match[0]
+    return found[0] if len(found) == 1 else None
+
+
+def show(
+    pipeline: str | None,
+    url: str,
+    dataset: str | None,
+    *,
+    schema: bool = False,
+) -> str:
+    """The text `restsync show` prints for `url` (see the module docstring)."""
+    from restsync.http.redact import redact_url
+
+    dest = _opened(url, pipeline or "restsync")
+    where = redact_url(url)
+    try:
+        found = discover(dest)
+    finally:
+        dest.close()
+    chosen = choose(found, pipeline, dataset)
+    if chosen is None:
+        lines = [f"{where}: {len(found)} datasets" if found else f"{where}: no restsync dataset"]
+        lines.extend(f"  {f}" for f in found)
+        if found:
+            lines.append("show one with --pipeline NAME (or --dataset NAME)")
+        return "\n".join(lines)
+    name = pipeline or (chosen.pipelines[0] if len(chosen.pipelines) == 1 else "")
+    return show_pipeline(name, url, chosen.dataset, schema=schema)
 
 
 def show_pipeline(name: str, destination: str, dataset: str, *, schema: bool = False) -> str:
@@ -15,7 +176,7 @@ def show_pipeline(name: str, destination: str, dataset: str, *, schema: bool = F
     """
     from restsync.pipeline import pipeline
 
-    pipe = pipeline(name, destination=destination, dataset_name=dataset)
+    pipe = pipeline(name or "restsync", destination=destination, dataset_name=dataset)
     dest = pipe.destination()
     dest.open()
     try:

@@ -87,17 +87,19 @@ def resolve_secret_refs(value: Any, source: Secrets) -> Any:
     if isinstance(value, list):
         return [resolve_secret_refs(v, source) for v in value]
     if isinstance(value, str) and "${" in value:
-        found = False
+        found: list[Secret] = []
 
         def sub(m: re.Match[str]) -> str:
-            nonlocal found
             if m.group(1):  # `$${...}` is a literal `${...}`
                 return m.group(0)[1:]
-            found = True
-            return str(source[m.group(2)])
+            found.append(source[m.group(2)])
+            return str(found[-1])
 
         text = _SECRET_REF.sub(sub, value)
-        return Secret(text) if found else text
+        if not found:
+            return text
+        one = found[0] if len(found) == 1 else None  # keeps its key and where it was found
+        return Secret(text, getattr(one, "key", ""), getattr(one, "source", ""))
     return value
 
 

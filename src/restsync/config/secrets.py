@@ -38,13 +38,32 @@ class Secret(str):
     """A string that holds a credential: it works as the value, but its `repr` is masked.
 
     `str(secret)` and f-strings give the value (it must reach the API); `repr()`, which
-    tracebacks, debuggers and container reprs use, shows `Secret('***')`.
+    tracebacks, debuggers and container reprs use, shows `Secret('***')`. It keeps the key it
+    was looked up by and where it was found (`key`, `source`), never shown with the value:
+    `secret.label` is what error hints name (`secret 'api_key', from env API_KEY`).
     """
 
-    __slots__ = ()
+    key: str
+    source: str
+
+    def __new__(cls, value: str, key: str = "", source: str = "") -> Secret:
+        self = super().__new__(cls, value)
+        self.key = key
+        self.source = source
+        return self
 
     def __repr__(self) -> str:
         return "Secret('***')"
+
+    def __getnewargs__(self) -> tuple[str]:
+        return (str(self),)
+
+    @property
+    def label(self) -> str:
+        """`secret 'api_key', from env API_KEY`: the key and where it was found (no value)."""
+        if not self.key:
+            return "a secret"
+        return f"secret '{self.key}'" + (f", from {self.source}" if self.source else "")
 
 
 def env_names(key: str) -> list[str]:
@@ -95,7 +114,7 @@ class Secrets:
         for name in env_names(key):
             value = environ.get(name)
             if value:
-                return _secret(value)
+                return _secret(value, key, f"env {name}")
         cwd = self._cwd if self._cwd is not None else Path.cwd()
         for rel in SECRET_FILES:
             path = cwd / rel
@@ -137,12 +156,12 @@ def _as_secret(value: Any, key: str, where: str) -> Secret:
         raise ConfigError(
             Problem(where, f"secret '{key}' is a table or list, not a value; give it a string")
         )
-    return _secret(str(value))
+    return _secret(str(value), key, where)
 
 
-def _secret(value: str) -> Secret:
+def _secret(value: str, key: str, source: str) -> Secret:
     register_secret(value)
-    return Secret(value)
+    return Secret(value, key, source)
 
 
 secrets = Secrets()

@@ -60,6 +60,8 @@ class ResourceRun:
     #: The first page number of a `page_number` pagination without `base_page`, once
     #: known (found by probing, or read from the pipeline state); stored with the data.
     page_base: int | None = None
+    #: Pages the API said the resource has (a page count or total on its first page), if any
+    total_pages: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -109,6 +111,12 @@ class _Ahead:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def decode_body(response: Any, *, resource: str, url: str) -> tuple[Any, bool]:
+    """The page step a run and `restsync check --probe` share: the decoded body, and whether
+    it is orjson's reading (see `restsync.http.body.decode_json`)."""
+    return _decode(response, resource=resource, url=url)
 
 
 def _apply_step(
@@ -172,6 +180,17 @@ def _report_pagination(run: ResourceRun, paginator: Any) -> None:
 
 #: A probe answer whose body could not be read (see `Extractor._probe`).
 _UNREADABLE = object()
+
+
+def _told_pages(paginator: Any) -> int | None:
+    """The page count a page-number or offset paginator learnt from the first page."""
+    pages = getattr(paginator, "total_pages", None)
+    if isinstance(pages, int) and pages >= 0:
+        return pages
+    total, limit = getattr(paginator, "total", None), getattr(paginator, "limit", None)
+    if isinstance(total, int) and isinstance(limit, int) and limit > 0 and total >= 0:
+        return -(-total // limit)
+    return None
 
 
 class Extractor:
@@ -300,6 +319,17 @@ class Extractor:
             data=data,
         )
 
+    def first_request(
+        self, plan: ResourcePlan, parent_record: Mapping[str, Any] | None = None
+    ) -> PageRequest:
+        """The first request of `plan` (for a child: of `parent_record`'s pages), as a run
+        sends it; `restsync check --probe` sends the same."""
+        return self._first_request(plan, parent_record)
+
+    def paginator_for(self, plan: ResourcePlan) -> Any:
+        """A fresh paginator of `plan`, as a run builds it (auto-detection when none is set)."""
+        return self._paginator(plan)
+
     def _paginator(self, plan: ResourcePlan) -> Any:
         config = plan.endpoint.get("paginator", self.client_config.get("paginator"))
         paginator = build_paginator(config)
@@ -402,6 +432,8 @@ class Extractor:
             unreadable = 0
             shape.learn(body, records)
             paginator.update_state(response, body, records)
+            if index == 0 and parent_record is None:
+                run.total_pages = _told_pages(paginator)
             raw_count = len(records)
             if paginator.skip_records:  # already read on the previous page (an overlap)
                 records = records[paginator.skip_records :]

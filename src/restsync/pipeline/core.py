@@ -268,6 +268,9 @@ class Pipeline:
             info.schema_changes = self._schema_changes(schema, failed)
             info.ddl = list(stats.ddl)
             shutil.rmtree(stage_root / load_id, ignore_errors=True)
+        except BaseException:  # an error or Ctrl-C: this run's stage goes with it
+            shutil.rmtree(self.pipelines_dir / self.name / "stage" / load_id, ignore_errors=True)
+            raise
         finally:
             dest.close()
         info.duration = time.monotonic() - started
@@ -344,6 +347,9 @@ class Pipeline:
         plans = {p.name: p for p in extraction.source.plans}
         selected = extraction.selected
         progress.start([p.name for p in extraction.source.plans if p.selected])
+        watch = getattr(progress, "watch", None)
+        if watch is not None:  # a display that reads the figures as they change
+            watch(extraction.snapshot)
         seq = 0
         buffers: dict[str, list[Page]] = {}
         buffered: dict[str, int] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import queue
 import threading
 from collections.abc import Mapping
@@ -55,6 +56,8 @@ class ExtractionThread:
         self.client_stats: dict[str, Any] = {}
         self.error: BaseException | None = None
         self._aborted = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._state: concurrent.futures.Future[Mapping[str, Mapping[str, Any]]] = (
             concurrent.futures.Future()
         )
@@ -70,6 +73,10 @@ class ExtractionThread:
         self._aborted = True
         if not self._state.done():
             self._state.set_exception(_Abandoned())
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:  # the requests in flight stop now
+            with contextlib.suppress(RuntimeError):  # the loop has ended meanwhile
+                loop.call_soon_threadsafe(task.cancel)
 
     def join(self) -> None:
         """Wait for the thread; after `abort`, pages still queued are dropped meanwhile."""
@@ -84,6 +91,14 @@ class ExtractionThread:
         """`abort` and `join`: after the pages were all read, only the join is left."""
         self.abort()
         self.join()
+
+    def snapshot(self) -> dict[str, tuple[ResourceRun, Any]]:
+        """Each resource's run and HTTP counters as they stand (for a live display)."""
+        extractor = self.extractor
+        if extractor is None or self._aborted:  # stopped: its runs end without finishing
+            return {}
+        stats = getattr(extractor.client, "stats", None) or {}
+        return {name: (run, stats.get(name)) for name, run in list(extractor.runs.items())}
 
     def run_of(self, resource: str) -> ResourceRun | None:
         return self.extractor.runs[resource] if self.extractor else None
@@ -100,6 +115,9 @@ class ExtractionThread:
             self.runs = asyncio.run(self._extract())
         except _Abandoned:
             pass
+        except asyncio.CancelledError as exc:  # `abort` stopped the requests
+            if not self._aborted:
+                self.error = exc
         except BaseException as exc:  # reported in the calling thread
             self.error = exc
         finally:
@@ -126,12 +144,15 @@ class ExtractionThread:
         self._put(page)
 
     def _on_done(self, resource: str) -> None:
+        if self._aborted:  # nobody reads the end marks any more
+            return
         self._on_page(Page(resource, [], "", DONE_INDEX))
 
     async def _extract(self) -> dict[str, ResourceRun]:
         from restsync.auth import build_auth
         from restsync.http.client import SourceClient
 
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
         cc = self.source.client_config
         auth = build_auth(cc.get("auth"))
         async with SourceClient(

@@ -64,9 +64,34 @@ class LoadInfo:
     def has_failures(self) -> bool:
         return bool(self.failed_resources)
 
+    @property
+    def nothing_loaded(self) -> bool:
+        """No resource's rows or state reached the destination (every one failed, or the
+        load did not happen)."""
+        return not self.loaded or (
+            bool(self.resources) and len(self.failed_resources) == len(self.resources)
+        )
+
+    @property
+    def outcome(self) -> str:
+        """What the summary's first line says happened to the load."""
+        failed, total = len(self.failed_resources), len(self.resources)
+        took = f"{self.duration:.2f}s"
+        if not self.loaded:
+            return f"NOT loaded: nothing was loaded ({took})"
+        if total and failed == total:
+            return f"NOT loaded: every resource failed ({failed}), nothing was loaded ({took})"
+        if failed:
+            return (
+                f"partly loaded in {took}: {total - failed} of {total} resources, {failed} "
+                "failed (none of their rows or state)"
+            )
+        return f"loaded in {took}"
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["failed_resources"] = self.failed_resources
+        d["nothing_loaded"] = self.nothing_loaded
         return d
 
     def to_json(self) -> str:
@@ -78,10 +103,9 @@ class LoadInfo:
         pages = sum(r.pages for r in self.resources.values())
         retries = sum(r.retries for r in self.resources.values())
         nbytes = sum(r.bytes for r in self.resources.values())
-        status = "loaded" if self.loaded else "NOT loaded"
         lines = [
             f"pipeline '{self.pipeline}' -> {self.destination} dataset '{self.dataset}': "
-            f"load {self.load_id} {status} in {self.duration:.2f}s",
+            f"load {self.load_id} {self.outcome}",
             f"  {total_records} records from {pages} pages ({nbytes / 1e6:.1f} MB, "
             f"{retries} retries) -> {total_rows} rows in {len(self.tables)} tables",
         ]

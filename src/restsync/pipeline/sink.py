@@ -290,17 +290,26 @@ class WorkerSink:
             "stage_root": str(stage_root),
             "load_id": load_id,
         }
-        write_message(self._in, INIT, pickle.dumps(init))
+        self._send(INIT, pickle.dumps(init))
+
+    def _send(self, kind: int, payload: bytes) -> None:
+        try:
+            write_message(self._in, kind, payload)
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._ended() from None
+
+    def _ended(self) -> RestsyncError:
+        code = self.proc.wait()
+        return RestsyncError(
+            f"the normalizer process ended unexpectedly (exit code {code}); nothing was "
+            "loaded, run again"
+        )
 
     def _receive(self) -> tuple[int, Any]:
         try:
             kind, payload = read_message(self._out)
         except EOFError:
-            code = self.proc.wait()
-            raise RestsyncError(
-                f"the normalizer process ended unexpectedly (exit code {code}); nothing was "
-                "loaded, run again"
-            ) from None
+            raise self._ended() from None
         message = pickle.loads(payload)  # noqa: S301 - our own child process
         if kind == FAILED:
             raise RestsyncError(f"the normalizer process failed: {message}")
@@ -329,7 +338,7 @@ class WorkerSink:
         message = pickle.dumps(
             (batch_id, resource, seq_start, payloads), protocol=pickle.HIGHEST_PROTOCOL
         )
-        write_message(self._in, BATCH, message)
+        self._send(BATCH, message)
         self._pending.append(batch_id)
 
     def errors(self) -> list[BatchError]:
@@ -343,7 +352,7 @@ class WorkerSink:
 
     def finish(self) -> tuple[Schema, dict[str, list[Any]]]:
         self.finish_batches()
-        write_message(self._in, FINISH, b"")
+        self._send(FINISH, b"")
         _kind, (schema_dict, changes, files) = self._receive()
         self.files: dict[str, list[Any]] = files
         return Schema.from_dict(schema_dict), changes
@@ -357,7 +366,7 @@ class WorkerSink:
         exclude_tables: list[str],
     ) -> Path:
         message = (schema.to_dict(), dict(state), dict(counts), resources, exclude_tables)
-        write_message(self._in, COMPLETE, pickle.dumps(message))
+        self._send(COMPLETE, pickle.dumps(message))
         _kind, stage_dir = self._receive()
         return Path(stage_dir)
 

@@ -8,6 +8,7 @@ leaves no worker behind.
 from __future__ import annotations
 
 import pickle
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,9 @@ def serve(stdin: Any, stdout: Any) -> int:
 
 
 def main() -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the run that started this
+    # process handles it and ends it by closing its input
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(serve(sys.stdin.buffer, sys.stdout.buffer))
 
 

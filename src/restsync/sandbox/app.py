@@ -100,6 +100,8 @@ class SandboxApp:
         records: int | dict[str, int] | None = None,
         options: SandboxOptions | None = None,
         faults: Faults | None = None,
+        *,
+        lazy: bool = False,
     ) -> None:
         if api not in APIS:
             raise KeyError(f"unknown sandbox API '{api}'; choose one of {', '.join(APIS)}")
@@ -130,7 +132,7 @@ class SandboxApp:
                 else ()
             )
             store_cls = BenchStore if api == "bench" else Store
-            self.stores[res.name] = store_cls(res, api, seed, count, drop=drop)
+            self.stores[res.name] = store_cls(res, api, seed, count, drop=drop, lazy=lazy)
             self._routes[res.path] = res
         self._faults = faults or Faults()
         self._fault_counter = 0

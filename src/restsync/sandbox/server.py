@@ -112,9 +112,11 @@ class Sandbox:
         faults: Faults | None = None,
         *,
         port: int = 0,
+        lazy: bool = False,
     ) -> None:
         self.name = name
-        self.app = SandboxApp(name, records, options, faults)
+        # lazy: each resource's records are generated on first use, not before serving
+        self.app = SandboxApp(name, records, options, faults, lazy=lazy)
         self._port = port
         self._server: _ServerThread | None = None
 
@@ -429,7 +431,7 @@ def serve_forever(
     """
     emit = out or (lambda text: print(text, flush=True))  # noqa: T201
     parsed = parse_faults(faults) if isinstance(faults, str) else faults
-    sandbox = Sandbox(name, records, options, parsed, port=port).start()
+    sandbox = Sandbox(name, records, options, parsed, port=port, lazy=True).start()
     info = {
         "name": name,
         "base_url": sandbox.base_url,
@@ -446,6 +448,9 @@ def serve_forever(
         for res, path in sandbox.resources().items():
             emit(f"  {res:<26} {path}")
         emit("Ctrl-C to stop.")
+    threading.Thread(
+        target=_build_records, args=(sandbox, None if as_json else emit), daemon=True
+    ).start()
     stop = threading.Event()
     try:
         import signal
@@ -460,6 +465,25 @@ def serve_forever(
         pass
     finally:
         sandbox.stop()
+
+
+def _build_records(sandbox: Sandbox, emit: Callable[[str], None] | None) -> None:
+    """Generate each resource's records while serving (a request waits for its own), and say
+    how far it got when there are many (`PROGRESS_RECORDS`)."""
+    started = time.monotonic()
+    stores = list(sandbox.app.stores.items())
+    if sum(len(store) for _, store in stores) < PROGRESS_RECORDS:
+        emit = None
+    for done, (name, store) in enumerate(stores, 1):
+        store.build()
+        if emit is not None:
+            emit(f"  records ready: {name} ({len(store)}), {done} of {len(stores)} resources")
+    if emit is not None:
+        emit(f"  every resource's records are ready ({time.monotonic() - started:.1f} s)")
+
+
+#: Records (all resources) from which `serve_forever` says how the generation goes.
+PROGRESS_RECORDS = 5000
 
 
 @dataclass

@@ -41,27 +41,63 @@ class Store:
     cacheable = True
 
     def __init__(
-        self, spec: ResourceSpec, api: str, seed: int, count: int, *, drop: tuple[str, ...] = ()
+        self,
+        spec: ResourceSpec,
+        api: str,
+        seed: int,
+        count: int,
+        *,
+        drop: tuple[str, ...] = (),
+        lazy: bool = False,
     ) -> None:
         self.spec = spec
         self._api = api
         self._seed = seed
         self._drop = drop
+        self._count = count
         self._lock = threading.Lock()
+        self._built_lock = threading.Lock()
         self._mutations = 0
         self.version = 0
-        gen = r.Gen(random.Random(f"{api}:{seed}:{spec.name}"))
-        recs: list[r.Record] = []
-        instants: list[float] = []
-        for i in range(1, count + 1):
-            epoch = r.BASE_EPOCH + i * 600 + gen.r.randint(0, 599)
-            rec, instant = self._build(gen, i, epoch)
-            recs.append(rec)
-            instants.append(instant)
-        self._records = recs
-        self._instants = instants
-        self._ordinals = list(range(1, count + 1))
+        #: (records, their cursor instants, their ordinals), built at once or, when `lazy`,
+        #: on first use (`build`): the same records either way
+        self._built: tuple[list[r.Record], list[float], list[int]] | None = None
         self._filtered: dict[float, list[r.Record]] = {}
+        if not lazy:
+            self.build()
+
+    def build(self) -> None:
+        """Generate the records now (a lazy store does it on first use; idempotent)."""
+        with self._built_lock:
+            if self._built is not None:
+                return
+            gen = r.Gen(random.Random(f"{self._api}:{self._seed}:{self.spec.name}"))
+            recs: list[r.Record] = []
+            instants: list[float] = []
+            for i in range(1, self._count + 1):
+                epoch = r.BASE_EPOCH + i * 600 + gen.r.randint(0, 599)
+                rec, instant = self._build(gen, i, epoch)
+                recs.append(rec)
+                instants.append(instant)
+            self._built = (recs, instants, list(range(1, self._count + 1)))
+
+    def _data(self) -> tuple[list[r.Record], list[float], list[int]]:
+        if self._built is None:
+            self.build()
+        assert self._built is not None
+        return self._built
+
+    @property
+    def _records(self) -> list[r.Record]:
+        return self._data()[0]
+
+    @property
+    def _instants(self) -> list[float]:
+        return self._data()[1]
+
+    @property
+    def _ordinals(self) -> list[int]:
+        return self._data()[2]
 
     def _build(self, gen: r.Gen, ordinal: int, epoch: float) -> tuple[r.Record, float]:
         rec = self.spec.builder(gen, ordinal)
@@ -72,7 +108,7 @@ class Store:
         return rec, parse_instant(stamp)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._count if self._built is None else len(self._built[0])
 
     def records(self) -> list[r.Record]:
         """A deep copy of every record, as served."""
@@ -136,7 +172,7 @@ class Store:
                 instants.append(instant)
                 ordinals.append(ordinal)
                 inserted.append(new.get(key))
-            self._records, self._instants, self._ordinals = recs, instants, ordinals
+            self._built = (recs, instants, ordinals)
             self._filtered = {}
             self.version += 1
             return updated, inserted
@@ -154,7 +190,14 @@ class BenchStore(Store):
     _VARIANTS = 1009
 
     def __init__(
-        self, spec: ResourceSpec, api: str, seed: int, count: int, *, drop: tuple[str, ...] = ()
+        self,
+        spec: ResourceSpec,
+        api: str,
+        seed: int,
+        count: int,
+        *,
+        drop: tuple[str, ...] = (),
+        lazy: bool = False,
     ) -> None:
         self.spec = spec
         self.version = 0
@@ -165,6 +208,9 @@ class BenchStore(Store):
 
     def __len__(self) -> int:
         return self._count
+
+    def build(self) -> None:
+        """Nothing to build ahead: pages are made on demand."""
 
     def _stamp(self, seconds: int, zone: str) -> str:
         day, rem = divmod(seconds, 86400)

@@ -1,0 +1,604 @@
+"""`restsync init`: write a ready-to-run, commented YAML config.
+
+- `restsync init URL`: probe a live collection endpoint; the data selector, paginator, primary
+  key and incremental cursor come from what it serves, and the paginator is proven by walking
+  a few pages with the written config (records must not repeat) before it is written.
+- `restsync init --openapi SPEC`: one resource per GET collection of an OpenAPI 3 document,
+  with the pagination parameters it declares, auth from `securitySchemes`, the data selector
+  from the response schema, `id`-like primary keys and parent-child resources.
+
+Secrets are written as `${secrets.NAME}` references, never as values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import yaml
+
+from restsync.errors import ConfigError, Problem
+
+AUTH_TYPES = ("bearer", "api_key", "basic")
+#: Query parameters of a URL that are pagination, not filters (left out of `params`).
+PAGING_PARAMS = {"page", "per_page", "page_size", "pagesize", "limit", "offset", "cursor", "after"}
+
+
+@dataclass
+class Written:
+    """A config `init` wrote: the resources' dicts, the client dict and what it found out."""
+
+    client: dict[str, Any]
+    resources: list[dict[str, Any]]
+    notes: dict[str, list[str]] = field(default_factory=dict)  # resource -> comment lines
+    header: list[str] = field(default_factory=list)
+
+    def yaml(self) -> str:
+        """The config as commented YAML that `restsync run` reads unchanged."""
+        out = [f"# {line}" if line else "#" for line in self.header]
+        out.append(_dump({"client": self.client}).rstrip())
+        out.append("resources:")
+        for resource in self.resources:
+            out.extend(f"  # {line}" for line in self.notes.get(resource["name"], []))
+            block = _dump([resource]).rstrip().splitlines()
+            out.extend(f"  {line}" for line in block)
+        return "\n".join(out) + "\n"
+
+
+def _dump(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, width=100)
+
+
+def auth_config(spec: str | None) -> tuple[dict[str, Any] | None, list[str]]:
+    """`--auth TYPE[:SECRET[,SECRET]]` as an auth dict with secret references, and its secrets.
+
+    bearer:NAME (default `api_token`), api_key:NAME[@header:X-Api-Key|@query:api_key]
+    (default `api_key`, header `X-API-Key`), basic:USER_SECRET,PASSWORD_SECRET (default
+    `username`, `password`). NAME is the secret's name (looked up as `restsync.secrets`
+    does); its value is never written.
+    """
+    if not spec:
+        return None, []
+    kind, _, rest = spec.partition(":")
+    if kind not in AUTH_TYPES:
+        raise ConfigError(
+            Problem("--auth", f"unknown auth '{kind}'; use one of {', '.join(AUTH_TYPES)}")
+        )
+    if kind == "bearer":
+        name = rest or "api_token"
+        return {"type": "bearer", "token": f"${{secrets.{name}}}"}, [name]
+    if kind == "api_key":
+        name, _, where = rest.partition("@")
+        name = name or "api_key"
+        location, _, param = where.partition(":")
+        location = location or "header"
+        if location not in ("header", "query"):
+            raise ConfigError(Problem("--auth", "api_key goes in a 'header' or a 'query'"))
+        param = param or ("X-API-Key" if location == "header" else "api_key")
+        return {
+            "type": "api_key",
+            "name": param,
+            "api_key": f"${{secrets.{name}}}",
+            "location": location,
+        }, [name]
+    user, _, password = rest.partition(",")
+    user, password = user or "username", password or "password"
+    return {
+        "type": "http_basic",
+        "username": f"${{secrets.{user}}}",
+        "password": f"${{secrets.{password}}}",
+    }, [user, password]
+
+
+def paginator_config(paginator: Any) -> dict[str, Any]:
+    """A detected paginator as the config dict that builds the same one."""
+    kind = str(getattr(paginator, "type_name", ""))
+    if kind == "json_link":
+        return {"type": "json_link", "next_url_path": paginator.next_url_path}
+    if kind == "header_link":
+        return {"type": "header_link"}
+    if kind == "cursor":
+        return {
+            "type": "cursor",
+            "cursor_path": paginator.cursor_path,
+            "cursor_param": paginator.cursor_param,
+        }
+    if kind == "page_number":
+        out: dict[str, Any] = {"type": "page_number", "base_page": paginator.base_page}
+        out["page_param"] = paginator.page_param
+        if isinstance(paginator.total_path, str):
+            out["total_path"] = paginator.total_path
+        return out
+    if kind == "offset":
+        return {"type": "offset", "limit": paginator.limit}
+    return {"type": "single_page"}
+
+
+# ---------------------------------------------------------------- init URL
+
+
+def init_from_url(
+    url: str,
+    *,
+    auth: str | None = None,
+    name: str | None = None,
+    pages: int = 3,
+    transport: Any = None,
+) -> Written:
+    """Probe `url` and write its config (see the module docstring)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(Problem("URL", f"'{url}' is not an http(s) URL"))
+    base_url = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    params = dict(parse_qsl(parts.query))
+    resource = name or _name_of(parts.path)
+    auth_dict, secret_names = auth_config(auth)
+    endpoint: dict[str, Any] = {"path": parts.path or "/"}
+    kept = {k: v for k, v in params.items() if k.lower() not in PAGING_PARAMS}
+    if kept:
+        endpoint["params"] = kept
+    client: dict[str, Any] = {"base_url": base_url}
+    if auth_dict:
+        client["auth"] = auth_dict
+    first = asyncio.run(
+        _first_page(client, {"name": resource, "endpoint": dict(endpoint)}, transport)
+    )
+    findings, paginator = first
+    endpoint["data_selector"] = findings.data_selector or None
+    if endpoint["data_selector"] is None:
+        del endpoint["data_selector"]
+    said = findings.told_total
+    candidates = [paginator_config(paginator), *_next_url_candidates(findings.body)]
+    size = findings.records or 1
+    for key, value in params.items():  # the URL's own paging parameters
+        if key.lower() == "offset" and "limit" in params:
+            candidates.append({"type": "offset", "limit": int(params["limit"])})
+        if key.lower() == "page":
+            candidates.append({"type": "page_number", "base_page": int(value or 1)})
+    if said is not None and said > findings.records:  # more records than the page: guesses
+        candidates.append({"type": "page_number", "base_page": 1, "total_path": None})
+        candidates.append({"type": "offset", "limit": size, "total_path": None})
+    unique: list[dict[str, Any]] = []
+    for candidate in candidates:  # the first of each type (each next-URL path)
+        kind = (candidate["type"], candidate.get("next_url_path"))
+        if all((c["type"], c.get("next_url_path")) != kind for c in unique):
+            unique.append(candidate)
+    notes: list[str] = []
+    proven: dict[str, Any] | None = None
+    for candidate in unique:
+        endpoint["paginator"] = candidate
+        walked = asyncio.run(
+            _walk(client, {"name": resource, "endpoint": dict(endpoint)}, pages, transport, said)
+        )
+        if walked.ok:
+            proven = candidate
+            notes.append(f"paginator: {candidate['type']}, {walked.text}")
+            break
+        notes.append(f"paginator {candidate['type']} refused: {walked.text}")
+    if proven is None:
+        raise ConfigError(
+            Problem(
+                "URL",
+                f"no paginator walks {url} without repeating records ({'; '.join(notes)}); "
+                "write the paginator yourself (see `restsync check --probe`)",
+            )
+        )
+    body: dict[str, Any] = {"name": resource}
+    notes.append(f"data_selector: {findings.data_selector or 'the body itself'}")
+    if findings.primary_key:
+        body["primary_key"] = findings.primary_key[0]
+        body["write_disposition"] = "merge"
+        notes.append(f"primary_key: {findings.primary_key[0]} (unique in every page walked)")
+    else:
+        notes.append("no primary key found: rows are appended")
+    modified = [(n, why) for n, why in findings.cursors if "modification" in why]
+    if modified and findings.primary_key:
+        endpoint["incremental"] = {"cursor_path": modified[0][0]}
+        notes.append(
+            f"incremental cursor: {modified[0][0]} ({modified[0][1]}); restsync keeps only "
+            "records at or after the last value it loaded"
+        )
+    body["endpoint"] = endpoint
+    written = Written(client, [body], {resource: notes})
+    written.header = _header(f"restsync init {url}", secret_names)
+    return written
+
+
+def _next_url_candidates(body: Any) -> list[dict[str, Any]]:
+    """A json_link paginator for each next-page URL the body holds (another reading than
+    auto-detection's first match: e.g. a token at `next` and the URL at `next_url`)."""
+    from restsync.paginate.auto import NEXT_URL_PATHS
+    from restsync.paginate.cursor import looks_like_url
+
+    out: list[dict[str, Any]] = []
+    for path in NEXT_URL_PATHS if isinstance(body, Mapping) else ():
+        node: Any = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, str) and looks_like_url(node):
+            out.append({"type": "json_link", "next_url_path": path})
+    return out
+
+
+def _name_of(path: str) -> str:
+    parts = [p for p in path.split("/") if p and not p.startswith("{")]
+    raw = parts[-1] if parts else "records"
+    raw = raw.rsplit(".", 1)[0] if raw.endswith(".json") else raw
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", raw).strip("_").lower() or "records"
+
+
+def _header(command: str, secret_names: list[str]) -> list[str]:
+    lines = [f"Written by `{command}`.", ""]
+    lines.append("The authoring loop:")
+    lines.append(
+        "  restsync check THIS_FILE --probe   # what restsync decides from page 1, and why"
+    )
+    lines.append("  restsync run THIS_FILE             # load it (DuckDB: ./<file name>.duckdb)")
+    lines.append("  restsync show --pipeline <file name>")
+    if secret_names:
+        names = ", ".join(secret_names)
+        envs = ", ".join(n.upper().replace(".", "__") for n in secret_names)
+        lines.append("")
+        lines.append(
+            f"Secrets ({names}) are looked up at run time: env {envs}, or .restsync/secrets.toml."
+        )
+    return lines
+
+
+async def _first_page(client: dict[str, Any], resource: dict[str, Any], transport: Any) -> Any:
+    from restsync.cli.probe import explain_page
+    from restsync.config.files import resolve_secret_refs
+    from restsync.config.secrets import secrets
+    from restsync.extract.source import rest_api_source
+
+    config = resolve_secret_refs({"client": client, "resources": [resource]}, secrets)
+    source = rest_api_source(config, name="init")
+    plan = source.plans[0]
+    async with _Client(source, transport) as (ex, send):
+        request = ex.first_request(plan)
+        paginator = ex.paginator_for(plan)
+        paginator.init_request(request)
+        body, records = await send(plan, request, False)
+        paginator.update_state(*body, records)
+        findings = explain_page(
+            body=body[1],
+            records=records,
+            paginator=paginator,
+            configured_paginator=None,
+            configured_selector=None,
+            plan=plan,
+        )
+    return findings, getattr(paginator, "delegate", None) or paginator
+
+
+@dataclass
+class Walk:
+    ok: bool
+    text: str
+
+
+async def _walk(
+    client: dict[str, Any],
+    resource: dict[str, Any],
+    pages: int,
+    transport: Any,
+    said: int | None = None,
+) -> Walk:
+    """Read up to `pages` pages with the resource's paginator; records must not repeat, and
+    a walk that ends must have read the records the API said it has (`said`)."""
+    from restsync.config.files import resolve_secret_refs
+    from restsync.config.secrets import secrets
+    from restsync.errors import RestsyncError
+    from restsync.extract.source import rest_api_source
+
+    config = resolve_secret_refs({"client": client, "resources": [resource]}, secrets)
+    source = rest_api_source(config, name="init")
+    plan = source.plans[0]
+    seen: set[bytes] = set()
+    read = 0
+    async with _Client(source, transport) as (ex, send):
+        request = ex.first_request(plan)
+        paginator = ex.paginator_for(plan)
+        paginator.init_request(request)
+        follow_up = False
+        try:
+            for index in range(pages):
+                response_body, records = await send(plan, request, follow_up)
+                paginator.update_state(*response_body, records)
+                import orjson
+
+                keys = {orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in records}
+                if keys & seen:
+                    return Walk(False, f"page {index + 1} repeats records of an earlier page")
+                seen |= keys
+                read += 1
+                if not paginator.has_next_page:
+                    if said is not None and len(seen) < said:
+                        return Walk(
+                            False,
+                            f"it stops after {read} page(s) with {len(seen)} records, the API "
+                            f"says {said}",
+                        )
+                    return Walk(True, f"proven: walked every page ({read}, {len(seen)} records)")
+                paginator.update_request(request)
+                follow_up = bool(getattr(paginator, "next_url_is_follow_up", False))
+        except RestsyncError as exc:
+            return Walk(False, str(exc).splitlines()[0])
+    return Walk(True, f"proven: walked {read} pages, {len(seen)} records, none repeated")
+
+
+def _ignore(page: Any) -> None:
+    """Pages read by `init` go nowhere."""
+
+
+class _Client:
+    """A `SourceClient` and an `Extractor` for `source`, as a run builds them."""
+
+    def __init__(self, source: Any, transport: Any) -> None:
+        self.source = source
+        self.transport = transport
+
+    async def __aenter__(self) -> Any:
+        from restsync.auth import build_auth
+        from restsync.extract.engine import Extractor, decode_body
+        from restsync.extract.select import select_records
+        from restsync.http.client import SourceClient
+        from restsync.http.redact import redact_url
+        from restsync.http.retry import RetryPolicy
+
+        cc = self.source.client_config
+        self.client = SourceClient(
+            cc.get("base_url") or "",
+            auth=build_auth(cc.get("auth")),
+            headers=cc.get("headers"),
+            transport=self.transport,
+        )
+        client = await self.client.__aenter__()
+        ex = Extractor(self.source.plans, client, client_config=cc, state={}, on_page=_ignore)
+
+        async def send(plan: Any, request: Any, follow_up: bool) -> Any:
+            response = await client.send(
+                request,
+                resource=plan.name,
+                policy=RetryPolicy.from_config(plan.endpoint.get("error_handler")),
+                follow_up=follow_up,
+            )
+            if response is None:
+                raise ConfigError(Problem("URL", "a response action ignored the response"))
+            url = redact_url(str(response.request.url))
+            body, _ = decode_body(response, resource=plan.name, url=url)
+            selector = plan.endpoint.get("data_selector")
+            records = select_records(body, selector, resource=plan.name, url=url)
+            return (response, body), records
+
+        return ex, send
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.__aexit__(None, None, None)
+
+
+# ---------------------------------------------------------------- init --openapi
+
+
+def load_spec(spec: str) -> tuple[dict[str, Any], str]:
+    """The OpenAPI document at `spec` (a file or an http(s) URL) and where it came from."""
+    import httpx
+
+    if spec.startswith(("http://", "https://")):
+        response = httpx.get(spec, timeout=30, follow_redirects=True)
+        response.raise_for_status()
+        text = response.text
+    else:
+        from pathlib import Path
+
+        text = Path(spec).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or not str(data.get("openapi", "")).startswith("3"):
+        raise ConfigError(Problem("--openapi", f"{spec} is not an OpenAPI 3 document"))
+    return data, spec
+
+
+def init_from_openapi(spec: str, *, base_url: str | None = None) -> Written:
+    """One resource per GET collection endpoint of the OpenAPI 3 document `spec`."""
+    doc, where = load_spec(spec)
+    servers = doc.get("servers") or []
+    base = base_url or (servers[0].get("url") if servers and servers[0].get("url") else None)
+    if not base or base.startswith("/"):
+        if not where.startswith(("http://", "https://")):
+            raise ConfigError(Problem("--base-url", "the spec names no server: give --base-url"))
+        parts = urlsplit(where)
+        base = urlunsplit((parts.scheme, parts.netloc, base or "", "", ""))
+    auth, secret_names = _openapi_auth(doc)
+    client: dict[str, Any] = {"base_url": base.rstrip("/")}
+    if auth:
+        client["auth"] = auth
+    collections: dict[str, dict[str, Any]] = {}  # path -> resource
+    notes: dict[str, list[str]] = {}
+    for path, item in sorted((doc.get("paths") or {}).items(), key=lambda kv: kv[0].count("/")):
+        op = (item or {}).get("get")
+        if not isinstance(op, Mapping):
+            continue
+        schema = _response_schema(doc, op)
+        shape = _collection_shape(doc, schema)
+        if shape is None:
+            continue
+        selector, item_schema, envelope = shape
+        params = [
+            _deref(doc, p) for p in (item.get("parameters") or []) + (op.get("parameters") or [])
+        ]
+        query = {p.get("name"): p for p in params if p.get("in") == "query"}
+        name = _name_of(path)
+        while name in {r["name"] for r in collections.values()}:
+            name += "_"
+        resource: dict[str, Any] = {"name": name}
+        lines: list[str] = [
+            f"GET {path}: {op.get('summary') or op.get('operationId') or ''}".rstrip(": ")
+        ]
+        props = (item_schema or {}).get("properties") or {}
+        pk = _openapi_pk(name, props)
+        if pk:
+            resource["primary_key"] = pk
+            resource["write_disposition"] = "merge"
+            lines.append(f"primary_key: {pk} (an id-like field of the item schema)")
+        endpoint: dict[str, Any] = {"path": path}
+        paginator, why = _openapi_paginator(query, envelope)
+        endpoint["paginator"] = paginator
+        lines.append(f"paginator: {paginator['type']} ({why})")
+        if selector:
+            endpoint["data_selector"] = selector
+            lines.append(f"data_selector: {selector} (the array in the response schema)")
+        parent = _parent_of(path, collections)
+        if parent is not None:
+            _, parent_resource, placeholder = parent
+            field_name = _parent_field(placeholder, parent_resource)
+            endpoint["path"] = path.replace(
+                "{" + placeholder + "}", f"{{resources.{parent_resource['name']}.{field_name}}}"
+            )
+            lines.append(
+                f"child of {parent_resource['name']}: one request per {parent_resource['name']} "
+                f"record, {{{placeholder}}} <- its '{field_name}'"
+            )
+        elif "{" in path:
+            continue  # a path parameter no collection provides: not a collection to sync
+        resource["endpoint"] = endpoint
+        collections[path] = resource
+        notes[name] = lines
+    if not collections:
+        raise ConfigError(Problem("--openapi", f"{where}: no GET collection endpoint found"))
+    written = Written(client, list(collections.values()), notes)
+    written.header = _header(f"restsync init --openapi {where}", secret_names)
+    return written
+
+
+def _deref(doc: Mapping[str, Any], node: Any) -> Any:
+    while isinstance(node, Mapping) and "$ref" in node:
+        target: Any = doc
+        for part in str(node["$ref"]).lstrip("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        node = target
+    return node
+
+
+def _response_schema(doc: Mapping[str, Any], op: Mapping[str, Any]) -> Any:
+    responses = op.get("responses") or {}
+    ok = _deref(doc, responses.get("200") or responses.get(200) or {})
+    content = (ok or {}).get("content") or {}
+    media: Any = content.get("application/json") or next(iter(content.values()), {})
+    return _deref(doc, (media or {}).get("schema"))
+
+
+def _collection_shape(doc: Mapping[str, Any], schema: Any) -> tuple[str | None, Any, Any] | None:
+    """(data selector, item schema, envelope schema) of a collection response, else None."""
+    schema = _deref(doc, schema)
+    if not isinstance(schema, Mapping):
+        return None
+    if schema.get("type") == "array":
+        return None, _deref(doc, schema.get("items")), None
+    for key, prop in (schema.get("properties") or {}).items():
+        prop = _deref(doc, prop)
+        if isinstance(prop, Mapping) and prop.get("type") == "array":
+            return str(key), _deref(doc, prop.get("items")), schema
+    return None
+
+
+def _openapi_pk(name: str, props: Mapping[str, Any]) -> str | None:
+    singular = name[:-1] if name.endswith("s") else name
+    for candidate in ("id", f"{singular}_id", "uuid", "key"):
+        if candidate in props:
+            return candidate
+    return None
+
+
+def _openapi_paginator(query: Mapping[str, Any], envelope: Any) -> tuple[dict[str, Any], str]:
+    names = {str(n).lower(): str(n) for n in query}
+    props = ((envelope or {}).get("properties") or {}) if isinstance(envelope, Mapping) else {}
+    for cursor in ("cursor", "after", "page_token", "pagetoken", "next_token"):
+        if cursor in names:
+            path = next(
+                (
+                    p
+                    for p in ("next_cursor", "nextCursor", "next_page_token", "cursor")
+                    if p in props
+                ),
+                "next_cursor",
+            )
+            return (
+                {"type": "cursor", "cursor_param": names[cursor], "cursor_path": path},
+                f"the query parameter '{names[cursor]}', the next one at '{path}'",
+            )
+    if "offset" in names:
+        limit_name = names.get("limit") or names.get("page_size") or names.get("per_page")
+        out: dict[str, Any] = {"type": "offset", "offset_param": names["offset"]}
+        limit = _max_of(query.get(limit_name)) if limit_name else None
+        out["limit"] = limit or 100
+        if limit_name:
+            out["limit_param"] = limit_name
+        out["total_path"] = "total" if "total" in props else None
+        return out, f"the query parameters '{names['offset']}' and '{limit_name or '-'}'"
+    if "page" in names:
+        size_name = names.get("page_size") or names.get("per_page") or names.get("limit")
+        out = {"type": "page_number", "page_param": names["page"], "base_page": 1}
+        base = (query[names["page"]].get("schema") or {}).get("minimum")
+        if isinstance(base, int):
+            out["base_page"] = base
+        if size_name:
+            out["limit_param"] = size_name
+            out["limit"] = _max_of(query.get(size_name)) or 100
+        total = next((p for p in ("total_pages", "totalPages", "pages") if p in props), None)
+        out["total_path"] = total
+        return out, f"the query parameter '{names['page']}'" + (
+            f", the page count at '{total}'" if total else ""
+        )
+    return {"type": "single_page"}, "no pagination parameter declared"
+
+
+def _max_of(param: Any) -> int | None:
+    schema = (param or {}).get("schema") or {}
+    for key in ("maximum", "default"):
+        if isinstance(schema.get(key), int):
+            return int(schema[key])
+    return None
+
+
+def _parent_of(
+    path: str, collections: Mapping[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any], str] | None:
+    """The collection `path` hangs under (`/things/{thing_id}/parts` -> `/things`)."""
+    match = re.fullmatch(r"(.*)/\{([^}]+)\}/[^{}]+", path)
+    if not match or match.group(1) not in collections:
+        return None
+    return match.group(1), collections[match.group(1)], match.group(2)
+
+
+def _parent_field(placeholder: str, parent: Mapping[str, Any]) -> str:
+    pk = parent.get("primary_key")
+    if placeholder in ("id",) or not isinstance(pk, str):
+        return pk if isinstance(pk, str) else placeholder
+    return pk
+
+
+def _openapi_auth(doc: Mapping[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    schemes = ((doc.get("components") or {}).get("securitySchemes")) or {}
+    for _, scheme in schemes.items():
+        scheme = _deref(doc, scheme)
+        kind = scheme.get("type")
+        if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            return auth_config("bearer:api_token")
+        if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            return auth_config("basic")
+        if kind == "apiKey" and scheme.get("in") in ("header", "query"):
+            return auth_config(f"api_key:api_key@{scheme['in']}:{scheme.get('name')}")
+        if kind == "oauth2":
+            flow = (scheme.get("flows") or {}).get("clientCredentials")
+            if isinstance(flow, Mapping) and flow.get("tokenUrl"):
+                return {
+                    "type": "oauth2_client_credentials",
+                    "access_token_url": flow["tokenUrl"],
+                    "client_id": "${secrets.client_id}",
+                    "client_secret": "${secrets.client_secret}",
+                }, ["client_id", "client_secret"]
+    return None, []
