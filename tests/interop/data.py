@@ -88,7 +88,7 @@ def assert_exact(
     want = {r["id"]: r for r in expected}
     missing = sorted(set(want) - set(got))
     extra = sorted(set(got) - set(want))
-    assert not missing and not extra, (
+    assert (missing, extra) == ([], []), (
         f"{table}: {len(got)} rows for {len(want)} records; missing ids {missing[:20]}"
         f"{'...' if len(missing) > 20 else ''}, unexpected ids {extra[:20]}"
     )

@@ -18,7 +18,7 @@ from django.conf import settings
 
 settings.configure(
     DEBUG=False,
-    SECRET_KEY="restsync-interop-tests",  # noqa: S106 - a throwaway loopback server
+    SECRET_KEY="restsync-interop-tests",  # a throwaway loopback server
     ALLOWED_HOSTS=["127.0.0.1", "localhost"],
     ROOT_URLCONF=__name__,
     INSTALLED_APPS=["django.contrib.contenttypes", "rest_framework", "tests.interop.drf_site"],
