@@ -1,0 +1,243 @@
+"""The promise as a property (DESIGN §0): for every generated API and run sequence, either a
+run exits successfully and the destination equals the API's data under the config's meaning
+(computed by the reference model in `model.py`), or it fails with a restsync error saying
+so, and the destination keeps what the last successful run left. Never success with a
+difference. Only restsync's public API is used (`rest_api_source`, `restsync.pipeline`).
+
+`make test` (hypothesis derandomized, see tests/conftest.py): a few dozen examples per test;
+RESTSYNC_LONG=1 (exploring, new examples every time): hundreds, and the whole model in one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import restsync
+from restsync.errors import RestsyncError
+
+from .model import FAULTS, SPELLINGS, DestinationImage, FakeApi, RunData, Scenario, expected_after
+
+LONG = bool(os.environ.get("RESTSYNC_LONG"))
+
+
+def _examples(quick: int, long: int) -> Any:
+    return settings(
+        max_examples=long if LONG else quick,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+# --------------------------------------------------------------------------- strategies
+
+AMOUNT_KINDS = ("int", "bigint", "float", "text", "bool", "null")
+ID_FORMS = ("int", "float", "str", "mixed")
+
+
+def _amount(kind: str, key: int, run: int) -> Any:
+    return {
+        "int": key * 10 + run,
+        "bigint": 2**53 + 2 * key + 1,  # not exact as a double
+        "float": key + run + 0.5,
+        "text": f"amt-{'abc'[key % 3]}{'xyz'[run % 3]}",
+        "bool": (key + run) % 2 == 0,
+        "null": None,
+    }[kind]
+
+
+def _id(form: str, key: int) -> Any:
+    if form == "mixed":
+        form = ("int", "float", "str")[key % 3]
+    return {"int": key, "float": float(key), "str": str(key)}[form]
+
+
+def _record(key: int, run: int, id_form: str, amount: str, spelling: str) -> dict[str, Any]:
+    return {
+        "id": _id(id_form, key),
+        "name": f"name-{'pqr'[key % 3]}{'stu'[run % 3]}",
+        "amount": _amount(amount, key, run),
+        spelling: key * 3,
+        "address": {"city": ("Oslo", "Lima", "Pune")[(key + run) % 3]},
+        "tags": ["a", "b", "c"][: (key + run) % 3],
+    }
+
+
+@st.composite
+def record_runs(
+    draw: st.DrawFn, *, runs: tuple[int, int], drift: bool
+) -> list[list[dict[str, Any]]]:
+    """The records of each run: run 1 has ids 1..n; each later run keeps some ids (with new
+    values), drops others and adds new ones. With `drift`, the id's JSON type, the amount's
+    type and the user field's spelling change from run to run."""
+    count = draw(st.integers(runs[0], runs[1]))
+    keys = list(range(1, draw(st.integers(0, 30)) + 1))
+    next_key = len(keys) + 1
+    result = []
+    for run in range(count):
+        if run:
+            kept = [k for k in keys if draw(st.booleans())]
+            added = draw(st.integers(0, 8))
+            keys = kept + list(range(next_key, next_key + added))
+            next_key += added
+        id_form = draw(st.sampled_from(ID_FORMS)) if drift else "int"
+        amount = draw(st.sampled_from(AMOUNT_KINDS)) if drift else "int"
+        spelling = draw(st.sampled_from(SPELLINGS)) if drift else "user_id"
+        result.append([_record(k, run, id_form, amount, spelling) for k in keys])
+    return result
+
+
+@st.composite
+def scenarios(
+    draw: st.DrawFn,
+    *,
+    styles: tuple[str, ...] = ("page_number", "offset", "cursor", "json_link"),
+    hostile: bool = True,
+    auto: bool | None = False,
+    drift: bool = False,
+    runs: tuple[int, int] = (1, 2),
+    dispositions: tuple[str, ...] = ("append", "merge"),
+) -> Scenario:
+    style = draw(st.sampled_from(styles))
+    limit = draw(st.integers(1, 8))
+    clamp = draw(st.one_of(st.none(), st.integers(1, limit))) if hostile else None
+    sizes = (
+        tuple(draw(st.lists(st.integers(1, 6), min_size=1, max_size=3))) if hostile else (limit,)
+    )
+    run_data = []
+    for records in draw(record_runs(runs=runs, drift=drift)):
+        hidden: frozenset[int] = frozenset()
+        faults: tuple[tuple[int, str], ...] = ()
+        total = "right"
+        if hostile:
+            if style in ("page_number", "offset") and records:
+                hidden = frozenset(draw(st.sets(st.integers(0, len(records) - 1), max_size=4)))
+            faults = tuple(
+                draw(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(FAULTS)), max_size=1))
+            )
+            total = draw(st.sampled_from(("absent", "right", "low", "high")))
+        run_data.append(RunData(tuple(records), hidden, faults, total))
+    is_auto = draw(st.booleans()) if auto is None else auto
+    if is_auto and style in ("page_number", "offset"):
+        # auto-detection needs something to detect: the total is in every body
+        run_data = [
+            RunData(r.records, r.hidden, r.faults, r.total if r.total != "absent" else "right")
+            for r in run_data
+        ]
+    return Scenario(
+        style=style,
+        limit=limit,
+        clamp=clamp,
+        sizes=sizes,
+        auto=is_auto,
+        disposition=draw(st.sampled_from(dispositions)),
+        runs=tuple(run_data),
+    )
+
+
+# --------------------------------------------------------------------------- the property
+
+
+def _describe(scenario: Scenario, run: RunData, api: FakeApi) -> str:
+    shown = api.log[:12] + (["..."] if len(api.log) > 12 else [])
+    return (
+        f"style={scenario.style} auto={scenario.auto} limit={scenario.limit} "
+        f"clamp={scenario.clamp} sizes={scenario.sizes} disposition={scenario.disposition}; "
+        f"this run: {len(run.records)} records, hidden positions {sorted(run.hidden)}, "
+        f"faults {list(run.faults)}, total {run.total}; requests: {shown}"
+    )
+
+
+def check_promise(scenario: Scenario) -> None:
+    """Run every run of `scenario` into a fresh DuckDB file and check each outcome."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "promise.duckdb"
+        loaded: list[dict[str, Any]] = []
+        for number, run in enumerate(scenario.runs, 1):
+            api = FakeApi(scenario, run)
+            pipeline = restsync.pipeline(
+                "promise",
+                destination=f"duckdb:///{db}",
+                pipelines_dir=Path(tmp) / "pipelines",
+                transport=httpx.MockTransport(api),
+            )
+            source = restsync.rest_api_source(scenario.config())
+            error: str | None
+            try:
+                info = pipeline.run(source)
+            except RestsyncError as exc:  # anything else is a crash, and fails the test
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                error = info.failed_resources.get("items")
+                assert error or info.loaded, f"run {number} neither loaded nor failed: {info}"
+            where = _describe(scenario, run, api)
+            assert not api.overflow, (
+                f"run {number} paged forever (past {api.requests} requests): {where}"
+            )
+            if error is None:
+                loaded = expected_after(scenario.disposition, loaded, run.served())
+            else:
+                assert error.strip(), f"run {number} failed without a message: {where}"
+            difference = DestinationImage.read(db, pipeline.dataset_name).difference(loaded)
+            outcome = (
+                "exited successfully" if error is None else f"failed ({error.splitlines()[0]})"
+            )
+            assert difference is None, (
+                f"run {number} {outcome} but the destination is not the API's data: "
+                f"{difference}\n{where}"
+            )
+
+
+@_examples(quick=40, long=400)
+@given(scenarios(hostile=True, runs=(1, 1)))
+def test_hostile_pagination_is_exact_or_an_error(scenario: Scenario) -> None:
+    """Explicit paginators over clamped, filtered and variable pages, absent/right/lying
+    totals, `null`/error bodies and repeated pages, under append and merge."""
+    check_promise(scenario)
+
+
+@_examples(quick=25, long=250)
+@given(scenarios(hostile=False, auto=True, runs=(1, 1)))
+def test_auto_detected_pagination_is_exact_or_an_error(scenario: Scenario) -> None:
+    """No paginator in the config; every API shows its pagination (a total, a cursor, a next
+    link) in its bodies."""
+    check_promise(scenario)
+
+
+@_examples(quick=30, long=300)
+@given(
+    scenarios(
+        styles=("json_link", "cursor"),
+        hostile=False,
+        drift=True,
+        runs=(2, 3),
+        dispositions=("append", "merge", "replace"),
+    )
+)
+def test_drift_across_runs_is_exact_or_an_error(scenario: Scenario) -> None:
+    """Two or three runs, clean pagination; the id's JSON type, a value's type and a field's
+    spelling change between runs, under append, merge and replace."""
+    check_promise(scenario)
+
+
+@pytest.mark.slow
+@_examples(quick=150, long=1000)
+@given(
+    scenarios(
+        hostile=True,
+        auto=None,
+        drift=True,
+        runs=(1, 3),
+        dispositions=("append", "merge", "replace"),
+    )
+)
+def test_the_whole_model(scenario: Scenario) -> None:
+    """Everything at once: hostile pages, auto-detection, drift, three dispositions."""
+    check_promise(scenario)
