@@ -12,6 +12,7 @@ must hold; `DestinationImage` reads what it does hold.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -215,8 +216,15 @@ def _typed(value: Any) -> tuple[str, Any]:
         return ("null", None)
     if isinstance(value, bool):
         return ("bool", value)
-    if isinstance(value, (int, float)):
-        return ("number", int(value) if float(value).is_integer() and abs(value) < 2**63 else value)
+    if isinstance(value, (int, float, Decimal)):  # a DECIMAL column holds numbers exactly
+        if isinstance(value, int) or (math.isfinite(value) and value == int(value)):
+            return ("number", int(value))
+        return (
+            "number",
+            float(value)
+            if isinstance(value, Decimal) and Decimal(float(value)) == value
+            else value,
+        )
     if isinstance(value, (list, tuple)):
         return ("list", tuple(_typed(v) for v in value))
     return ("text", value)
