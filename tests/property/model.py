@@ -12,10 +12,10 @@ must hold; `DestinationImage` reads what it does hold.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import permutations
 from pathlib import Path
 from typing import Any
