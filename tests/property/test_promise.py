@@ -5,7 +5,8 @@ so, and the destination keeps what the last successful run left. Never success w
 difference. Only restsync's public API is used (`rest_api_source`, `restsync.pipeline`).
 
 `make test` (hypothesis derandomized, see tests/conftest.py): a few dozen examples per test;
-RESTSYNC_LONG=1 (exploring, new examples every time): hundreds, and the whole model in one."""
+RESTSYNC_LONG=1 (exploring, new examples every time): hundreds, and the whole model in one
+more test (`test_the_whole_model`, skipped otherwise)."""
 
 from __future__ import annotations
 
@@ -228,6 +229,7 @@ def test_drift_across_runs_is_exact_or_an_error(scenario: Scenario) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not LONG, reason="the whole model runs under RESTSYNC_LONG=1 (make test-long)")
 @_examples(quick=150, long=1000)
 @given(
     scenarios(
