@@ -1,0 +1,100 @@
+"""Named cases of the promise model (`model.py`): one scenario per kind of hostile API
+behaviour, each checked with the same property as the hypothesis tests (exact, or a restsync
+error). The hypothesis tests shrink to one counterexample each; these name every kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .model import FAULTS, RunData, Scenario
+from .test_promise import _record, check_promise
+
+
+def _records(run: int = 0, n: int = 20, **kinds: str) -> tuple[dict[str, Any], ...]:
+    id_form, amount, spelling = (
+        kinds.get("id_form", "int"),
+        kinds.get("amount", "int"),
+        kinds.get("spelling", "user_id"),
+    )
+    return tuple(_record(k, run, id_form, amount, spelling) for k in range(1, n + 1))
+
+
+def _kept(records: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    """Every other record: a second run that changes some keys and leaves the others."""
+    return records[::2]
+
+
+R = _records()
+CASES: dict[str, Scenario] = {}
+
+
+def _case(name: str, style: str, runs: list[RunData], **kw: Any) -> None:
+    CASES[name] = Scenario(
+        style=style,
+        limit=kw.get("limit", 4),
+        clamp=kw.get("clamp"),
+        sizes=kw.get("sizes", (4,)),
+        auto=kw.get("auto", False),
+        disposition=kw.get("disposition", "merge"),
+        runs=tuple(runs),
+    )
+
+
+for _style in ("page_number", "offset", "cursor", "json_link"):
+    _case(f"{_style}: clean", _style, [RunData(R)])
+    _case(f"{_style}: clean, append twice", _style, [RunData(R), RunData(R)], disposition="append")
+    for _fault in FAULTS:
+        _case(f"{_style}: {_fault} body on page 2", _style, [RunData(R, faults=((1, _fault),))])
+for _style in ("page_number", "offset"):
+    _case(f"{_style}: page size clamped", _style, [RunData(R)], clamp=3)
+    _case(f"{_style}: page size clamped, no total", _style, [RunData(R, total="absent")], clamp=3)
+    _case(f"{_style}: a record filtered out", _style, [RunData(R, hidden=frozenset({5}))])
+    _case(
+        f"{_style}: a record filtered out, append",
+        _style,
+        [RunData(R, hidden=frozenset({5}))],
+        disposition="append",
+    )
+    _case(
+        f"{_style}: a record filtered out, no total",
+        _style,
+        [RunData(R, hidden=frozenset({5}), total="absent")],
+    )
+    for _total in ("low", "high"):
+        _case(f"{_style}: total {_total}", _style, [RunData(R, total=_total)], limit=3)
+    _case(f"{_style}: auto-detected, total", _style, [RunData(R)], auto=True)
+    _case(f"{_style}: auto-detected, no total", _style, [RunData(R, total="absent")], auto=True)
+for _style in ("cursor", "json_link"):
+    _case(f"{_style}: variable page sizes", _style, [RunData(R)], sizes=(3, 4, 2))
+    _case(f"{_style}: auto-detected", _style, [RunData(R)], auto=True)
+for _form in ("float", "str", "mixed"):
+    _case(
+        f"key drift int -> {_form}",
+        "json_link",
+        [RunData(R), RunData(_kept(_records(1, id_form=_form)))],
+    )
+for _a, _b in (
+    ("bigint", "float"),
+    ("int", "float"),
+    ("int", "text"),
+    ("text", "int"),
+    ("int", "bool"),
+):
+    _case(
+        f"value drift {_a} -> {_b}",
+        "json_link",
+        [RunData(_records(0, amount=_a)), RunData(_kept(_records(1, amount=_b)))],
+    )
+for _a, _b in (("userId", "user_id"), ("user_id", "userId"), ("userId", "user-id")):
+    _case(
+        f"spelling drift {_a} -> {_b}",
+        "json_link",
+        [RunData(_records(0, spelling=_a)), RunData(_kept(_records(1, spelling=_b)))],
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case(name: str) -> None:
+    check_promise(CASES[name])
