@@ -28,7 +28,7 @@ BASE_URL = "https://api.test/"
 #: A run that asks more than this is paging forever; the fake API then answers 599.
 REQUEST_CAP = 400
 SPELLINGS = ("userId", "user_id", "user-id")
-FAULTS = ("null", "error", "no_data", "previous")
+FAULTS = ("null", "error", "no_data", "previous", "stuck")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class RunData:
     hidden: frozenset[int] = frozenset()  # positions filtered out of their pages
     faults: tuple[tuple[int, str], ...] = ()  # (page index, fault) served for that page
     total: str = "right"  # "absent" | "right" | "low" | "high"
+    #: page_number/offset: what a page past the end serves: "empty", or the last page again
+    #: ("last_page": an API that never answers an empty page)
+    past_end: str = "empty"
 
     def served(self) -> list[dict[str, Any]]:
         """The API's data: every record it serves (the filtered-out ones are not served)."""
@@ -153,24 +156,44 @@ class FakeApi:
             k += 1
         return bounds or [0]
 
+    def _page_window(self, index: int, size: int | None) -> tuple[int, int]:
+        """Where page `index` (0-based) starts and ends in the API's records."""
+        if size:
+            return index * size, (index + 1) * size
+        bounds = self._bounds()
+        ends = [*bounds[1:], len(self.run.records)]
+        return (bounds[index], ends[index]) if index < len(bounds) else (0, 0)
+
     def _window(
         self, start: int, end: int, index: int, size: int | None, **echo: Any
     ) -> httpx.Response:
-        fault = dict(self.run.faults).get(index) if start < len(self.run.records) else None
-        if fault == "null":
+        """The page of records [start, end) (page `index`), or what a fault makes of it. `end`
+        is also where the next cursor/link points, whatever the page holds."""
+        n = len(self.run.records)
+        faults = dict(self.run.faults)
+        rows_from, rows_to = start, end
+        if start >= n > 0 and self.run.past_end == "last_page" and size:
+            rows_from, rows_to = self._page_window((n - 1) // size, size)
+        stuck = min((k for k, f in faults.items() if f == "stuck" and k > 0), default=None)
+        fault = faults.get(index) if start < n else None
+        if stuck is not None and index >= stuck:  # from page `stuck` on: page stuck-1, always
+            rows_from, rows_to = self._page_window(stuck - 1, size)
+        elif fault == "null":
             return httpx.Response(200, content=b"null")
-        if fault == "error":
+        elif fault == "error":
             return httpx.Response(
                 200, content=orjson.dumps({"error": "upstream timeout", "data": None})
             )
-        if fault == "no_data":
+        elif fault == "no_data":
             return httpx.Response(200, content=orjson.dumps({"message": "try again"}))
-        if fault == "previous" and index > 0:
-            width = end - start
-            start, end = max(0, start - width), start
-        n = len(self.run.records)
+        elif fault == "previous" and index > 0:
+            rows_from, rows_to = self._page_window(index - 1, size)
+            if size:  # offset: the window just before the one asked for
+                rows_from, rows_to = max(0, start - size), start
         rows = [
-            r for i, r in enumerate(self.run.records[start:end], start) if i not in self.run.hidden
+            r
+            for i, r in enumerate(self.run.records[rows_from:rows_to], rows_from)
+            if i not in self.run.hidden
         ]
         body: dict[str, Any] = {"data": rows}
         style = self.scenario.style

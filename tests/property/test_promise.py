@@ -76,8 +76,9 @@ def record_runs(
     draw: st.DrawFn, *, runs: tuple[int, int], drift: bool
 ) -> list[list[dict[str, Any]]]:
     """The records of each run: run 1 has ids 1..n; each later run keeps some ids (with new
-    values), drops others and adds new ones. With `drift`, the id's JSON type, the amount's
-    type and the user field's spelling change from run to run."""
+    values), drops others and adds new ones; a run may serve a few keys a second time, later
+    and changed (under merge the later one wins). With `drift`, the id's JSON type, the
+    amount's type and the user field's spelling change from run to run."""
     count = draw(st.integers(runs[0], runs[1]))
     keys = list(range(1, draw(st.integers(0, 30)) + 1))
     next_key = len(keys) + 1
@@ -91,7 +92,12 @@ def record_runs(
         id_form = draw(st.sampled_from(ID_FORMS)) if drift else "int"
         amount = draw(st.sampled_from(AMOUNT_KINDS)) if drift else "int"
         spelling = draw(st.sampled_from(SPELLINGS)) if drift else "user_id"
-        result.append([_record(k, run, id_form, amount, spelling) for k in keys])
+        records = [_record(k, run, id_form, amount, spelling) for k in keys]
+        again = draw(st.lists(st.sampled_from(keys), max_size=2, unique=True)) if keys else []
+        records += [
+            {**_record(k, run + 7, id_form, amount, spelling), "name": "again"} for k in again
+        ]
+        result.append(records)
     return result
 
 
@@ -116,7 +122,7 @@ def scenarios(
     for records in draw(record_runs(runs=runs, drift=drift)):
         hidden: frozenset[int] = frozenset()
         faults: tuple[tuple[int, str], ...] = ()
-        total = "right"
+        total, past_end = "right", "empty"
         if hostile:
             if style in ("page_number", "offset") and records:
                 hidden = frozenset(draw(st.sets(st.integers(0, len(records) - 1), max_size=4)))
@@ -124,12 +130,20 @@ def scenarios(
                 draw(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(FAULTS)), max_size=1))
             )
             total = draw(st.sampled_from(("absent", "right", "low", "high")))
-        run_data.append(RunData(tuple(records), hidden, faults, total))
+            if style in ("page_number", "offset"):
+                past_end = draw(st.sampled_from(("empty", "last_page")))
+        run_data.append(RunData(tuple(records), hidden, faults, total, past_end))
     is_auto = draw(st.booleans()) if auto is None else auto
     if is_auto and style in ("page_number", "offset"):
         # auto-detection needs something to detect: the total is in every body
         run_data = [
-            RunData(r.records, r.hidden, r.faults, r.total if r.total != "absent" else "right")
+            RunData(
+                r.records,
+                r.hidden,
+                r.faults,
+                r.total if r.total != "absent" else "right",
+                r.past_end,
+            )
             for r in run_data
         ]
     return Scenario(
@@ -152,7 +166,8 @@ def _describe(scenario: Scenario, run: RunData, api: FakeApi) -> str:
         f"style={scenario.style} auto={scenario.auto} limit={scenario.limit} "
         f"clamp={scenario.clamp} sizes={scenario.sizes} disposition={scenario.disposition}; "
         f"this run: {len(run.records)} records, hidden positions {sorted(run.hidden)}, "
-        f"faults {list(run.faults)}, total {run.total}; requests: {shown}"
+        f"faults {list(run.faults)}, total {run.total}, past the end {run.past_end}; "
+        f"requests: {shown}"
     )
 
 
@@ -178,6 +193,7 @@ def check_promise(scenario: Scenario) -> None:
             else:
                 error = info.failed_resources.get("items")
                 assert error or info.loaded, f"run {number} neither loaded nor failed: {info}"
+                assert error is None or "items" in error, f"the error names no resource: {error}"
             where = _describe(scenario, run, api)
             assert not api.overflow, (
                 f"run {number} paged forever (past {api.requests} requests): {where}"

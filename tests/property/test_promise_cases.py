@@ -64,11 +64,26 @@ for _style in ("page_number", "offset"):
     )
     for _total in ("low", "high"):
         _case(f"{_style}: total {_total}", _style, [RunData(R, total=_total)], limit=3)
+    _case(
+        f"{_style}: last page served again past the end", _style, [RunData(R, past_end="last_page")]
+    )
+    _case(
+        f"{_style}: last page served again past the end, no total",
+        _style,
+        [RunData(R, total="absent", past_end="last_page")],
+    )
     _case(f"{_style}: auto-detected, total", _style, [RunData(R)], auto=True)
     _case(f"{_style}: auto-detected, no total", _style, [RunData(R, total="absent")], auto=True)
 for _style in ("cursor", "json_link"):
     _case(f"{_style}: variable page sizes", _style, [RunData(R)], sizes=(3, 4, 2))
     _case(f"{_style}: auto-detected", _style, [RunData(R)], auto=True)
+_AGAIN = tuple({**r, "name": "again", "amount": -1} for r in R[3:6])
+_case("a key served twice in one run, merge", "json_link", [RunData(R + _AGAIN)])
+_case(
+    "a key served twice in one run, 1 then 1.0, merge",
+    "json_link",
+    [RunData(R + tuple({**r, "id": float(r["id"]), "name": "again"} for r in R[:2]))],
+)
 for _form in ("float", "str", "mixed"):
     _case(
         f"key drift int -> {_form}",
