@@ -101,6 +101,17 @@ def record_runs(
     return result
 
 
+def _no_empty_page(hidden: frozenset[int], width: int) -> frozenset[int]:
+    """`hidden` without the positions that would empty a whole page of `width` records: with
+    no total, an empty page is the end (DESIGN §3), and no client can know otherwise."""
+    kept: set[int] = set()
+    for position in sorted(hidden):
+        if all(p in kept for p in range(position - width + 1, position)):
+            continue  # the width-1 positions before it are hidden: it would complete a page
+        kept.add(position)
+    return frozenset(kept)
+
+
 @st.composite
 def scenarios(
     draw: st.DrawFn,
@@ -124,12 +135,14 @@ def scenarios(
         faults: tuple[tuple[int, str], ...] = ()
         total, past_end = "right", "empty"
         if hostile:
+            total = draw(st.sampled_from(("absent", "right", "low", "high")))
             if style in ("page_number", "offset") and records:
                 hidden = frozenset(draw(st.sets(st.integers(0, len(records) - 1), max_size=4)))
+                if total == "absent":
+                    hidden = _no_empty_page(hidden, min(limit, clamp or limit))
             faults = tuple(
                 draw(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(FAULTS)), max_size=1))
             )
-            total = draw(st.sampled_from(("absent", "right", "low", "high")))
             if style in ("page_number", "offset"):
                 past_end = draw(st.sampled_from(("empty", "last_page")))
         run_data.append(RunData(tuple(records), hidden, faults, total, past_end))
