@@ -46,10 +46,15 @@ def _json_server_bin() -> Path:
                         str(prefix),
                         "--no-audit",
                         "--no-fund",
+                        "--prefer-offline",  # npm's own cache first
+                        "--fetch-retries=1",
+                        "--fetch-retry-mintimeout=2000",
+                        "--fetch-retry-maxtimeout=5000",
+                        "--fetch-timeout=30000",
                         f"json-server@{VERSION}",
                     ],
                     capture_output=True,
-                    timeout=180,
+                    timeout=120,
                     check=False,
                 )
             except subprocess.TimeoutExpired:
