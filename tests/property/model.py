@@ -3,8 +3,9 @@
 `Scenario` is one generated API and one run sequence: a pagination style (page number,
 offset, cursor, next link), what the API does to its pages (clamps their size, filters records
 out of them, varies them, lies about or omits its total, serves a `null` or an error body or
-the previous page again), and, run after run, records whose key and values drift in JSON type
-and whose field names drift in spelling. `FakeApi` serves a scenario's run through
+the previous page again, or its last page forever), and, run after run, records whose key and
+values drift in JSON type and whose field names drift in spelling, loaded by append, merge,
+replace or incrementally (a cursor served as numbers or as strings of digits). `FakeApi` serves a scenario's run through
 `httpx.MockTransport`; `expected_after` is the plain reference model of what the destination
 must hold; `DestinationImage` reads what it does hold.
 """
@@ -57,12 +58,19 @@ class Scenario:
     auto: bool  # no paginator in the config: auto-detection
     disposition: str  # "append" | "merge" | "replace"
     runs: tuple[RunData, ...]
+    incremental: bool = False  # `updated` is an incremental cursor sent as `since`
 
     def window(self) -> int:
         return min(self.limit, self.clamp) if self.clamp else self.limit
 
     def config(self) -> dict[str, Any]:
         endpoint: dict[str, Any] = {"path": "items", "data_selector": "data"}
+        if self.incremental:
+            endpoint["incremental"] = {
+                "cursor_path": "updated",
+                "start_param": "since",
+                "initial_value": 0,
+            }
         total = any(r.total != "absent" for r in self.runs)
         if self.style == "page_number":
             endpoint["params"] = {"per_page": self.limit}
@@ -112,6 +120,7 @@ class FakeApi:
     run: RunData
     requests: int = 0
     overflow: bool = False
+    records: tuple[dict[str, Any], ...] = ()
     log: list[str] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -122,6 +131,10 @@ class FakeApi:
             return httpx.Response(599, json={"error": "the test API's request cap"})
         style = self.scenario.style
         params = request.url.params
+        self.records = self.run.records
+        if "since" in params:  # incremental: only what changed after the cursor sent
+            since = cursor_number(params["since"])
+            self.records = tuple(r for r in self.run.records if cursor_number(r["updated"]) > since)
         if style == "page_number":
             page = int(params.get("page", "1"))
             size = min(
@@ -143,13 +156,13 @@ class FakeApi:
         elif "after" in params:
             position = int(params["after"])
         index = bounds.index(position) if position in bounds else len(bounds)
-        end = bounds[index + 1] if index + 1 < len(bounds) else len(self.run.records)
+        end = bounds[index + 1] if index + 1 < len(bounds) else len(self.records)
         return self._window(position, end, index, None)
 
     def _bounds(self) -> list[int]:
         """cursor/json_link: where each page starts (page sizes cycle through `sizes`)."""
         bounds, position, k = [], 0, 0
-        n = len(self.run.records)
+        n = len(self.records)
         while position < n:
             bounds.append(position)
             position += max(1, self.scenario.sizes[k % len(self.scenario.sizes)])
@@ -161,7 +174,7 @@ class FakeApi:
         if size:
             return index * size, (index + 1) * size
         bounds = self._bounds()
-        ends = [*bounds[1:], len(self.run.records)]
+        ends = [*bounds[1:], len(self.records)]
         return (bounds[index], ends[index]) if index < len(bounds) else (0, 0)
 
     def _window(
@@ -169,7 +182,7 @@ class FakeApi:
     ) -> httpx.Response:
         """The page of records [start, end) (page `index`), or what a fault makes of it. `end`
         is also where the next cursor/link points, whatever the page holds."""
-        n = len(self.run.records)
+        n = len(self.records)
         faults = dict(self.run.faults)
         rows_from, rows_to = start, end
         if start >= n > 0 and self.run.past_end == "last_page" and size:
@@ -192,7 +205,7 @@ class FakeApi:
                 rows_from, rows_to = max(0, start - size), start
         rows = [
             r
-            for i, r in enumerate(self.run.records[rows_from:rows_to], rows_from)
+            for i, r in enumerate(self.records[rows_from:rows_to], rows_from)
             if i not in self.run.hidden
         ]
         body: dict[str, Any] = {"data": rows}
@@ -217,6 +230,19 @@ class FakeApi:
 
 
 # --------------------------------------------------------------------------- reference model
+
+
+def cursor_number(value: Any) -> float:
+    """An incremental cursor's value as a number (it is served as a number or as digits)."""
+    return float(value)
+
+
+def incremental_served(
+    records: tuple[dict[str, Any], ...], last: float | None
+) -> list[dict[str, Any]]:
+    """What an incremental run must load: the records whose cursor is past the last one
+    loaded (all of them on the first run)."""
+    return [r for r in records if last is None or cursor_number(r["updated"]) > last]
 
 
 def canonical_key(value: Any) -> int | None:
@@ -264,7 +290,13 @@ def image_of_record(record: dict[str, Any]) -> tuple[Any, ...]:
         ("city", _typed((record.get("address") or {}).get("city"))),
         ("user", tuple(sorted(user))),
         ("tags", _typed(record.get("tags") or [])),
+        ("updated", _cursor(record.get("updated"))),
     )
+
+
+def _cursor(value: Any) -> Any:
+    """The incremental cursor's value as a number: stored as a number or as its digits."""
+    return None if value is None else cursor_number(value)
 
 
 def expected_after(
@@ -285,7 +317,13 @@ def expected_after(
 
 
 _VARIANT = re.compile(r"^(?P<base>.+?)__v_\w+$")
-_GROUPS = {"id": "id", "name": "name", "amount": "amount", "address__city": "city"}
+_GROUPS = {
+    "id": "id",
+    "name": "name",
+    "amount": "amount",
+    "address__city": "city",
+    "updated": "updated",
+}
 _USER = re.compile(r"^user_id(_\d+)?$")
 
 
@@ -388,4 +426,5 @@ class DestinationImage:
             ("city", _typed(value("address__city"))),
             ("user", tuple(sorted(user))),
             ("tags", _typed(self.tags.get(row["_dlt_id"], []))),
+            ("updated", _cursor(value("updated"))),
         )

@@ -23,7 +23,17 @@ from hypothesis import strategies as st
 import restsync
 from restsync.errors import RestsyncError
 
-from .model import FAULTS, SPELLINGS, DestinationImage, FakeApi, RunData, Scenario, expected_after
+from .model import (
+    FAULTS,
+    SPELLINGS,
+    DestinationImage,
+    FakeApi,
+    RunData,
+    Scenario,
+    cursor_number,
+    expected_after,
+    incremental_served,
+)
 
 LONG = bool(os.environ.get("RESTSYNC_LONG"))
 
@@ -189,6 +199,7 @@ def check_promise(scenario: Scenario) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "promise.duckdb"
         loaded: list[dict[str, Any]] = []
+        last: float | None = None  # the incremental cursor's last value loaded
         for number, run in enumerate(scenario.runs, 1):
             api = FakeApi(scenario, run)
             pipeline = restsync.pipeline(
@@ -212,7 +223,11 @@ def check_promise(scenario: Scenario) -> None:
                 f"run {number} paged forever (past {api.requests} requests): {where}"
             )
             if error is None:
-                loaded = expected_after(scenario.disposition, loaded, run.served())
+                served = run.served()
+                if scenario.incremental:
+                    served = incremental_served(run.records, last)
+                    last = max([cursor_number(r["updated"]) for r in served] + [last or 0.0])
+                loaded = expected_after(scenario.disposition, loaded, served)
             else:
                 assert error.strip(), f"run {number} failed without a message: {where}"
             difference = DestinationImage.read(db, pipeline.dataset_name).difference(loaded)
@@ -254,6 +269,53 @@ def test_auto_detected_pagination_is_exact_or_an_error(scenario: Scenario) -> No
 def test_drift_across_runs_is_exact_or_an_error(scenario: Scenario) -> None:
     """Two or three runs, clean pagination; the id's JSON type, a value's type and a field's
     spelling change between runs, under append, merge and replace."""
+    check_promise(scenario)
+
+
+@st.composite
+def incremental_scenarios(draw: st.DrawFn) -> Scenario:
+    """Two or three incremental merge runs: each later run changes some records (a new, higher
+    `updated`) and adds some; the cursor is served as a number or as a string of digits, and
+    its values cross a power of ten (9 -> 10) so that text order and number order differ."""
+    keys = list(range(1, draw(st.integers(1, 12)) + 1))
+    version = {key: key for key in keys}  # run 1's last cursor value is len(keys)
+    clock = len(keys)
+    runs = []
+    for run in range(draw(st.integers(2, 3))):
+        if run:
+            for key in keys:
+                if draw(st.booleans()):
+                    clock += draw(st.integers(1, 6))
+                    version[key] = clock
+            for key in range(len(keys) + 1, len(keys) + 1 + draw(st.integers(0, 4))):
+                clock += 1
+                keys.append(key)
+                version[key] = clock
+        form = draw(st.sampled_from(("int", "str", "mixed")))
+        records = []
+        for key in keys:
+            record = _record(key, version[key], "int", "int", "user_id")
+            as_text = form == "str" or (form == "mixed" and key % 2 == 0)
+            record["updated"] = str(version[key]) if as_text else version[key]
+            records.append(record)
+        runs.append(RunData(tuple(records)))
+    return Scenario(
+        style="cursor",
+        limit=draw(st.integers(1, 5)),
+        clamp=None,
+        sizes=(draw(st.integers(1, 5)),),
+        auto=False,
+        disposition="merge",
+        runs=tuple(runs),
+        incremental=True,
+    )
+
+
+@_examples(quick=25, long=250)
+@given(incremental_scenarios())
+def test_incremental_runs_are_exact_or_an_error(scenario: Scenario) -> None:
+    """Incremental merge runs whose cursor is served as numbers or strings of digits: the
+    destination always equals the API's current data."""
     check_promise(scenario)
 
 

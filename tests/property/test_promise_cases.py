@@ -110,6 +110,34 @@ for _a, _b in (("userId", "user_id"), ("user_id", "userId"), ("userId", "user-id
     )
 
 
+def _cursor_runs(first: str, second: str) -> list[RunData]:
+    """Run 1: records 1..9 with `updated` 1..9; run 2: record 1 changed, `updated` 10 (text
+    order and number order differ); each run serves its cursor as `first`/`second` kind."""
+
+    def form(kind: str, value: int) -> Any:
+        return str(value) if kind == "str" else value
+
+    run1 = tuple(
+        {**_record(k, 0, "int", "int", "user_id"), "updated": form(first, k)} for k in range(1, 10)
+    )
+    changed = {**_record(1, 1, "int", "int", "user_id"), "updated": form(second, 10)}
+    run2 = (changed, *({**r, "updated": form(second, r["id"])} for r in run1[1:]))
+    return [RunData(run1), RunData(run2)]
+
+
+for _first, _second in (("int", "int"), ("str", "str"), ("int", "str"), ("str", "int")):
+    CASES[f"incremental cursor {_first} then {_second}, 9 -> 10"] = Scenario(
+        style="cursor",
+        limit=4,
+        clamp=None,
+        sizes=(4,),
+        auto=False,
+        disposition="merge",
+        runs=tuple(_cursor_runs(_first, _second)),
+        incremental=True,
+    )
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case(name: str) -> None:
     check_promise(CASES[name])
