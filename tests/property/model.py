@@ -5,9 +5,10 @@ offset, cursor, next link), what the API does to its pages (clamps their size, f
 out of them, varies them, lies about or omits its total, serves a `null` or an error body or
 the previous page again, or its last page forever), and, run after run, records whose key and
 values drift in JSON type and whose field names drift in spelling, loaded by append, merge,
-replace or incrementally (a cursor served as numbers or as strings of digits). `FakeApi` serves a scenario's run through
-`httpx.MockTransport`; `expected_after` is the plain reference model of what the destination
-must hold; `DestinationImage` reads what it does hold.
+replace or incrementally (a cursor served as numbers or as strings of digits). `FakeApi`
+serves a scenario's run through `httpx.MockTransport`; `expected_after` and
+`incremental_served` are the plain reference model of what the destination must hold;
+`DestinationImage` reads what it does hold.
 """
 
 from __future__ import annotations
