@@ -362,6 +362,32 @@ class DestinationImage:
                     tags.setdefault(parent, []).append(value)
         return cls(columns, rows, tags)
 
+    @classmethod
+    def read_postgres(cls, url: str, dataset: str) -> DestinationImage:
+        import psycopg
+
+        with psycopg.connect(url) as con:
+            tables = {
+                t
+                for (t,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    [dataset],
+                ).fetchall()
+            }
+            if "items" not in tables:
+                return cls([], [], {})
+            cursor = con.execute(f'SELECT * FROM "{dataset}".items')
+            columns = [d.name for d in cursor.description or []]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            tags: dict[str, list[Any]] = {}
+            if "items__tags" in tables:
+                for parent, _, value in con.execute(
+                    f'SELECT _dlt_parent_id, _dlt_list_idx, value FROM "{dataset}".items__tags '
+                    "ORDER BY _dlt_parent_id, _dlt_list_idx"
+                ).fetchall():
+                    tags.setdefault(parent, []).append(value)
+        return cls(columns, rows, tags)
+
     def difference(self, expected: list[dict[str, Any]]) -> str | None:
         """None when the destination holds exactly `expected`; else what differs."""
         data = [c for c in self.columns if not c.startswith("_dlt_")]

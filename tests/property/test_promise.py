@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -194,17 +195,20 @@ def _describe(scenario: Scenario, run: RunData, api: FakeApi) -> str:
     )
 
 
-def check_promise(scenario: Scenario) -> None:
-    """Run every run of `scenario` into a fresh DuckDB file and check each outcome."""
+def check_promise(scenario: Scenario, postgres: str | None = None) -> None:
+    """Run every run of `scenario` into a fresh DuckDB file (or a fresh dataset of the
+    `postgres` server) and check each outcome."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "promise.duckdb"
+        destination = postgres or f"duckdb:///{db}"
+        name = f"promise_{uuid.uuid4().hex[:12]}" if postgres else "promise"
         loaded: list[dict[str, Any]] = []
         last: float | None = None  # the incremental cursor's last value loaded
         for number, run in enumerate(scenario.runs, 1):
             api = FakeApi(scenario, run)
             pipeline = restsync.pipeline(
-                "promise",
-                destination=f"duckdb:///{db}",
+                name,
+                destination=destination,
                 pipelines_dir=Path(tmp) / "pipelines",
                 transport=httpx.MockTransport(api),
             )
@@ -230,7 +234,12 @@ def check_promise(scenario: Scenario) -> None:
                 loaded = expected_after(scenario.disposition, loaded, served)
             else:
                 assert error.strip(), f"run {number} failed without a message: {where}"
-            difference = DestinationImage.read(db, pipeline.dataset_name).difference(loaded)
+            image = (
+                DestinationImage.read_postgres(postgres, pipeline.dataset_name)
+                if postgres
+                else DestinationImage.read(db, pipeline.dataset_name)
+            )
+            difference = image.difference(loaded)
             outcome = (
                 "exited successfully" if error is None else f"failed ({error.splitlines()[0]})"
             )

@@ -4,6 +4,9 @@ error). The hypothesis tests shrink to one counterexample each; these name every
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,22 @@ def _kept(records: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
     """Every other record: a second run that changes some keys and leaves the others."""
     return records[::2]
 
+
+def _load_pg() -> Any:
+    """tests/pg.py under the module name the other suites use: one server per worker."""
+    if "restsync_tests_pg" in sys.modules:
+        return sys.modules["restsync_tests_pg"]
+    path = Path(__file__).resolve().parents[1] / "pg.py"
+    spec = importlib.util.spec_from_file_location("restsync_tests_pg", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["restsync_tests_pg"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+postgres_url = _load_pg().postgres_url  # the session fixture
 
 R = _records()
 CASES: dict[str, Scenario] = {}
@@ -141,3 +160,15 @@ for _first, _second in (("int", "int"), ("str", "str"), ("int", "str"), ("str", 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_case(name: str) -> None:
     check_promise(CASES[name])
+
+
+#: The cases about stored types and keys, which a Postgres destination handles itself.
+POSTGRES_CASES = sorted(
+    n for n in CASES if n.startswith(("key drift", "value drift", "spelling drift", "a key"))
+)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", POSTGRES_CASES)
+def test_case_on_postgres(name: str, postgres_url: str) -> None:
+    check_promise(CASES[name], postgres=postgres_url)
