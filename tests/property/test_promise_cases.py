@@ -96,12 +96,26 @@ for _style in ("page_number", "offset"):
 for _style in ("cursor", "json_link"):
     _case(f"{_style}: variable page sizes", _style, [RunData(R)], sizes=(3, 4, 2))
     _case(f"{_style}: auto-detected", _style, [RunData(R)], auto=True)
+    for _fault in FAULTS:
+        _case(
+            f"{_style}: auto-detected, {_fault} body on page 2",
+            _style,
+            [RunData(R, faults=((1, _fault),))],
+            auto=True,
+        )
 _AGAIN = tuple({**r, "name": "again", "amount": -1} for r in R[3:6])
 _case("a key served twice in one run, merge", "json_link", [RunData(R + _AGAIN)])
 _case(
     "a key served twice in one run, 1 then 1.0, merge",
     "json_link",
     [RunData(R + tuple({**r, "id": float(r["id"]), "name": "again"} for r in R[:2]))],
+)
+_case(
+    "cursor: auto-detected, no_data body on page 2, append",
+    "cursor",
+    [RunData(R, faults=((1, "no_data"),))],
+    auto=True,
+    disposition="append",
 )
 for _form in ("float", "str", "mixed"):
     _case(
