@@ -265,7 +265,7 @@ def test_auto_detected_pagination_is_exact_or_an_error(scenario: Scenario) -> No
     check_promise(scenario)
 
 
-@_examples(quick=30, long=300)
+@_examples(quick=20, long=300)
 @given(
     scenarios(
         styles=("json_link", "cursor"),
