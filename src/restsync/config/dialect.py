@@ -312,7 +312,6 @@ class IncrementalConfig(TypedDict, total=False):
     last_value_func: LastValueFuncName | Callable[[Sequence[Any]], Any]
     row_order: RowOrder | None
     primary_key: str | list[str]
-    allow_external_schedulers: bool
 
 
 class ResolveParamConfig(TypedDict, total=False):
@@ -462,6 +461,8 @@ REFUSED_KEYS: dict[str, dict[str, str]] = {
     },
     "incremental": {
         "transform": "the old name of 'convert'; write 'convert'",
+        "allow_external_schedulers": "not supported: restsync has no external scheduler "
+        "windows; give the window as initial_value / end_value (a backfill) instead",
     },
     "resource_defaults": {
         "name": "a name cannot be a default; give each resource its own 'name'",

@@ -289,7 +289,7 @@ class Paginator(abc.ABC):
                 "announces more",
                 resource=self.resource,
                 url=self._shown_url(),
-                hint="pass a larger max_pages to the paginator (it is a Python-only cap)",
+                hint="raise endpoint.paginator.max_pages if the API really has more pages",
             )
 
 

@@ -107,18 +107,33 @@ SAMPLES: dict[str, Any] = {
     "filter": _f,
     "map": _f,
     "yield_map": _f,
+    "schema_contract": "freeze",
+    "retry_after_cap": 60.0,
+    "active_record_timestamp": "9999-12-31",
+    "boundary_timestamp": "2024-01-01T00:00:00+00:00",
+    "row_version_column_name": "row_hash",
+    "validity_column_names": ["valid_from", "valid_to"],
+    "dedup_sort": "desc",
+    "hard_delete": True,
 }
+
+SCD2_KEYS = (
+    "active_record_timestamp",
+    "boundary_timestamp",
+    "row_version_column_name",
+    "validity_column_names",
+)
 
 # The modules that read each level of the config at run time.
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "client": ("pipeline/extraction.py", "http/client.py", "extract/engine.py"),
-    "resource": ("extract/resources.py",),
+    "resource": ("extract/resources.py", "pipeline/core.py"),
     "endpoint": ("extract/engine.py", "http/client.py", "extract/resources.py"),
     "incremental": ("extract/incremental.py",),
     "error_handler": ("http/retry.py",),
     "response_action": ("http/client.py",),
-    "write_disposition": ("extract/resources.py",),
-    "column": ("schema/normalize.py", "schema/model.py", "extract/resources.py"),
+    "write_disposition": ("extract/resources.py", "load/hints.py"),
+    "column": ("schema/normalize.py", "schema/model.py", "extract/resources.py", "load/hints.py"),
     "processing_step": ("extract/engine.py",),
     "resolve_param": ("config/defaults.py",),
 }
@@ -126,15 +141,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
 # Accepted keys whose run-time meaning another part of restsync is being built to honor
 # (dlt's incremental window and ordering; one-to-many processing steps). Marked strict: the
 # mark must go once they are read, and until then they are listed here, not hidden.
-AWAITING_RUN_TIME: dict[tuple[str, str], str] = {
-    ("incremental", "range_start"): "incremental window boundaries",
-    ("incremental", "range_end"): "incremental window boundaries",
-    ("incremental", "row_order"): "stop paging once past the window",
-    ("incremental", "last_value_func"): "min/max cursor",
-    ("incremental", "primary_key"): "boundary dedup identity",
-    ("incremental", "allow_external_schedulers"): "external scheduler windows",
-    ("processing_step", "yield_map"): "one record to many",
-}
+AWAITING_RUN_TIME: dict[tuple[str, str], str] = {}
 
 
 def _config_with(level: str, key: str, value: Any) -> tuple[dict[str, Any], Callable[..., Any]]:
@@ -179,14 +186,20 @@ def _config_with(level: str, key: str, value: Any) -> tuple[dict[str, Any], Call
         def read(s: Any) -> Any:
             return _plan(s).endpoint["response_actions"][0][key]
     elif level == "write_disposition":
-        resource["primary_key"] = "id"
-        resource["write_disposition"] = {"disposition": "merge", key: value}
+        scd2 = key in SCD2_KEYS
+        if not scd2:
+            resource["primary_key"] = "id"
+        strategy = {"strategy": "scd2"} if scd2 else {}
+        resource["write_disposition"] = {"disposition": "merge", **strategy, key: value}
 
         def read(s: Any) -> Any:
             return _plan(s).config["write_disposition"][key]
     elif level == "column":
         # the list form; the plan holds the hints by column name
         resource["columns"] = [{"name": "id", key: value}]
+        if key in ("hard_delete", "dedup_sort"):  # merge-only hints, as in dlt
+            resource["primary_key"] = "id"
+            resource["write_disposition"] = "merge"
 
         def read(s: Any) -> Any:
             hints = _plan(s).columns["id"]
