@@ -82,9 +82,9 @@ def _record(key: int, run: int, id_form: str, amount: str, spelling: str) -> dic
     }
 
 
-#: The open counterexample classes (see test_promise_cases.OPEN): append rows sharing a key
-#: share a _dlt_id; a page count lower than the pages served ends the pagination.
-OPEN_CLASSES = "open counterexample classes: append with a primary key; a low page count"
+#: The open counterexample classes (see test_promise_cases.OPEN): a page count lower than the
+#: pages served ends the pagination; a bare page echo is not detected as pagination.
+OPEN_CLASSES = "open counterexample classes: a low page count; an undetected page echo"
 
 
 @st.composite

@@ -851,6 +851,15 @@ class Normalizer:
             c = pa.array(_crcs(records), pa.uint64())
             root.w1 = _mix(pc.bit_wise_xor(s, k1))
             root.w2 = _mix(pc.bit_wise_xor(root.w1, _mix(pc.bit_wise_xor(c, k2))))
+        if keys is not None and not self._merge:
+            # A key is one row only under merge: appended or replaced rows that share a key
+            # are distinct rows, so their ids also take the load and the record's ordinal
+            # (else two appends of one key would share a `_dlt_id` and their child rows).
+            k1, k2 = self._load_key(load_id)
+            s = pa.array(range(seq_start, seq_start + n), pa.uint64())
+            key_words = pc.bit_wise_xor(root.w1, root.w2)
+            root.w1 = _mix(pc.bit_wise_xor(s, k1))
+            root.w2 = _mix(pc.bit_wise_xor(root.w1, _mix(pc.bit_wise_xor(key_words, k2))))
         self._drops = {}
         skipped: set[_TableState] = set()
         for st in self._states:
