@@ -29,9 +29,10 @@ Run `validate_config` first; these helpers assume a valid config.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import Any, cast
 from urllib.parse import quote
 
+from restsync.config.dialect import WRITE_DISPOSITIONS, WriteDispositionName
 from restsync.config.placeholders import find_in_text, find_placeholders, replace_names
 
 #: Endpoint keys whose default is replaced, not merged into, by a value of another `type`.
@@ -170,13 +171,13 @@ def expand_resources(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def write_disposition_of(
     resource: Mapping[str, Any],
-) -> Literal["append", "replace", "merge", "skip"]:
+) -> WriteDispositionName:
     """The resource's write disposition, from the string or the dict form; `append` by default."""
     value = resource.get("write_disposition")
     if isinstance(value, Mapping):
         value = value.get("disposition")
-    if value in ("append", "replace", "merge", "skip"):
-        return cast(Literal["append", "replace", "merge", "skip"], value)
+    if value in WRITE_DISPOSITIONS:
+        return cast(WriteDispositionName, value)
     return "append"
 
 

@@ -80,6 +80,8 @@ PAGINATOR_TYPES: tuple[str, ...] = get_args(PaginatorType)
 HTTP_METHODS: tuple[str, ...] = get_args(HTTPMethod)
 API_KEY_LOCATIONS: tuple[str, ...] = get_args(ApiKeyLocation)
 WRITE_DISPOSITIONS: tuple[str, ...] = get_args(WriteDispositionName)
+MERGE_STRATEGIES: tuple[str, ...] = get_args(MergeStrategy)
+REPLACE_STRATEGIES: tuple[str, ...] = get_args(ReplaceStrategy)
 COLUMN_DATA_TYPES: tuple[str, ...] = get_args(ColumnDataType)
 INCREMENTAL_PLACEHOLDERS: tuple[str, ...] = get_args(IncrementalPlaceholder)
 

@@ -42,8 +42,10 @@ from restsync.config.dialect import (
     COLUMN_DATA_TYPES,
     HTTP_METHODS,
     INCREMENTAL_PLACEHOLDERS,
+    MERGE_STRATEGIES,
     REFUSED_KEYS,
     RENAMED_PAGINATORS,
+    REPLACE_STRATEGIES,
     WRITE_DISPOSITIONS,
     ClientConfig,
     ColumnHints,
@@ -73,8 +75,6 @@ from restsync.schema.naming import PATH_SEPARATOR, normalize_path, shorten_ident
 #: Table names restsync keeps for itself (and dlt's, so a dataset can be shared with dlt).
 RESERVED_TABLE_PREFIXES: tuple[str, ...] = ("_restsync_", "_dlt_")
 
-MERGE_STRATEGIES = ("delete-insert", "upsert", "insert-only", "scd2")
-REPLACE_STRATEGIES = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
 PROCESSING_STEP_KINDS = ("filter", "map", "yield_map")
 
 # Keys dlt knows that restsync refuses, with what to do instead (one table, in the dialect).

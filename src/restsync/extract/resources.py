@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
+from restsync.schema.model import column_hints
 
 PLACEHOLDER = re.compile(r"\{(resources|incremental)\.([A-Za-z0-9_\-]+)(?:\.([^{}]+))?\}")
 
@@ -125,7 +126,7 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         write_disposition=_disposition(resource),
         primary_key=_as_list(resource.get("primary_key")),
         merge_key=_as_list(resource.get("merge_key")),
-        columns=_columns(resource.get("columns")),
+        columns=column_hints(resource.get("columns")),
         selected=bool(resource.get("selected", True)),
         parent=next(iter(parents)) if parents else None,
         resolve_params=resolve_params,
@@ -138,24 +139,6 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         auth=endpoint.get("auth"),
         write_strategy=_strategy(resource),
     )
-
-
-def _columns(columns: Any) -> dict[str, dict[str, Any]]:
-    """Column hints as one dict by column name: the list form (`[{name: ..., ...}]`) keyed by
-    its names, dlt's `complex` data type read as `json`."""
-    if isinstance(columns, Mapping):
-        items = [(str(k), v) for k, v in columns.items()]
-    elif isinstance(columns, (list, tuple)):
-        items = [(str(c.get("name")), c) for c in columns if isinstance(c, Mapping)]
-    else:
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    for name, hints in items:
-        hint = {k: v for k, v in dict(hints).items() if k != "name"}
-        if hint.get("data_type") == "complex":
-            hint["data_type"] = "json"
-        out[name] = hint
-    return out
 
 
 def _strategy(resource: Mapping[str, Any]) -> str | None:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+from restsync.config.dialect import MERGE_STRATEGIES, REPLACE_STRATEGIES, WRITE_DISPOSITIONS
 from restsync.errors import ConfigError, Problem
 from restsync.load.merge import REFRESH_MODES, RefreshPlan
-from restsync.schema.model import Column, Schema
+from restsync.schema.model import Column, Schema, column_hints
 from restsync.schema.naming import normalize_path
 
-MERGE_STRATEGIES = ("delete-insert", "upsert", "insert-only", "scd2")
 #: dlt's names of the SCD2 validity columns.
 VALID_FROM = "_dlt_valid_from"
 VALID_TO = "_dlt_valid_to"
@@ -55,15 +55,6 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]
-
-
-def _column_hints(columns: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    """(name, hints) of a `columns` hint in its dict or list form."""
-    if isinstance(columns, Mapping):
-        return [(str(k), v) for k, v in columns.items() if isinstance(v, Mapping)]
-    if isinstance(columns, (list, tuple)):
-        return [(str(h["name"]), h) for h in columns if isinstance(h, Mapping) and "name" in h]
-    return []
 
 
 def _timestamp(value: Any) -> str | None:
@@ -99,7 +90,7 @@ def write_settings(resource: Mapping[str, Any]) -> WriteSettings:
     )
     if out.disposition == "merge":
         out.strategy = str(spec.get("strategy") or "delete-insert")
-    for name, h in _column_hints(resource.get("columns")):
+    for name, h in column_hints(resource.get("columns")).items():
         col = normalize_path(name)
         if h.get("hard_delete") is True:
             out.hints["hard_delete"] = col
@@ -128,13 +119,11 @@ def _well_formed(resource: Mapping[str, Any]) -> bool:
             return False
     wd = resource.get("write_disposition", "append")
     if isinstance(wd, Mapping):
-        return wd.get("disposition") in ("append", "replace", "merge", "skip") and (
-            wd.get("strategy") is None or wd.get("strategy") in (*MERGE_STRATEGIES, *_REPLACE)
+        return wd.get("disposition") in WRITE_DISPOSITIONS and (
+            wd.get("strategy") is None
+            or wd.get("strategy") in (*MERGE_STRATEGIES, *REPLACE_STRATEGIES)
         )
-    return wd in ("append", "replace", "merge", "skip")
-
-
-_REPLACE = ("truncate-and-insert", "insert-from-staging", "staging-optimized")
+    return wd in WRITE_DISPOSITIONS
 
 
 def write_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
