@@ -47,8 +47,10 @@ bench: $(BENCH_STAMP)
 	.venv-bench/bin/python bench/run.py --records 1000000 --label "make bench" \
 	  --contenders "download-only,download-only x4,floor script,restsync,restsync postgres,dlt parquet"
 
+# BASELINE=<other checkout>/src adds "restsync (baseline)" rows: before and after in one run.
 bench-quick: $(BENCH_STAMP)
-	.venv-bench/bin/python bench/run.py --records 100000 --label "make bench-quick"
+	.venv-bench/bin/python bench/run.py --records 100000 --label "make bench-quick" \
+	  $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.duckdb .restsync/pipelines

@@ -121,6 +121,10 @@ def throughput_section(data: Row) -> list[str]:
         ("restsync / floor script (wall)", rs / wall("floor script"), "–", None),
         ("floor script / download-only (wall)", wall("floor script") / dl, "–", None),
     ]
+    if "restsync (baseline)" in sums:
+        ratios.append(
+            ("restsync / restsync (baseline) (wall)", rs / wall("restsync (baseline)"), "–", None)
+        )
     lines += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
     for label, value, target, test in ratios:
         met = "–" if test is None or math.isnan(value) else ("yes" if test(value) else "**no**")

@@ -52,6 +52,27 @@ INVENTORY_PAGES = 10
 RESTSYNC_MAX_CONCURRENCY = 4
 SCALING_SIZES = (10_000, 100_000, 1_000_000)
 SCENARIOS = ("throughput", "latency", "scaling", "profile")
+#: Extra environment per contender name: `--baseline SRC` adds "restsync (baseline)" contenders
+#: that import restsync from another checkout's `src` (PYTHONPATH comes before the editable
+#: install), so a change is measured side by side with the code before it, in one run.
+CONTENDER_ENV: dict[str, dict[str, str]] = {}
+BASELINE = "restsync (baseline)"
+
+
+def with_baseline(
+    contenders: tuple[tuple[str, str], ...], src: Path | None
+) -> tuple[tuple[str, str], ...]:
+    """The contenders, each restsync one followed by its baseline twin when `src` is given."""
+    if src is None:
+        return contenders
+    out: list[tuple[str, str]] = []
+    for name, script in contenders:
+        out.append((name, script))
+        if name.startswith("restsync"):
+            twin = name.replace("restsync", BASELINE, 1)
+            CONTENDER_ENV[twin] = {"PYTHONPATH": str(src.resolve())}
+            out.append((twin, script))
+    return tuple(out)
 
 
 def log(message: str) -> None:
@@ -114,6 +135,7 @@ def run_rounds(
             m = run_contender(
                 name, script, run=run, base_url=sb.base_url, token=sb.secrets["api_key"],
                 records=records, out=run_out, timeout=timeout_for(records),
+                env=CONTENDER_ENV.get(name),
             )  # fmt: skip
             after = server_requests(sb)
             if before is not None and after is not None:
@@ -162,7 +184,7 @@ def start_postgres() -> Any:
     return server
 
 
-def latency(runs: int, out: Path) -> list[Measurement]:
+def latency(runs: int, out: Path, baseline: Path | None = None) -> list[Measurement]:
     from restsync.sandbox import Faults
 
     per_resource = INVENTORY_PAGE * INVENTORY_PAGES
@@ -172,7 +194,12 @@ def latency(runs: int, out: Path) -> list[Measurement]:
     )
     with start_sandbox("inventory", per_resource, Faults(slow=LATENCY_S)) as sb:
         return run_rounds(
-            LATENCY, sb, records=per_resource * 20, runs=runs, out=out, scenario="latency"
+            with_baseline(LATENCY, baseline),
+            sb,
+            records=per_resource * 20,
+            runs=runs,
+            out=out,
+            scenario="latency",
         )
 
 
@@ -251,6 +278,13 @@ def main() -> None:
         default=None,
         help="comma-separated subset of the throughput contenders (default: all)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another checkout's src/ directory: its restsync runs beside this one "
+        "('restsync (baseline)' rows), in the throughput and latency scenarios",
+    )
     parser.add_argument("--label", default=None, help="the command shown in RESULTS.md")
     parser.add_argument("--results", type=Path, default=BENCH_DIR / "RESULTS.md")
     args = parser.parse_args()
@@ -281,10 +315,10 @@ def main() -> None:
         if args.contenders:
             wanted = {c.strip() for c in args.contenders.split(",")}
             chosen = tuple(c for c in THROUGHPUT if c[0] in wanted)
-        tp = throughput(args.records, args.runs, args.out, chosen)
+        tp = throughput(args.records, args.runs, args.out, with_baseline(chosen, args.baseline))
         data["throughput"] = [asdict(m) for m in tp]
     if "latency" in only:
-        data["latency"] = [asdict(m) for m in latency(args.runs, args.out)]
+        data["latency"] = [asdict(m) for m in latency(args.runs, args.out, args.baseline)]
     if "scaling" in only:
         sc = scaling(args.records, sizes, args.scaling_runs, args.out, tp)
         data["scaling"] = {str(k): [asdict(m) for m in v] for k, v in sc.items()}

@@ -124,6 +124,7 @@ class PathFaults:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            *((k.encode(), v.encode()) for k, v in self.headers.items()),
         ]
         if status == 429:
             headers.append((b"retry-after", b"0"))
@@ -280,11 +281,18 @@ def run_cli(
 class PagesServer:
     """A loopback API serving `pages` (a list of bodies or record lists) by `?page=N` (1-based);
     a record list is wrapped as `{"data": [...], "total_pages": len(pages)}`; `raw` bodies
-    (bytes) are served as they are, with `content_type`."""
+    (bytes) are served as they are, with `content_type` and the extra `headers`."""
 
-    def __init__(self, pages: list[Any], *, content_type: str = "application/json") -> None:
+    def __init__(
+        self,
+        pages: list[Any],
+        *,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.pages = pages
         self.content_type = content_type
+        self.headers = dict(headers or {})
         self.requests: list[dict[str, Any]] = []
         self._server: _ServerThread | None = None
 
@@ -307,6 +315,7 @@ class PagesServer:
         head = [
             (b"content-type", self.content_type.encode()),
             (b"content-length", str(len(body)).encode()),
+            *((k.encode(), v.encode()) for k, v in self.headers.items()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": head})
         await send({"type": "http.response.body", "body": body})

@@ -349,3 +349,40 @@ def test_column_names_that_collide_after_snake_case(tmp_path: Path, figures: Fig
     row = _rows(db, "SELECT user_name, user_name_2, user_name_3, user_name_4 FROM odd_data.items")
     assert sorted(row[0]) == [1, 2, 3, 4]
     figures.add("bad inputs: records", 1)
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+def test_bodies_compressed_without_being_asked_are_read(
+    coding: str, tmp_path: Path, figures: Figures
+) -> None:
+    """An API that compresses with br or zstd whatever the request accepts: read, as requests
+    (and so dlt) reads it with the same libraries installed."""
+    import brotli
+    import zstandard
+
+    compress = brotli.compress if coding == "br" else zstandard.ZstdCompressor().compress
+    records = [[{"id": p * 10 + i, "name": f"n{p}-{i}"} for i in range(10)] for p in range(3)]
+    pages = [compress(json.dumps({"data": recs, "total_pages": 3}).encode()) for recs in records]
+    with PagesServer(pages, headers={"content-encoding": coding}) as server:
+        info = run_config(tmp_path, "odd", server.config())
+    assert info.resources["items"].error is None
+    got = _rows(tmp_path / "odd.duckdb", "SELECT id, name FROM odd_data.items ORDER BY id")
+    assert got == [(r["id"], r["name"]) for recs in records for r in recs]
+    figures.add("bad inputs: unrequested br/zstd bodies read", 1)
+
+
+def test_a_corrupt_compressed_body_fails_at_once_and_says_so(
+    tmp_path: Path, figures: Figures
+) -> None:
+    pages = [b"\x1b\x00\xf8\xa5@\x02 not brotli at all"]
+    paginator = {"type": "page_number", "total_path": "total_pages", "base_page": 1}
+    with PagesServer(pages, headers={"content-encoding": "br"}) as server:
+        info = run_config(tmp_path, "odd", server.config(endpoint={"paginator": paginator}))
+        asked = len(server.requests)
+    error = info.resources["items"].error
+    assert error is not None
+    message = str(error)
+    assert "cannot be decompressed" in message
+    assert "brotli" in message
+    assert asked == 1, "a body that cannot be decompressed is not retried"
+    figures.add("bad inputs: corrupt compressed bodies refused at once", 1)

@@ -8,8 +8,9 @@ Python's `json` module and requests read it, so a source that works in dlt works
 * the `NaN`, `Infinity` and `-Infinity` tokens.
 
 What neither reads is an error that says what came: the status, Content-Type and
-Content-Encoding, the first bytes, and the page URL with its secrets masked. A body
-compressed with a coding restsync did not ask for (`br`, `zstd`) is named as such.
+Content-Encoding, the first bytes, and the page URL with its secrets masked. gzip, deflate,
+br and zstd are decompressed by httpx (brotli and zstandard are dependencies); a body
+compressed with another coding (`compress`, say) is named as such.
 """
 
 from __future__ import annotations

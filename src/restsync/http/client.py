@@ -302,6 +302,15 @@ class SourceClient:
                 raise _with_resource(exc, resource) from None
             except RETRYABLE_ERRORS as exc:
                 raise self._transport_error(exc, request, trace, resource, auth) from None
+            except httpx.DecodingError as exc:
+                raise ResourceError(
+                    f"{request.method} {redact_url(request.url)}: the body cannot be"
+                    f" decompressed ({redact_text(str(exc))})",
+                    resource=resource,
+                    url=redact_url(request.url),
+                    hint="the API sent a Content-Encoding its body does not match; ask its"
+                    " operators, or send 'Accept-Encoding: identity' in client.headers",
+                ) from None
             except httpx.HTTPError as exc:
                 raise ResourceError(
                     f"{request.method} {redact_url(request.url)} failed: "

@@ -72,13 +72,13 @@ def test_not_json_says_what_came_without_blaming_credentials() -> None:
 
 
 def test_an_unrequested_content_encoding_is_named_and_not_retried() -> None:
-    raw = gzip.compress(TEXT.encode())  # stand-in for br/zstd bytes httpx left as they came
+    raw = gzip.compress(TEXT.encode())  # stand-in for LZW bytes httpx leaves as they came
     with pytest.raises(ResourceError) as info:
-        decode_json(response(raw, **{"content-encoding": "br"}), resource="items", url=URL)
+        decode_json(response(raw, **{"content-encoding": "compress"}), resource="items", url=URL)
     assert not isinstance(info.value, SelectorError)  # the extraction does not retry it
     message = str(info.value)
-    assert "Content-Encoding 'br'" in message
-    assert "Accept-Encoding: gzip, deflate" in message
+    assert "Content-Encoding 'compress'" in message
+    assert "Accept-Encoding: " in message
     assert "check the endpoint path" not in message
 
 
@@ -120,20 +120,6 @@ def test_a_bom_body_loads_at_once_without_retries() -> None:
     assert runs["items"].ok, runs["items"].error
     assert calls == 1
     assert [p.records for p in pages] == [ITEMS["data"]]
-
-
-def test_an_unrequested_brotli_body_fails_at_once() -> None:
-    runs, _pages, calls = _extract(
-        lambda r: httpx.Response(
-            200,
-            content=b"\x1b\x00\xf8\xa5@\x02",
-            headers={"content-type": "application/json", "content-encoding": "br"},
-        )
-    )
-    error = runs["items"].error
-    assert error is not None
-    assert "Content-Encoding 'br'" in str(error)
-    assert calls == 1
 
 
 @pytest.mark.parametrize("kind", ["duckdb", "parquet"])
