@@ -4,6 +4,7 @@ destination holds exactly them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,36 @@ def item(i: int, *, version: int = 1, name: str | None = None) -> dict[str, Any]
 
 def items(n: int, start: int = 1) -> list[dict[str, Any]]:
     return [item(i) for i in range(start, start + n)]
+
+
+def sql_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    """Record `r` as a row of the servers' SQLite tables (the object and the list as JSON text),
+    in the column order id, name, price, qty, active, version, meta, tags."""
+    return (
+        r["id"],
+        r["name"],
+        r["price"],
+        r["qty"],
+        r["active"],
+        r["version"],
+        json.dumps(r["meta"]),
+        json.dumps(r["tags"]),
+    )
+
+
+def merge_config(url: str, path: str, name: str, **endpoint: Any) -> dict[str, Any]:
+    """One resource `name` at `path`, merged on `id`: the config every interop test starts from."""
+    return {
+        "client": {"base_url": url},
+        "resources": [
+            {
+                "name": name,
+                "primary_key": "id",
+                "write_disposition": "merge",
+                "endpoint": {"path": path, **endpoint},
+            }
+        ],
+    }
 
 
 #: Columns of the root table, from the source field they come from (dlt's `__` flattening).

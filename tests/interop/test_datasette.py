@@ -4,7 +4,6 @@ and incrementally (`version__gt`, Datasette's column filter) after rows change."
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from .conftest import Runner, Server, free_port, python_module, serve, start_server
-from .data import assert_exact, item, items
+from .data import assert_exact, item, items, merge_config, sql_row
 
 pytest.importorskip("datasette")
 
@@ -25,19 +24,7 @@ PAGE = 50
 def _write(con: sqlite3.Connection, table: str, records: list[dict[str, Any]]) -> None:
     con.executemany(
         f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                r["id"],
-                r["name"],
-                r["price"],
-                r["qty"],
-                r["active"],
-                r["version"],
-                json.dumps(r["meta"]),
-                json.dumps(r["tags"]),
-            )
-            for r in records
-        ],
+        [sql_row(r) for r in records],
     )
     con.commit()
 
@@ -71,22 +58,9 @@ def datasette(module_dir: Path) -> Iterator[tuple[Server, Path]]:
 
 
 def _config(url: str, table: str, **endpoint: Any) -> dict[str, Any]:
-    return {
-        "client": {"base_url": f"{url}/shop/"},
-        "resources": [
-            {
-                "name": table,
-                "primary_key": "id",
-                "write_disposition": "merge",
-                "endpoint": {
-                    "path": f"{table}.json",
-                    # objects instead of arrays; the two JSON text columns as JSON
-                    "params": {"_shape": "objects", "_size": PAGE, "_json": ["meta", "tags"]},
-                    **endpoint,
-                },
-            }
-        ],
-    }
+    # objects instead of arrays; the two JSON text columns as JSON
+    params = {"_shape": "objects", "_size": PAGE, "_json": ["meta", "tags"]}
+    return merge_config(f"{url}/shop/", f"{table}.json", table, **{"params": params, **endpoint})
 
 
 def test_explicit_json_link(datasette: tuple[Server, Path], runner: Runner) -> None:

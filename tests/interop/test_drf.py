@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from .conftest import Runner, Server, free_port, python_module, serve, start_server
-from .data import assert_exact, item, items
+from .data import assert_exact, item, items, merge_config, sql_row
 
 pytest.importorskip("rest_framework")
 pytest.importorskip("django")
@@ -49,17 +49,7 @@ def drf(module_dir: Path) -> Iterator[tuple[Server, Path]]:
 
 
 def _config(url: str, path: str, name: str = "items", **endpoint: Any) -> dict[str, Any]:
-    return {
-        "client": {"base_url": url},
-        "resources": [
-            {
-                "name": name,
-                "primary_key": "id",
-                "write_disposition": "merge",
-                "endpoint": {"path": path, **endpoint},
-            }
-        ],
-    }
+    return merge_config(url, path, name, **endpoint)
 
 
 EXPLICIT = {
@@ -123,19 +113,7 @@ def _update_events(db: Path, records: list[dict[str, Any]]) -> None:
         con.executemany(
             "INSERT OR REPLACE INTO events (id, name, price, qty, active, version, meta, tags) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r["id"],
-                    r["name"],
-                    r["price"],
-                    r["qty"],
-                    r["active"],
-                    r["version"],
-                    json.dumps(r["meta"]),
-                    json.dumps(r["tags"]),
-                )
-                for r in records
-            ],
+            [sql_row(r) for r in records],
         )
     con.close()
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from .conftest import Runner, Server, free_port, python_module, serve, start_server
-from .data import assert_exact, item, items
+from .data import assert_exact, item, items, merge_config
 
 pytest.importorskip("fastapi")
 pytest.importorskip("fastapi_pagination")
@@ -49,17 +49,7 @@ def fastapi_server(module_dir: Path) -> Iterator[tuple[Server, Path]]:
 
 
 def _config(url: str, path: str, name: str = "items", **endpoint: Any) -> dict[str, Any]:
-    return {
-        "client": {"base_url": url},
-        "resources": [
-            {
-                "name": name,
-                "primary_key": "id",
-                "write_disposition": "merge",
-                "endpoint": {"path": path, **endpoint},
-            }
-        ],
-    }
+    return merge_config(url, path, name, **endpoint)
 
 
 EXPLICIT = {
