@@ -74,7 +74,7 @@ def problems(config: dict[str, Any]) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-# --- issue items 4, 5, 6: dlt's legacy endpoint forms ----------------------------------
+# --- dlt's legacy endpoint forms ----------------------------------
 
 
 def _posts_and_comments(request: httpx.Request) -> httpx.Response:
@@ -203,7 +203,7 @@ def test_legacy_incremental_param_refuses_an_end_value() -> None:
     ]
 
 
-# --- issue item 7: typed defaults are replaced by another type -----------------------------
+# --- typed defaults are replaced by another type -----------------------------
 
 
 @pytest.mark.parametrize("key", ["paginator", "auth"])
@@ -266,7 +266,7 @@ def test_a_resource_entry_of_the_same_type_is_merged_into_the_default() -> None:
     }
 
 
-# --- issue item 9: OAuth2 options ----------------------------------------------------------
+# --- OAuth2 options ----------------------------------------------------------
 
 
 def _oauth_api(tokens: list[httpx.Request], accepted: set[str]) -> Api:
@@ -279,6 +279,24 @@ def _oauth_api(tokens: list[httpx.Request], accepted: set[str]) -> Api:
         return json([{"id": 1}])
 
     return Api(handler)
+
+
+def _oauth_client_credentials(**auth: Any) -> dict[str, Any]:
+    """A one-resource config whose client authenticates with dlt's OAuth2 client credentials."""
+    return {
+        "client": {
+            "base_url": BASE,
+            "paginator": "single_page",
+            "auth": {
+                "type": "oauth2_client_credentials",
+                "access_token_url": f"{BASE}/token",
+                "client_id": "cid",
+                "client_secret": "csecret",
+                **auth,
+            },
+        },
+        "resources": ["items"],
+    }
 
 
 def test_oauth2_client_auth_basic_and_scope_are_sent(tmp_path: Path) -> None:
@@ -312,22 +330,11 @@ def test_oauth2_client_auth_basic_and_scope_are_sent(tmp_path: Path) -> None:
 def test_dlt_oauth2_client_credentials_with_a_preset_access_token(tmp_path: Path) -> None:
     tokens: list[httpx.Request] = []
     api = _oauth_api(tokens, {"preset-token"})
-    config = {
-        "client": {
-            "base_url": BASE,
-            "paginator": "single_page",
-            "auth": {
-                "type": "oauth2_client_credentials",
-                "access_token_url": f"{BASE}/token",
-                "client_id": "cid",
-                "client_secret": "csecret",
-                "access_token": "preset-token",
-                "access_token_request_data": {"audience": "api"},
-                "default_token_expiration": 600,
-            },
-        },
-        "resources": ["items"],
-    }
+    config = _oauth_client_credentials(
+        access_token="preset-token",
+        access_token_request_data={"audience": "api"},
+        default_token_expiration=600,
+    )
     run(config, api, tmp_path)
     assert tokens == []  # the pre-set token was used, none fetched
     assert rows(tmp_path, "items", "id") == [(1,)]
@@ -336,28 +343,16 @@ def test_dlt_oauth2_client_credentials_with_a_preset_access_token(tmp_path: Path
 def test_a_rejected_preset_access_token_is_replaced(tmp_path: Path) -> None:
     tokens: list[httpx.Request] = []
     api = _oauth_api(tokens, {"fresh-token"})
-    config = {
-        "client": {
-            "base_url": BASE,
-            "paginator": "single_page",
-            "auth": {
-                "type": "oauth2_client_credentials",
-                "access_token_url": f"{BASE}/token",
-                "client_id": "cid",
-                "client_secret": "csecret",
-                "access_token": "stale-token",
-                "access_token_request_data": {"audience": "api"},
-            },
-        },
-        "resources": ["items"],
-    }
+    config = _oauth_client_credentials(
+        access_token="stale-token", access_token_request_data={"audience": "api"}
+    )
     run(config, api, tmp_path)
     [token_request] = tokens
     assert parse_qs(token_request.content.decode())["audience"] == ["api"]
     assert rows(tmp_path, "items", "id") == [(1,)]
 
 
-# --- issue item 10: response actions and restsync's own hints ---------------------------
+# --- response actions and restsync's own hints ---------------------------
 
 
 @pytest.mark.parametrize("code", [404, "404"])
@@ -413,7 +408,7 @@ def test_max_pages_named_by_the_loop_guard_hint_is_a_key(tmp_path: Path) -> None
     assert len(api.requests) == 2
 
 
-# --- issue item 13: refused with what to use instead -----------------------------------
+# --- refused with what to use instead -----------------------------------
 
 
 def test_json_response_paginator_is_refused_with_its_new_name() -> None:
@@ -462,7 +457,7 @@ def test_a_dlt_resource_object_is_refused_with_what_to_write() -> None:
     ]
 
 
-# --- issue 17 item 6: one table per resource --------------------------------------------
+# --- one table per resource --------------------------------------------
 
 
 def test_resources_whose_names_normalize_to_one_table_are_refused() -> None:
@@ -506,7 +501,7 @@ def test_a_resource_named_like_another_resources_child_table_is_refused() -> Non
     ]
 
 
-# --- issue 17 item 7: a Python config file's pipeline ------------------------------------
+# --- a Python config file's pipeline ------------------------------------
 
 
 def test_a_python_config_files_source_is_named_after_the_file(tmp_path: Path) -> None:
