@@ -11,12 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from restsync.schema.model import Schema
-
-if TYPE_CHECKING:
-    from restsync.destinations.base import Destination
 
 COMMITTED = "committed"
 
@@ -65,21 +62,9 @@ def load_record(
     }
 
 
-def get_state(destination: Destination, pipeline: str) -> dict[str, dict[str, Any]]:
-    """The committed incremental state of `pipeline` in `destination`: resource -> state."""
-    return destination.stored_state(pipeline)
-
-
-def get_resource_state(destination: Destination, pipeline: str, resource: str) -> dict[str, Any]:
-    """One resource's committed state (empty when it never loaded)."""
-    return destination.stored_state(pipeline).get(resource, {})
-
-
 __all__ = [
     "COMMITTED",
     "dumps",
-    "get_resource_state",
-    "get_state",
     "load_record",
     "loads_json",
     "schema_hash",
