@@ -33,7 +33,7 @@ from restsync.destinations.base import (
 from restsync.errors import LoadError
 from restsync.load.merge import MergePlan, RefreshPlan
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Column, Schema, Table
-from restsync.state import COMMITTED, dumps, loads_json, schema_hash, utcnow
+from restsync.state import COMMITTED, dumps, loads_json, parse_state, schema_hash, utcnow
 
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad
@@ -692,7 +692,8 @@ class SqlDestination(abc.ABC):
             "ORDER BY resource",
             (pipeline,),
         )
-        return {str(r[0]): loads_json(r[1]) for r in rows}
+        where = f"{self.name} {self.dataset_name}.{STATE_TABLE}"
+        return {str(r[0]): parse_state(r[1], f"{where}, resource {r[0]!r}") for r in rows}
 
     def show(self) -> DestinationInfo:
         """Tables with row counts, the last 20 loads, state and stored schema."""
@@ -731,7 +732,8 @@ class SqlDestination(abc.ABC):
                 f"SELECT pipeline, resource, state FROM {self._t(STATE_TABLE)} "
                 "ORDER BY pipeline, resource"
             ):
-                state.setdefault(str(p), {})[str(res)] = loads_json(st)
+                where = f"{self.name} {self.dataset_name}.{STATE_TABLE}, resource {res!r}"
+                state.setdefault(str(p), {})[str(res)] = parse_state(st, where)
         return DestinationInfo(
             destination=self.name,
             dataset=self.dataset_name,
