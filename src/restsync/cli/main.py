@@ -358,7 +358,8 @@ def init(
 ) -> None:
     """Write a ready-to-run, commented YAML config for URL (a live collection endpoint) or
     for every GET collection of an OpenAPI 3 document (--openapi SPEC)."""
-    from restsync.cli.init import init_from_openapi, init_from_url
+    from restsync.cli.init import init_from_url
+    from restsync.cli.init_openapi import init_from_openapi
 
     if bool(url) == bool(spec):
         _fail("give a collection URL or --openapi SPEC (one of them)", EXIT_CONFIG)

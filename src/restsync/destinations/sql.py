@@ -14,6 +14,14 @@ default, delete-insert for a root table with primary key K (per load, one transa
     DELETE stored rows whose K is in `win`; INSERT `win`
     child tables: DELETE rows whose `_dlt_root_id` is in `gone`; INSERT the staged child rows
     whose (`_dlt_root_id`, `_restsync_seq`) is a winning root version, one per `_dlt_id`
+
+Why one module of this size: it is one class. The merge statements (`_merge_root`,
+`_scd2_root`, `_merge_child`) share the load's bookkeeping (`_created`, `_winners`,
+`_win_rows`, `_unique_roots`, `_no_child_delete`) with `ensure_tables`, `write`, `commit` and
+`rollback`, and run through the dialect hooks; a module of their own would need a mixin that
+declares those hooks and attributes a second time. The SQL that needs no connection is already
+apart (`restsync.load.merge`); the class reads in sections: hooks, names, protocol, merge,
+commit, reads.
 """
 
 from __future__ import annotations
@@ -375,6 +383,8 @@ class SqlDestination(abc.ABC):
                 )
         return done
 
+    # ---- merge -------------------------------------------------------------------------
+
     def _delete_all(self, target: str) -> int:
         return self._exec(f"DELETE FROM {target}")
 
@@ -583,6 +593,8 @@ class SqlDestination(abc.ABC):
             f"ON s.{quote(link)} = w.{quote(DLT_ID)} AND s.{quote(SEQ)} = w.{quote(SEQ)}) AS x "
             f"WHERE _rs_rn = 1{kept}"
         )
+
+    # ---- commit ------------------------------------------------------------------------
 
     def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
         """Write state, load record and (changed) schema in the load's transaction; COMMIT."""
