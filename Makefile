@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,sandbox]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,7 +38,7 @@ BENCH_STAMP := .venv-bench/.installed-bench
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install -q --upgrade pip
-	.venv-bench/bin/python -m pip install -q -e '.[bench]'
+	.venv-bench/bin/python -m pip install -q -e '.[bench,sandbox]'
 	touch $(BENCH_STAMP)
 
 # N = 1M without dlt's default loader: it used 7-12 GB per 100,000 records here (bench-quick

@@ -7,7 +7,8 @@ dictionary lookup and nothing else.
 Points: `page` (a page was staged), `stage_complete` (the stage manifest is written),
 `load_begin` (the destination transaction began), `load_refresh` (a refresh dropped or emptied
 its tables inside the transaction), `load_table` (a table was written inside the
-transaction), `before_commit`, `after_commit`.
+transaction), `before_commit`, `after_commit`, `parquet_apply` (the Parquet destination moved one
+table's files into place during its commit).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ POINTS = (
     "load_table",
     "before_commit",
     "after_commit",
+    "parquet_apply",
 )
 
 

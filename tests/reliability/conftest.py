@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,8 @@ class PathFaults:
             k: (list(v) if isinstance(v, list) else v) for k, v in rules.items()
         }
         self.injected = 0
+        #: every request that reached the front: (path, query string) -> how many times
+        self.sent: Counter[tuple[str, bytes]] = Counter()
 
     def _next(self, path: str) -> Any:
         rule = self.rules.get(path)
@@ -104,6 +107,8 @@ class PathFaults:
         return rule
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.sent[(scope.get("path", ""), scope.get("query_string", b""))] += 1
         kind = self._next(scope.get("path", "")) if scope["type"] == "http" else None
         if kind is None:
             await self.app(scope, receive, send)

@@ -12,6 +12,7 @@ Exit codes (the README lists them too):
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -36,6 +37,22 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def _fail(message: str, code: int) -> None:
     err.print(redact_text(message), markup=False)
     sys.exit(code)
+
+
+SANDBOX_MODULES = ("uvicorn", "httptools")
+
+
+def _require_sandbox(command: str) -> None:
+    """Exit with the install line when the `sandbox` extra (its HTTP server) is missing."""
+    for module in SANDBOX_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            _fail(
+                f"restsync {command} serves a sandbox API, which needs the sandbox extra "
+                f"({module} is not installed): pip install 'restsync[sandbox]'",
+                EXIT_CONFIG,
+            )
 
 
 class Interrupts:
@@ -341,7 +358,8 @@ def init(
 ) -> None:
     """Write a ready-to-run, commented YAML config for URL (a live collection endpoint) or
     for every GET collection of an OpenAPI 3 document (--openapi SPEC)."""
-    from restsync.cli.init import init_from_openapi, init_from_url
+    from restsync.cli.init import init_from_url
+    from restsync.cli.init_openapi import init_from_openapi
 
     if bool(url) == bool(spec):
         _fail("give a collection URL or --openapi SPEC (one of them)", EXIT_CONFIG)
@@ -403,6 +421,7 @@ def connectors() -> None:
 @click.option("--faults", default=None, help='Fault switches, e.g. "429=0.1,500=0.05,slow=50ms".')
 def sandbox(name: str, port: int, records: int | None, faults: str | None) -> None:
     """Run the sandbox API of connector NAME on loopback until interrupted."""
+    _require_sandbox("sandbox")
     from restsync.sandbox import serve_forever
 
     try:
@@ -417,6 +436,7 @@ def sandbox(name: str, port: int, records: int | None, faults: str | None) -> No
 @click.option("--destination", default=None, help="Default: ./demo_<name>.duckdb")
 def demo(name: str, records: int | None, destination: str | None) -> None:
     """Sandbox API on loopback -> sync -> local DuckDB -> table summary."""
+    _require_sandbox("demo")
     from restsync.cli.demo import run_demo
 
     try:

@@ -61,7 +61,7 @@ from restsync.load.merge import MergePlan, RefreshPlan
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Schema, Table
 from restsync.stage.types import arrow_schema, conform_batch
 from restsync.stage.writer import write_json_atomic
-from restsync.state import COMMITTED, schema_hash, utcnow
+from restsync.state import COMMITTED, parse_state_file, schema_hash, utcnow
 
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad
@@ -79,6 +79,13 @@ def _read_json(path: Path, default: Any) -> Any:
             return json.load(fh)
     except FileNotFoundError:
         return default
+    except ValueError as exc:  # files are replaced whole: only damage from outside gets here
+        raise LoadError(f"{path}: not valid JSON ({exc}); the file is damaged") from exc
+
+
+def _read_state(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """The state file: pipeline -> resource -> {state, load_id, stored_at}; {} when absent."""
+    return parse_state_file(_read_json(path, {}), str(path))
 
 
 class ParquetDestination:
@@ -174,7 +181,7 @@ class ParquetDestination:
 
     def stored_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
         """resource -> committed state, for `pipeline`."""
-        all_state = _read_json(self.root / STATE_FILE, {})
+        all_state = _read_state(self.root / STATE_FILE)
         return {r: v["state"] for r, v in sorted(all_state.get(pipeline, {}).items())}
 
     def _files(self, table: str) -> list[Path]:
@@ -195,7 +202,7 @@ class ParquetDestination:
             if files:
                 cols = [(f.name, str(f.type)) for f in pq.read_schema(files[-1])]
             tables.append(TableInfo(d.name, self._count(d.name), cols))
-        all_state = _read_json(self.root / STATE_FILE, {})
+        all_state = _read_state(self.root / STATE_FILE)
         state = {p: {r: v["state"] for r, v in rs.items()} for p, rs in all_state.items()}
         return DestinationInfo(
             destination=self.name,
@@ -529,7 +536,7 @@ class ParquetDestination:
                 write_json_atomic(self.root / SCHEMA_FILE, schema.to_dict())
         record = journal["load_record"]
         pipeline = str(record["pipeline"])
-        all_state = _read_json(self.root / STATE_FILE, {})
+        all_state = _read_state(self.root / STATE_FILE)
         reset = journal.get("reset_state") or []
         if "*" in reset:
             all_state.pop(pipeline, None)

@@ -14,6 +14,14 @@ default, delete-insert for a root table with primary key K (per load, one transa
     DELETE stored rows whose K is in `win`; INSERT `win`
     child tables: DELETE rows whose `_dlt_root_id` is in `gone`; INSERT the staged child rows
     whose (`_dlt_root_id`, `_restsync_seq`) is a winning root version, one per `_dlt_id`
+
+Why one module of this size: it is one class. The merge statements (`_merge_root`,
+`_scd2_root`, `_merge_child`) share the load's bookkeeping (`_created`, `_winners`,
+`_win_rows`, `_unique_roots`, `_no_child_delete`) with `ensure_tables`, `write`, `commit` and
+`rollback`, and run through the dialect hooks; a module of their own would need a mixin that
+declares those hooks and attributes a second time. The SQL that needs no connection is already
+apart (`restsync.load.merge`); the class reads in sections: hooks, names, protocol, merge,
+commit, reads.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from restsync.destinations.base import (
 from restsync.errors import LoadError
 from restsync.load.merge import MergePlan, RefreshPlan
 from restsync.schema.model import DLT_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Column, Schema, Table
-from restsync.state import COMMITTED, dumps, loads_json, schema_hash, utcnow
+from restsync.state import COMMITTED, dumps, loads_json, parse_state, schema_hash, utcnow
 
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad
@@ -375,6 +383,8 @@ class SqlDestination(abc.ABC):
                 )
         return done
 
+    # ---- merge -------------------------------------------------------------------------
+
     def _delete_all(self, target: str) -> int:
         return self._exec(f"DELETE FROM {target}")
 
@@ -584,6 +594,8 @@ class SqlDestination(abc.ABC):
             f"WHERE _rs_rn = 1{kept}"
         )
 
+    # ---- commit ------------------------------------------------------------------------
+
     def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
         """Write state, load record and (changed) schema in the load's transaction; COMMIT."""
         load_id = str(load_record["load_id"])
@@ -692,7 +704,8 @@ class SqlDestination(abc.ABC):
             "ORDER BY resource",
             (pipeline,),
         )
-        return {str(r[0]): loads_json(r[1]) for r in rows}
+        where = f"{self.name} {self.dataset_name}.{STATE_TABLE}"
+        return {str(r[0]): parse_state(r[1], f"{where}, resource {r[0]!r}") for r in rows}
 
     def show(self) -> DestinationInfo:
         """Tables with row counts, the last 20 loads, state and stored schema."""
@@ -731,7 +744,8 @@ class SqlDestination(abc.ABC):
                 f"SELECT pipeline, resource, state FROM {self._t(STATE_TABLE)} "
                 "ORDER BY pipeline, resource"
             ):
-                state.setdefault(str(p), {})[str(res)] = loads_json(st)
+                where = f"{self.name} {self.dataset_name}.{STATE_TABLE}, resource {res!r}"
+                state.setdefault(str(p), {})[str(res)] = parse_state(st, where)
         return DestinationInfo(
             destination=self.name,
             dataset=self.dataset_name,

@@ -251,10 +251,3 @@ class HostLimits:
                 max_pause=self.max_pause,
             )
         return throttle
-
-    def hosts(self) -> dict[str, HostThrottle]:
-        """Every host seen so far, as `scheme://host[:port]`."""
-        return {
-            f"{s}://{h}{f':{p}' if p is not None else ''}": t
-            for (s, h, p), t in self._hosts.items()
-        }

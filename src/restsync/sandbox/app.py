@@ -1,4 +1,11 @@
-"""The sandbox API server: a raw ASGI app serving pre-serialized pages, with fault switches."""
+"""The sandbox API server: a raw ASGI app serving pre-serialized pages, with fault switches.
+
+Why one module of this size: `SandboxApp` is one request path, switches -> ASGI dispatch ->
+token endpoint -> auth, faults and rate limit -> page, and every step reads the same switches,
+counters and lock. Split by step, the pieces would pass that state between modules or share it
+through a mixin; the sections below keep the steps apart instead. Records, stores, options and
+the API shapes already live in modules of their own.
+"""
 
 from __future__ import annotations
 

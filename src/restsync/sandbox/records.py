@@ -5,6 +5,12 @@ returns one record as the API serves it, without its change-cursor field (the ca
 it can move the cursor forward on a mutation). Records carry what real APIs send: nested objects,
 lists of objects and of scalars, nulls, timestamps with varying offsets, decimals as numbers and as
 strings, unicode text.
+
+Why one module of this size: it is a catalogue, one builder of a dozen lines per resource of the
+five seed APIs and the bench API, all drawing on `Gen` and the word lists below. Split per API,
+each module would import the same helpers for three to twenty builders and `apis.py`, which
+pairs each resource with its builder, would import six; the sections below (one per seed) keep
+it navigable.
 """
 
 from __future__ import annotations

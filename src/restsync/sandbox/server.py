@@ -19,7 +19,13 @@ from urllib.parse import parse_qsl
 
 import httpx
 import orjson
-import uvicorn
+
+try:
+    import uvicorn
+except ImportError as exc:
+    raise ImportError(
+        "restsync.sandbox needs the sandbox extra: pip install 'restsync[sandbox]'"
+    ) from exc
 
 from restsync.sandbox.apis import APIS
 from restsync.sandbox.app import TOKEN_PATH, LoggedRequest, Receive, SandboxApp, Scope, Send

@@ -11,12 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from restsync.errors import LoadError
 from restsync.schema.model import Schema
-
-if TYPE_CHECKING:
-    from restsync.destinations.base import Destination
 
 COMMITTED = "committed"
 
@@ -36,6 +34,34 @@ def loads_json(value: Any) -> Any:
     if isinstance(value, (str, bytes, bytearray)):
         return json.loads(value)
     return value
+
+
+def parse_state(value: Any, where: str) -> dict[str, Any]:
+    """One resource's stored state (JSON text or already parsed), or a `LoadError` naming
+    `where` when the stored value is damaged (not JSON, or not an object)."""
+    try:
+        state = loads_json(value)
+    except ValueError as exc:
+        raise LoadError(f"{where}: the stored incremental state is not valid JSON ({exc})") from exc
+    if not isinstance(state, dict):
+        raise LoadError(
+            f"{where}: the stored incremental state is a {type(state).__name__}, not an object"
+        )
+    return state
+
+
+def parse_state_file(value: Any, where: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """A whole state document, pipeline -> resource -> {"state": ..., ...} (the Parquet
+    destination's state file), checked the same way: damage is a `LoadError` naming `where`."""
+    doc = parse_state(value, where)
+    for pipeline, resources in doc.items():
+        if not isinstance(resources, dict):
+            raise LoadError(f"{where}: pipeline {pipeline!r} holds no resources object")
+        for resource, entry in resources.items():
+            if not isinstance(entry, dict) or "state" not in entry:
+                raise LoadError(f"{where}: resource {resource!r} of {pipeline!r} has no state")
+            parse_state(entry["state"], f"{where}: {pipeline}.{resource}")
+    return doc
 
 
 def schema_hash(schema: Schema) -> str:
@@ -65,23 +91,13 @@ def load_record(
     }
 
 
-def get_state(destination: Destination, pipeline: str) -> dict[str, dict[str, Any]]:
-    """The committed incremental state of `pipeline` in `destination`: resource -> state."""
-    return destination.stored_state(pipeline)
-
-
-def get_resource_state(destination: Destination, pipeline: str, resource: str) -> dict[str, Any]:
-    """One resource's committed state (empty when it never loaded)."""
-    return destination.stored_state(pipeline).get(resource, {})
-
-
 __all__ = [
     "COMMITTED",
     "dumps",
-    "get_resource_state",
-    "get_state",
     "load_record",
     "loads_json",
+    "parse_state",
+    "parse_state_file",
     "schema_hash",
     "utcnow",
 ]

@@ -109,9 +109,11 @@ def test_small_tables_written_new_are_written_on_one_thread(
     inserts = _on_data_tables(log, "INSERT INTO")
     assert len(inserts) == 3
     assert all(threads == "1" for _, _, threads, _ in inserts)
-    # one SET each way for the whole load, not one per table
-    assert sum(1 for e in log if e[0] == "SET THREADS") == 2
-    assert sum(1 for e in log if e[0] == "SET MEMORY_LIMIT") == 2
+    # the settings hold for the whole load: one thread and the insert cap for every statement
+    # from the first table's write to the last one's, none put back between two tables
+    first, last = log.index(inserts[0]), log.index(inserts[-1])
+    in_force = {(t, m) for _, _, t, m in log[first : last + 1]}
+    assert in_force == {(t, m) for _, _, t, m in inserts}
     assert _settings(dest)[0] == "2"  # all threads again once the load committed
     assert _settings(dest)[1] in _mb(MEMORY_LIMIT)
     dest.close()

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from http_helpers import App, VirtualTime
+from tests.unit.http.http_helpers import App, VirtualTime
 
 from restsync.errors import AuthError
 from restsync.extract.model import PageRequest

@@ -1,4 +1,4 @@
-"""Measure the pages/s a sandbox API serves: `python -m restsync.sandbox.bench_server`.
+"""Measure the pages/s a sandbox API serves: `.venv-bench/bin/python bench/sandbox_server.py`.
 
 The bench API runs in its own process. Three clients fetch pages of 100 records: `http.client`
 sequentially (the lightest client, so the figure is close to the server's own rate), a plain
@@ -93,7 +93,7 @@ def main() -> None:
             elapsed = run()
             used = server.cpu_times()
             per_page = (used.user + used.system - cpu.user - cpu.system) / args.pages * 1000
-            print(  # noqa: T201
+            print(
                 f"{label:<34} {args.pages / elapsed:7,.0f} pages/s "
                 f"({args.pages * args.limit / elapsed:9,.0f} records/s); "
                 f"server CPU {per_page:.2f} ms/page"

@@ -4,7 +4,7 @@ Records are the sandbox `bench` API's (`BenchStore`: about 15 fields, a nested `
 object with a nested `address`, 1-3 `line_items` of 3 fields, 0-3 `tags`), decoded with
 orjson beforehand (decoding is not timed). `--shape orders` uses the older local generator.
 
-Run: .venv/bin/python tests/unit/schema/bench_normalize.py [N] [--merge] [--batch 5000]
+Run: .venv/bin/python bench/normalize_cpu.py [N] [--merge] [--batch 5000]
      [--shape bench|orders] [--rounds 3]
 
 Figures (records/s of CPU time, best of 2 rounds, N = 30,000, same session, run back to back;
