@@ -498,7 +498,7 @@ def _unbind(response: httpx.Response) -> None:
 
     httpx binds a response's stream to the response itself (`BoundAsyncStream`), a cycle
     only the cyclic collector breaks. During a run the collector runs rarely (see
-    `restsync.pipeline.gcpolicy`), and bodies waiting for it piled up: ~60 MB per 1,000
+    `restsync._runtime`), and bodies waiting for it piled up: ~60 MB per 1,000
     pages of 60 KB. The body is read in full by the retry transport, so the stream is
     replaced by one over the bytes already read.
     """
