@@ -1,9 +1,19 @@
 """`restsync.pipeline(name, destination)`: extract -> normalize -> stage -> load, in one run.
 
 Extraction runs in its own thread (an asyncio loop over all resources); pages cross a bounded
-queue to the calling thread, which normalizes them into Arrow tables and appends them to the
-stage. Only when every resource has ended is the destination touched: one transaction writes
-the rows of the resources that succeeded, their incremental state and the load record.
+queue to the calling thread, which groups them into batches for the run's `Normalization`
+(Arrow tables appended to the stage, in this process or a worker process). Only when every
+resource has ended is the destination touched: one transaction writes the rows of the
+resources that succeeded, their incremental state and the load record.
+
+`Pipeline.run` is a few steps, each returning what the next one needs:
+
+    plan = self._plan(dest, source, refresh)               # RunPlan: stored schema and state
+    result = self._extract_and_stage(extraction, plan, ...)  # RunResult: the complete stage
+        extracted = self._extract(extraction, normalization, progress)  # Extracted: the runs
+        return self._stage(normalization, extracted, plan)
+    stats = self._load(dest, result, progress)              # LoadStats: one transaction
+    self._report(info, result, stats)                       # LoadInfo, what the caller gets
 """
 
 from __future__ import annotations
@@ -214,9 +224,10 @@ class Pipeline:
         )
         dest = self._open(extraction)
         try:
-            plan = self._plan(dest, source, refresh)
-            extraction.begin(plan.state)
-            result = self._extract_and_stage(extraction, plan, info.load_id, progress)
+            with contextlib.closing(extraction):  # its thread ends here, whatever happens
+                plan = self._plan(dest, source, refresh)
+                extraction.begin(plan.state)
+                result = self._extract_and_stage(extraction, plan, info.load_id, progress)
             stats = self._load(dest, result, progress)
         except BaseException:  # an error or Ctrl-C: this run's stage goes with it
             shutil.rmtree(self._stage_root() / info.load_id, ignore_errors=True)
@@ -279,16 +290,15 @@ class Pipeline:
         self, extraction: ExtractionThread, plan: RunPlan, load_id: str, progress: Progress
     ) -> RunResult:
         """Extract every resource, normalizing its pages as they come; complete the stage."""
-        with contextlib.closing(extraction):
-            stage_root = self._stage_root()
-            if stage_root.exists():
-                shutil.rmtree(stage_root, ignore_errors=True)  # an earlier run's leftovers
-            normalization = SwitchingNormalization(
-                plan.schema, plan.specs, stage_root, load_id, mode=self.normalize_mode
-            )
-            with contextlib.closing(normalization):
-                extracted = self._extract(extraction, normalization, progress)
-                return self._stage(normalization, extracted, plan)
+        stage_root = self._stage_root()
+        if stage_root.exists():
+            shutil.rmtree(stage_root, ignore_errors=True)  # an earlier run's leftovers
+        normalization = SwitchingNormalization(
+            plan.schema, plan.specs, stage_root, load_id, mode=self.normalize_mode
+        )
+        with contextlib.closing(normalization):
+            extracted = self._extract(extraction, normalization, progress)
+            return self._stage(normalization, extracted, plan)
 
     def _stage(
         self, normalization: Normalization, extracted: Extracted, plan: RunPlan
