@@ -19,6 +19,7 @@ secrets masked), what, and how to fix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class RestsyncError(Exception):
@@ -86,14 +87,33 @@ class ResourceError(RestsyncError):
         self.status = status
         self.hint = hint
         self.message = message
-        super().__init__(self._format())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self._format()
 
     def _format(self) -> str:
+        """The message, from the fields: where, what, and the hint on a line of its own."""
         where = f"resource '{self.resource}': " if self.resource else ""
-        text = f"{where}{self.message}"
+        text = f"{where}{self._what()}"
         if self.hint:
             text += f"\n  {self.hint}"
         return text
+
+    def _what(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the fields cross a pickle (the normalizer process's pipe) as they are; the message
+        # is formatted from them on the other side
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[ResourceError], fields: dict[str, Any]) -> ResourceError:
+    exc = cls.__new__(cls)
+    exc.__dict__.update(fields)
+    exc.args = (exc.message,)
+    return exc
 
 
 class HTTPStatusError(ResourceError):
@@ -115,10 +135,46 @@ class SelectorError(ResourceError):
 class DataError(ResourceError):
     """A record that cannot be loaded as configured (not an object, no primary key, ...).
 
-    `record_index` is the record's position in the batch it was found in, when known.
+    Fields: `record_index`, the record's position (in the batch the normalizer was given,
+    until the error is `located`; on its page after); `page`, the 1-based page number, and
+    `url`, the page's URL, once located. With a `record_index`, `message` says what is wrong
+    with the record ("has no primary key 'id'") and the error reads
+    "record 3 on page 2 has no primary key 'id' (https://...)" ("on this page" until located).
     """
 
-    record_index: int | None = None
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource: str | None = None,
+        url: str | None = None,
+        hint: str | None = None,
+        record_index: int | None = None,
+        page: int | None = None,
+    ) -> None:
+        self.record_index = record_index
+        self.page = page
+        super().__init__(message, resource=resource, url=url, hint=hint)
+
+    def _what(self) -> str:
+        text = self.message
+        if self.record_index is not None:
+            on = "this page" if self.page is None else f"page {self.page}"
+            text = f"record {self.record_index} on {on} {text}"
+        if self.page is not None and self.url:
+            text += f" ({self.url})"
+        return text
+
+    def located(self, *, resource: str, page: int, url: str, record_index: int | None) -> DataError:
+        """This error, pointed at the page (1-based `page`, `url`) and the record on it."""
+        return type(self)(
+            self.message,
+            resource=resource,
+            url=url,
+            hint=self.hint,
+            record_index=record_index,
+            page=page,
+        )
 
 
 class LoadError(RestsyncError):

@@ -135,11 +135,6 @@ class Destination(Protocol):
         """Undo everything since `begin`."""
         ...
 
-    def relieve_memory(self, error: BaseException) -> bool:
-        """After a rolled-back load failed with `error`: True when it ran out of memory under
-        a cap of restsync's own, now lifted, so the same load can run again."""
-        ...
-
     def close(self) -> None:
         """Release the connection."""
         ...

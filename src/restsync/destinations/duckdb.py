@@ -12,28 +12,35 @@ restsync's connection caps DuckDB's memory (DuckDB's own default is 80 % of the 
 blocks already written (a load of 1,000,000 nested records: ~250 MB more). A merge's window and
 joins need more, so its tables are written under `MERGE_MEMORY_LIMIT`; they spill to DuckDB's
 temporary folder only in part, and a load that still runs out of memory is rolled back and run
-again without any cap (`relieve_memory`; one of 3,000,000 keys staged twice ran out of memory
-under 96 MB). `RESTSYNC_DUCKDB_MEMORY_LIMIT` sets one cap for everything (`2GB`, `512MB`),
-kept even then; an empty value keeps DuckDB's default throughout.
+again without any cap, inside this destination (`_journaled`: the load's steps since `begin`
+are replayed; one of 3,000,000 keys staged twice ran out of memory under 96 MB).
+`RESTSYNC_DUCKDB_MEMORY_LIMIT` sets one cap for everything (`2GB`, `512MB`), kept even then;
+an empty value keeps DuckDB's default throughout.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from restsync.destinations.base import TableLoadStats
 from restsync.destinations.sql import SqlDestination, quote, root_of
 from restsync.errors import LoadError
-from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, SEQ, Column, Table
+from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, SEQ, Column, Schema, Table
 
 if TYPE_CHECKING:
+    from restsync.load.merge import RefreshPlan
     from restsync.stage.writer import StagedLoad
+
+log = logging.getLogger("restsync.destinations.duckdb")
+T = TypeVar("T")
 
 MEMORY_LIMIT = "96MB"
 #: The cap while a merge is written (its window and joins need more than a bulk insert).
@@ -88,6 +95,8 @@ class DuckDBDestination(SqlDestination):
         self._threads = 0  # DuckDB's thread count
         #: The settings `_use` put in force on the connection (`memory_limit`, `threads`).
         self._in_force: dict[str, str] = {}
+        #: The steps of the open transaction, replayed when it runs out of memory (`_journaled`).
+        self._journal: list[Callable[[], object]] = []
 
     def __repr__(self) -> str:
         return f"DuckDBDestination(path={str(self.path)!r}, dataset={self.dataset_name!r})"
@@ -236,7 +245,64 @@ class DuckDBDestination(SqlDestination):
         finally:
             self.con.unregister(view)
 
+    # ---- the load's steps, replayed without the caps when one runs out of memory ----------
+
+    def begin(self) -> None:
+        """Start the load's transaction."""
+        super().begin()
+        self._journal = []
+
+    def refresh(self, plan: RefreshPlan, pipeline: str) -> list[str]:
+        return self._journaled(functools.partial(super().refresh, plan, pipeline))
+
+    def ensure_tables(self, schema: Schema) -> list[str]:
+        return self._journaled(functools.partial(super().ensure_tables, schema))
+
     def write(self, table: Table, staged: StagedLoad, load_id: str) -> TableLoadStats:
+        return self._journaled(functools.partial(self._write, table, staged, load_id))
+
+    def commit(self, state: dict[str, dict[str, Any]], load_record: dict[str, Any]) -> None:
+        self._journaled(functools.partial(super().commit, state, load_record))
+
+    def _journaled(self, step: Callable[[], T]) -> T:
+        """Run one step of the load. When it runs out of memory under restsync's own caps, the
+        caps are lifted for the rest of this connection, the transaction is rolled back and
+        begun again, the steps before this one are replayed, and this one runs again (once:
+        without caps, running out of memory again is the load's error)."""
+        try:
+            result = step()
+        except Exception as exc:
+            if not self._lift_caps(exc):
+                raise
+            log.warning(
+                "a load ran out of memory under restsync's memory cap for duckdb; "
+                "loading it again without the cap"
+            )
+            done = self._journal
+            self.rollback()
+            super().begin()
+            for earlier in done:
+                earlier()
+            self._journal = done
+            result = step()
+        self._journal.append(step)
+        return result
+
+    def _lift_caps(self, error: BaseException) -> bool:
+        """True (once) when `error` is DuckDB running out of memory under restsync's caps,
+        which are lifted for the rest of this connection."""
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, duckdb.OutOfMemoryException):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None or not self._insert_cap or self._con is None:
+            return False
+        self._insert_cap = ""
+        self._in_force.pop("memory_limit", None)
+        with contextlib.suppress(duckdb.Error):
+            self._con.execute("RESET memory_limit")
+        return True
+
+    def _write(self, table: Table, staged: StagedLoad, load_id: str) -> TableLoadStats:
         """Put in force what this table's statements need, then write it.
 
         A merge runs under `MERGE_MEMORY_LIMIT` (its window and joins), anything else under
@@ -268,20 +334,6 @@ class DuckDBDestination(SqlDestination):
             if self._insert_cap:
                 self._use("memory_limit", self._insert_cap)
             self._use("threads", str(self._threads))
-
-    def relieve_memory(self, error: BaseException) -> bool:
-        """True (once) when `error` is DuckDB running out of memory under restsync's caps,
-        which are lifted for the rest of this connection: the load can run again."""
-        cause: BaseException | None = error
-        while cause is not None and not isinstance(cause, duckdb.OutOfMemoryException):
-            cause = cause.__cause__ or cause.__context__
-        if cause is None or not self._insert_cap or self._con is None:
-            return False
-        self._insert_cap = ""
-        self._in_force.pop("memory_limit", None)
-        with contextlib.suppress(duckdb.Error):
-            self._con.execute("RESET memory_limit")
-        return True
 
     def _stage_source(self, table: Table, staged: StagedLoad) -> tuple[str, list[str]]:
         """The staged batches as an Arrow view, read once by the merge statement that uses

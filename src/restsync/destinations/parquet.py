@@ -556,10 +556,6 @@ class ParquetDestination:
             write_json_atomic(self.root / LOADS_FILE, log)
         shutil.rmtree(tx, ignore_errors=True)
 
-    def relieve_memory(self, error: BaseException) -> bool:
-        """See `Destination.relieve_memory`: no memory cap here, nothing to lift."""
-        return False
-
     def rollback(self) -> None:
         """Delete the load's uncommitted files; the dataset is as `begin` found it."""
         if self._load_id is not None:

@@ -119,10 +119,6 @@ class SqlDestination(abc.ABC):
     @abc.abstractmethod
     def _tx_rollback(self) -> None: ...
 
-    def relieve_memory(self, error: BaseException) -> bool:
-        """See `Destination.relieve_memory`; a destination without caps of its own: False."""
-        return False
-
     def _temp_name(self, kind: str) -> str:
         self._n += 1
         name = f"_rs_{kind}_{self._n}"

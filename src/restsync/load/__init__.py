@@ -11,7 +11,6 @@ nothing of the load remains, and the stage can be loaded again.
 from __future__ import annotations
 
 import contextlib
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +21,6 @@ from restsync.load.merge import RefreshPlan
 from restsync.schema.model import Schema, Table
 from restsync.stage.writer import StagedLoad
 from restsync.state import load_record, utcnow
-
-log = logging.getLogger("restsync.load")
 
 
 @dataclass
@@ -87,32 +84,9 @@ def load_stage(
 ) -> LoadStats:
     """Load a complete stage into `destination` in one transaction; see the module docstring.
 
-    A load that ran out of memory under a cap of restsync's own is rolled back and run once
-    more without it (`Destination.relieve_memory`).
-
     Raises:
         LoadError: the destination refused the load; it was rolled back.
     """
-    try:
-        return _load_once(destination, staged, pipeline_name, refresh)
-    except LoadError as exc:
-        if not destination.relieve_memory(exc):
-            raise
-        log.warning(
-            "load %s ran out of memory under restsync's memory cap for %s; "
-            "loading it again without the cap",
-            staged.load_id,
-            getattr(destination, "name", "?"),
-        )
-        return _load_once(destination, staged, pipeline_name, refresh)
-
-
-def _load_once(
-    destination: Destination,
-    staged: StagedLoad,
-    pipeline_name: str,
-    refresh: RefreshPlan | None = None,
-) -> LoadStats:
     schema = staged.schema
     stats = LoadStats(staged.load_id, pipeline_name, getattr(destination, "name", "?"))
     started = utcnow()

@@ -24,13 +24,16 @@ import contextlib
 import queue
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restsync.errors import ResourceError
 from restsync.extract.engine import Extractor, ResourceRun
 from restsync.extract.model import Page
 from restsync.extract.source import RestApiSource
 from restsync.pipeline.sink import pack_body, pack_records
+
+if TYPE_CHECKING:
+    from restsync.http.retry import ResourceStats
 
 DONE = object()
 DONE_INDEX = -1  # a Page with this index marks the end of its resource
@@ -53,7 +56,7 @@ class ExtractionThread:
         self.pages: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_PAGES)
         self.extractor: Extractor | None = None
         self.runs: dict[str, ResourceRun] | None = None
-        self.client_stats: dict[str, Any] = {}
+        self.client_stats: dict[str, ResourceStats] = {}
         self.error: BaseException | None = None
         self._aborted = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,5 +179,5 @@ class ExtractionThread:
             )
             self.extractor = extractor
             runs = await extractor.run()
-            self.client_stats = dict(getattr(client, "stats", {}) or {})
+            self.client_stats = dict(client.stats)
             return runs

@@ -48,20 +48,19 @@ created are *locked* (they exist in the destination); see `evolve`.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import gc
 import hashlib
 import itertools
 import operator
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from restsync._runtime import collector_paused
 from restsync.digits import has_digit_run
 from restsync.errors import DataError
 from restsync.schema import evolve
@@ -697,7 +696,7 @@ class Normalizer:
         out: dict[str, pa.Table] = {}
         if n == 0:
             return out
-        with _collector_paused():
+        with collector_paused():
             return self._normalize(records, load_id, seq_start, out)
 
     def _reset_states(self) -> None:
@@ -785,16 +784,16 @@ class Normalizer:
             else "its hint says nullable: false"
         )
         exc = DataError(
-            f"record {i} on this page has {what} for column '{name}' of table "
+            f"has {what} for column '{name}' of table "
             f"'{self.table_name}', which is NOT NULL ({why})",
             resource=self.resource,
+            record_index=i,
             hint=(
                 "set primary_key to a field every record has"
                 if name in self.primary_key
                 else f"fix the data, or give '{name}' a columns hint with nullable: true"
             ),
         )
-        exc.record_index = i
         raise exc
 
     def _bad_key(self, i: int, name: str, value: Any, target: str, why: str) -> None:
@@ -802,15 +801,15 @@ class Normalizer:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         exc = DataError(
-            f"record {i} on this page has the primary key '{name}' = {shown}, which is not "
+            f"has the primary key '{name}' = {shown}, which is not "
             f"a {target} key value ({why}); table '{self.table_name}' keys '{name}' as {target}",
             resource=self.resource,
+            record_index=i,
             hint=(
                 "a key value converts to the key column's type only when exact; fix the "
                 "primary_key, or give it a columns hint with the data_type the API sends"
             ),
         )
-        exc.record_index = i
         raise exc
 
     def _tables(
@@ -892,14 +891,14 @@ class Normalizer:
         """Raise the `DataError` of a `freeze` contract, at the record of `st`'s row `row`."""
         i = row if st.ridx is None else int(st.ridx[row].as_py())
         exc = DataError(
-            f"record {i} on this page brings {what}, and schema_contract freezes {entity}",
+            f"brings {what}, and schema_contract freezes {entity}",
             resource=self.resource,
+            record_index=i,
             hint=(
                 f"set schema_contract {entity} to 'evolve' (or 'discard_row' / "
                 "'discard_value') to accept or drop such data"
             ),
         )
-        exc.record_index = i
         raise exc
 
     def _contract_column(
@@ -1081,11 +1080,11 @@ class Normalizer:
         if len(preview) > 60:
             preview = preview[:57] + "..."
         exc = DataError(
-            f"record {i} on this page is {type(rec).__name__} {preview}, not an object",
+            f"is {type(rec).__name__} {preview}, not an object",
             resource=self.resource,
+            record_index=i,
             hint="point data_selector at the list of records (each record must be a JSON object)",
         )
-        exc.record_index = i
         raise exc
 
     def _missing_pk(self, i: int, row: dict[str, Any], key: list[Any]) -> None:
@@ -1095,14 +1094,14 @@ class Normalizer:
         fields = [k for k, v in row.items() if v is not None][:12]
         state = "has no primary key" if col not in row else "has a null primary key"
         exc = DataError(
-            f"record {i} on this page {state} '{col}'",
+            f"{state} '{col}'",
             resource=self.resource,
+            record_index=i,
             hint=(
                 "set primary_key to a field every record has "
                 f"(fields seen: {', '.join(fields) or 'none'})"
             ),
         )
-        exc.record_index = i
         raise exc
 
     # ------------------------------------------------------------ pages read by Arrow
@@ -1133,7 +1132,7 @@ class Normalizer:
         n = len(records)
         if n == 0:
             return {}
-        with _collector_paused():
+        with collector_paused():
             try:
                 self._root.n = n
                 self._arrow_objects(records, self._root.ctx, self._root)
@@ -1550,21 +1549,6 @@ def _widen_scale(
             and (c.scale or 0) < scale
         ):
             c.scale = scale
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic collection inside: a walk allocates many short-lived containers, and a pass
-    over the whole heap (the pages held by the caller) in the middle of it costs more than
-    the walk itself. Reference counting frees what the walk drops; the collector is back on
-    afterwards."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _link(child: _TableState, parent: _TableState, offsets: pa.Array, total: int) -> None:

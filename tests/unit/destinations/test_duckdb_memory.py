@@ -204,3 +204,44 @@ def test_the_environment_cap_is_kept_when_a_load_runs_out_of_memory(
     assert len(failed) == 1  # one attempt: the cap the user set stays
     assert _same_size(_limit(dest), "64MB")
     dest.close()
+
+
+def test_the_steps_before_the_one_that_ran_out_are_replayed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # an append table is written before the merge that runs out of memory: the retry rolls
+    # the transaction back and writes it again, so its rows are there once, with the merge's
+    import pyarrow as pa
+
+    monkeypatch.delenv("RESTSYNC_DUCKDB_MEMORY_LIMIT", raising=False)
+    failed = _run_out_once(monkeypatch)
+    n = 500
+    stage = _merge_stage(tmp_path / "s", "L1", n, "a")
+    schema = stage.schema  # type: ignore[attr-defined]
+    cols = {"id": Column("id", "bigint"), "_dlt_id": Column("_dlt_id", "text")}
+    tables = {"first": Table("first", "first", cols, write_disposition="append")}
+    schema.tables = {**tables, **schema.tables}  # written before the merge table
+    w = StageWriter(tmp_path / "s2", "L2")
+    for batch in stage.read_table("t"):  # type: ignore[attr-defined]
+        w.write("t", pa.Table.from_batches([batch]))
+    w.write(
+        "first",
+        pa.table(
+            {
+                "id": pa.array(range(n), pa.int64()),
+                "_dlt_id": pa.array([f"f{i}" for i in range(n)]),
+                "_restsync_seq": pa.array(range(n), pa.int64()),
+            }
+        ),
+    )
+    staged = w.complete(schema, {}, {})
+    dest = DuckDBDestination(tmp_path / "d.duckdb", "shop")
+    stats = load_stage(dest, staged, "p")
+    counts = dest.con.execute(
+        'SELECT (SELECT count(*) FROM "shop"."first"), (SELECT count(*) FROM "shop"."t")'
+    ).fetchall()[0]
+    dest.close()
+    assert len(failed) == 1  # the merge ran out once, under its cap
+    assert "loading it again without the cap" in caplog.text
+    assert counts == (n, n)
+    assert (stats.tables["first"].inserted, stats.tables["t"].inserted) == (n, n)

@@ -1,7 +1,7 @@
 """`Normalizer.normalize_pages` (pages read by Arrow) against `normalize` (decoded records).
 
 The oracle is the record walk: for the same batches, a normalizer fed `normalize_pages`
-(falling back to `normalize` where it returns None, as `LocalSink` does) must give the same
+(falling back to `normalize` where it returns None, as `LocalNormalization` does) must give the same
 tables, the same schema and the same schema changes as one fed only decoded records.
 """
 

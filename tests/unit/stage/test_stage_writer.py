@@ -202,9 +202,9 @@ def test_a_durable_stage_is_fsynced_and_a_run_s_own_stage_is_not(
 
 
 def test_the_pipeline_s_sink_writes_a_stage_without_fsync(tmp_path: Path) -> None:
-    from restsync.pipeline.sink import LocalSink
+    from restsync.pipeline.normalization import LocalNormalization
 
-    sink = LocalSink(_schema(), [], tmp_path, "L1")
+    sink = LocalNormalization(_schema(), [], tmp_path, "L1")
     assert sink.writer.durable is False
 
 
