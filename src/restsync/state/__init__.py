@@ -11,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from restsync.schema.model import Schema
 
-if TYPE_CHECKING:
-    from restsync.destinations.base import Destination
+
+class StateStore(Protocol):
+    """What reading state needs of a destination (every `Destination` is one)."""
+
+    def stored_state(self, pipeline: str) -> dict[str, dict[str, Any]]: ...
+
 
 COMMITTED = "committed"
 
@@ -65,18 +69,19 @@ def load_record(
     }
 
 
-def get_state(destination: Destination, pipeline: str) -> dict[str, dict[str, Any]]:
+def get_state(destination: StateStore, pipeline: str) -> dict[str, dict[str, Any]]:
     """The committed incremental state of `pipeline` in `destination`: resource -> state."""
     return destination.stored_state(pipeline)
 
 
-def get_resource_state(destination: Destination, pipeline: str, resource: str) -> dict[str, Any]:
+def get_resource_state(destination: StateStore, pipeline: str, resource: str) -> dict[str, Any]:
     """One resource's committed state (empty when it never loaded)."""
     return destination.stored_state(pipeline).get(resource, {})
 
 
 __all__ = [
     "COMMITTED",
+    "StateStore",
     "dumps",
     "get_resource_state",
     "get_state",

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from restsync.errors import ResourceError
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 
