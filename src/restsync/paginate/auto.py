@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from restsync.http.redact import redact_text, redact_url
 from restsync.http.request import PageRequest
 from restsync.paginate.base import Paginator, as_int
 from restsync.paginate.cursor import CursorPaginator, looks_like_url
@@ -17,6 +16,7 @@ from restsync.paginate.offset import OffsetPaginator
 from restsync.paginate.page_number import PAGE_COUNT_KEYS, PageNumberPaginator
 from restsync.paginate.single_page import SinglePagePaginator
 from restsync.util.paths import compile_path
+from restsync.util.redact import redact_text, redact_url
 
 __all__ = [
     "CURSOR_PATHS",

@@ -11,7 +11,7 @@ import pytest
 from restsync.config import find_problems, validate_config
 from restsync.config.secrets import Secret
 from restsync.errors import ConfigError
-from restsync.http.redact import register_secret
+from restsync.util.redact import register_secret
 
 from .seed_configs import SEED_CONFIGS
 

@@ -327,7 +327,7 @@ def test_stop_condition_on_any_paginator() -> None:
 
 
 def test_secrets_do_not_leak_into_loop_errors() -> None:
-    from restsync.http.redact import register_secret
+    from restsync.util.redact import register_secret
 
     register_secret("sk_live_abcdef123456")
 
