@@ -416,7 +416,7 @@ class ResourceBase(TypedDict, total=False):
     primary_key: str | list[str]
     merge_key: str | list[str]
     write_disposition: WriteDisposition
-    table_name: str | Callable[[Any], str]  # a function is refused (restsync.load.hints)
+    table_name: str | Callable[[Any], str]  # a function is refused (config.validate.write)
     columns: dict[str, ColumnHints] | list[ColumnHints]
     selected: bool
     include_from_parent: list[str]

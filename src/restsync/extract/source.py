@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
-from restsync.extract.resources import ResourcePlan
+from restsync.extract.resources import ResourcePlan, plan_config
 from restsync.util.suggest import did_you_mean
 
 
@@ -22,8 +22,6 @@ class RestApiSource:
     """
 
     def __init__(self, config: Mapping[str, Any], name: str | None = None) -> None:
-        from restsync.extract.resources import plan_config
-
         self.plans: list[ResourcePlan] = plan_config(config)
         self.config: Mapping[str, Any] = config
         #: Whether the name was given; a config file's source is otherwise named after it.

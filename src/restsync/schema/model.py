@@ -88,7 +88,7 @@ class Table:
     source_keys: dict[str, list[str]] = field(default_factory=dict)
     #: How a merge writes (dlt's strategies): delete-insert, upsert, insert-only, scd2.
     merge_strategy: str = "delete-insert"
-    #: Write settings beyond the disposition, as `restsync.load.hints` resolves them from
+    #: Write settings beyond the disposition, as `restsync.config.write` resolves them from
     #: the config: `hard_delete` (column), `dedup_sort` ([column, "asc"|"desc"]), and for
     #: scd2 `validity_columns` ([from, to]), `active_record_timestamp`,
     #: `row_version_column`, `boundary_timestamp`. Empty when none applies.
