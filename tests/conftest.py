@@ -34,7 +34,7 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_secret_registry() -> Iterator[None]:
     """Secrets one test registers are not masked in the next test's text."""
-    from restsync.http.redact import registered_secrets, restore_secrets
+    from restsync.util.redact import registered_secrets, restore_secrets
 
     before = registered_secrets()
     yield

@@ -8,7 +8,6 @@ register_auth("my_scheme", MyAuth)    # then {type: "my_scheme", ...} works in c
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from restsync.auth.basic import HttpBasicAuth
 from restsync.auth.bearer import BearerAuth
 from restsync.auth.oauth2 import DltOAuth2ClientCredentials, OAuth2ClientCredentials, Token
 from restsync.errors import ConfigError, Problem
+from restsync.util.suggest import did_you_mean
 
 __all__ = [
     "AUTH_TYPES",
@@ -103,7 +103,6 @@ def build_auth(
             )
     cls = AUTH_TYPES.get(str(kind))
     if cls is None:
-        close = difflib.get_close_matches(str(kind), sorted(AUTH_TYPES), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(str(kind), sorted(AUTH_TYPES))
         raise ConfigError(Problem(f"{path}.type", f"unknown auth type {kind!r}{hint}"))
     return cls.from_config(config, path=path)

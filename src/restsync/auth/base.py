@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
@@ -10,8 +9,9 @@ from typing import Any, ClassVar
 import httpx
 
 from restsync.errors import ConfigError, Problem
-from restsync.http.redact import register_secret
-from restsync.http.urls import origin_of
+from restsync.util.redact import register_secret
+from restsync.util.suggest import did_you_mean
+from restsync.util.urls import origin_of
 
 
 class SourceAuth(httpx.Auth):
@@ -147,8 +147,7 @@ def check_keys(
             problems.append(Problem(f"{path}.{key}", "is empty; set it to the secret's value"))
     for key in config:
         if key not in known:
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(str(key), sorted(known))
             problems.append(Problem(f"{path}.{key}", f"unknown key for '{type_name}' auth{hint}"))
     if problems:
         raise ConfigError(problems)

@@ -29,8 +29,8 @@ import orjson
 
 from restsync.auth.base import SourceAuth, check_keys
 from restsync.errors import AuthError, ConfigError, Problem
-from restsync.http.redact import redact_text, redact_url, register_secret
-from restsync.http.urls import origin_of
+from restsync.util.redact import redact_text, redact_url, register_secret
+from restsync.util.urls import origin_of
 
 ClientAuthMethod = Literal["body", "basic"]
 

@@ -211,12 +211,11 @@ def _next_url_candidates(body: Any) -> list[dict[str, Any]]:
     auto-detection's first match: e.g. a token at `next` and the URL at `next_url`)."""
     from restsync.paginate.auto import NEXT_URL_PATHS
     from restsync.paginate.cursor import looks_like_url
+    from restsync.util.paths import find_first
 
     out: list[dict[str, Any]] = []
     for path in NEXT_URL_PATHS if isinstance(body, Mapping) else ():
-        node: Any = body
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, Mapping) else None
+        node = find_first(body, path)
         if isinstance(node, str) and looks_like_url(node):
             out.append({"type": "json_link", "next_url_path": path})
     return out
@@ -345,8 +344,8 @@ class _Client:
         from restsync.extract.engine import Extractor, decode_body
         from restsync.extract.select import select_records
         from restsync.http.client import SourceClient
-        from restsync.http.redact import redact_url
         from restsync.http.retry import RetryPolicy
+        from restsync.util.redact import redact_url
 
         cc = self.source.client_config
         self.client = SourceClient(

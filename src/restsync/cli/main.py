@@ -25,7 +25,7 @@ import click
 from rich.console import Console
 
 from restsync.errors import ConfigError, LoadError, ResourceError, RestsyncError
-from restsync.http.redact import redact_text
+from restsync.util.redact import redact_text
 
 EXIT_OK, EXIT_FAILED_RESOURCES, EXIT_CONFIG, EXIT_LOAD = 0, 1, 2, 3
 EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 130

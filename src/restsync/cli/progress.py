@@ -22,8 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from restsync.extract.engine import ResourceRun
-from restsync.http.redact import redact_text
 from restsync.pipeline.info import LoadInfo
+from restsync.util.redact import redact_text
 
 #: What `watch` is given: resource -> (its run, its HTTP counters or None), read live.
 Snapshot = Callable[[], Mapping[str, tuple[ResourceRun, Any]]]

@@ -149,7 +149,7 @@ def show(
     schema: bool = False,
 ) -> str:
     """The text `restsync show` prints for `url` (see the module docstring)."""
-    from restsync.http.redact import redact_url
+    from restsync.util.redact import redact_url
 
     dest = _opened(url, pipeline or "restsync")
     where = redact_url(url)

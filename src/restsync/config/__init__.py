@@ -3,7 +3,6 @@
     from restsync.config import validate_config, expand_resources
 
     validate_config(config)              # one ConfigError listing every problem
-    plans = plan_config(config)          # validated, then the run's ResourcePlans
     for resource in expand_resources(config):
         ...                              # full dicts, resource_defaults merged in
 
@@ -23,7 +22,7 @@ from restsync.config.defaults import (
 from restsync.config.dialect import RESTAPIConfig
 from restsync.config.files import load_config_file
 from restsync.config.secrets import Secret, Secrets
-from restsync.config.validate import find_problems, plan_config, validate_config
+from restsync.config.validate import find_problems, validate_config
 
 __all__ = [
     "RESTAPIConfig",
@@ -35,7 +34,6 @@ __all__ = [
     "find_problems",
     "load_config_file",
     "parent_resources",
-    "plan_config",
     "validate_config",
     "write_disposition_of",
 ]

@@ -204,9 +204,29 @@ def parent_resources(resource: Mapping[str, Any]) -> set[str]:
     return parents
 
 
+def column_hints(columns: Any) -> dict[str, dict[str, Any]]:
+    """A resource's `columns` hints as `{name: hints}`, from either of dlt's forms: a dict
+    keyed by column name, or a list of hint dicts each with its `name`; dlt's `complex`
+    data type is read as `json`. Malformed entries are left out (validation reports them)."""
+    if isinstance(columns, Mapping):
+        items = [(str(k), v) for k, v in columns.items() if isinstance(v, Mapping)]
+    elif isinstance(columns, (list, tuple)):
+        items = [(str(c["name"]), c) for c in columns if isinstance(c, Mapping) and "name" in c]
+    else:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, hints in items:
+        hint = {k: v for k, v in hints.items() if k != "name"}
+        if hint.get("data_type") == "complex":
+            hint["data_type"] = "json"
+        out[name] = hint
+    return out
+
+
 __all__ = [
     "TYPED_KEYS",
     "canonical_endpoint",
+    "column_hints",
     "deep_merge",
     "expand_resource",
     "expand_resources",

@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, Union, get_
 
 from typing_extensions import TypedDict
 
+# The paginator types are the registry's (`restsync.paginate`): validation sits above it.
+from restsync.paginate.base import PaginatorType
+
 if TYPE_CHECKING:
     import httpx
 
@@ -36,16 +39,6 @@ HTTPMethod = Literal["GET", "POST"]
 AuthType = Literal["bearer", "api_key", "http_basic", "oauth2", "oauth2_client_credentials"]
 ApiKeyLocation = Literal["header", "query", "param", "cookie"]
 OAuth2ClientAuth = Literal["body", "basic"]
-PaginatorType = Literal[
-    "auto",
-    "single_page",
-    "offset",
-    "page_number",
-    "cursor",
-    "json_link",
-    "header_link",
-    "header_cursor",
-]
 WriteDispositionName = Literal["append", "replace", "merge", "skip"]
 MergeStrategy = Literal["delete-insert", "upsert", "insert-only", "scd2"]
 ReplaceStrategy = Literal["truncate-and-insert", "insert-from-staging", "staging-optimized"]
@@ -61,6 +54,9 @@ ColumnDataType = Literal[
 ]
 PlaceholderRoot = Literal["resources", "incremental"]
 IncrementalPlaceholder = Literal["start_value", "initial_value", "last_value", "end_value"]
+# dlt's `schema_contract` (applied by `restsync.schema.contract`)
+ContractMode = Literal["evolve", "freeze", "discard_row", "discard_value"]
+ContractEntity = Literal["tables", "columns", "data_type"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +74,8 @@ PositiveNumber = Annotated[float, Minimum(0, exclusive=True)]
 AUTH_TYPES: tuple[str, ...] = get_args(AuthType)
 PAGINATOR_TYPES: tuple[str, ...] = get_args(PaginatorType)
 HTTP_METHODS: tuple[str, ...] = get_args(HTTPMethod)
+CONTRACT_MODES: tuple[str, ...] = get_args(ContractMode)
+CONTRACT_ENTITIES: tuple[str, ...] = get_args(ContractEntity)
 API_KEY_LOCATIONS: tuple[str, ...] = get_args(ApiKeyLocation)
 WRITE_DISPOSITIONS: tuple[str, ...] = get_args(WriteDispositionName)
 MERGE_STRATEGIES: tuple[str, ...] = get_args(MergeStrategy)
@@ -418,7 +416,7 @@ class ResourceBase(TypedDict, total=False):
     primary_key: str | list[str]
     merge_key: str | list[str]
     write_disposition: WriteDisposition
-    table_name: str | Callable[[Any], str]  # a function is refused (restsync.load.hints)
+    table_name: str | Callable[[Any], str]  # a function is refused (config.validate.write)
     columns: dict[str, ColumnHints] | list[ColumnHints]
     selected: bool
     include_from_parent: list[str]
@@ -505,6 +503,8 @@ __all__ = [
     "AUTH_CONFIGS",
     "AUTH_TYPES",
     "COLUMN_DATA_TYPES",
+    "CONTRACT_ENTITIES",
+    "CONTRACT_MODES",
     "HTTP_METHODS",
     "INCREMENTAL_PLACEHOLDERS",
     "PAGINATOR_CONFIGS",
@@ -522,6 +522,8 @@ __all__ = [
     "ClientConfig",
     "ColumnDataType",
     "ColumnHints",
+    "ContractEntity",
+    "ContractMode",
     "CursorPaginatorConfig",
     "EndpointConfig",
     "ErrorHandlerConfig",

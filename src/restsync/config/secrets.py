@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from restsync.errors import ConfigError, Problem, SecretNotFoundError
-from restsync.http.redact import register_secret
+from restsync.util.redact import register_secret
 
 if sys.version_info >= (3, 11):
     import tomllib

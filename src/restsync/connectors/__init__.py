@@ -19,6 +19,7 @@ from typing import Any
 
 from restsync.errors import ConfigError, Problem
 from restsync.extract.source import RestApiSource
+from restsync.util.suggest import did_you_mean
 
 CONNECTORS: tuple[str, ...] = ("fulfillment", "ecommerce", "orders", "commerce", "inventory")
 
@@ -26,10 +27,7 @@ CONNECTORS: tuple[str, ...] = ("fulfillment", "ecommerce", "orders", "commerce",
 def connector_module(name: str) -> ModuleType:
     """The module of the built-in connector `name`."""
     if name not in CONNECTORS:
-        import difflib
-
-        close = difflib.get_close_matches(name, CONNECTORS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(name, CONNECTORS)
         raise ConfigError(
             [Problem("", f"unknown connector '{name}'{hint}; built-in: {', '.join(CONNECTORS)}")]
         )

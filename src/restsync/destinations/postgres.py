@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import pyarrow.csv as pacsv
 
-from restsync.destinations.registry import mask_url
 from restsync.destinations.sql import SqlDestination, quote
 from restsync.errors import ConfigError, LoadError, Problem
-from restsync.http.redact import redact_text, register_secret
 from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, Column, Table
+from restsync.util.redact import MASK, redact_text, redact_url, register_secret
 
 if TYPE_CHECKING:
     from restsync.stage.writer import StagedLoad
@@ -76,8 +75,8 @@ class PostgresDestination(SqlDestination):
 
     @property
     def url(self) -> str:
-        """The URL with the password masked."""
-        return mask_url(self._url)
+        """The URL with its user info (user and password) and any secret masked."""
+        return redact_url(self._url)
 
     def __repr__(self) -> str:
         return f"PostgresDestination(url={self.url!r}, dataset={self.dataset_name!r})"
@@ -86,7 +85,7 @@ class PostgresDestination(SqlDestination):
         text = redact_text(text)
         for secret in (self._password, _password_of(self._url)):
             if secret:
-                text = text.replace(secret, "***")
+                text = text.replace(secret, MASK)
         return text[:300]
 
     def open(self) -> None:

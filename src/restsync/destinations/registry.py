@@ -16,26 +16,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from restsync.destinations.base import Destination
 from restsync.errors import ConfigError
-
-MASK = "***"
-
-
-def mask_url(url: str) -> str:
-    """`url` with any password replaced by `***`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:{MASK}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+from restsync.util.redact import MASK, redact_url, register_secret
+from restsync.util.suggest import did_you_mean
 
 
 @dataclass
@@ -92,7 +78,6 @@ def postgres_password(url: str, credentials: str | None = None) -> str | None:
     Every password found is registered with the redactor, so it is masked wherever printed.
     """
     from restsync.config.secrets import secrets
-    from restsync.http.redact import register_secret
 
     try:
         if urlsplit(url).password:
@@ -160,12 +145,9 @@ def destination_from_url(
     scheme = url_or_name.split(":", 1)[0].lower() if ":" in url_or_name else url_or_name.lower()
     factory = DESTINATIONS.get(scheme)
     if factory is None:
-        import difflib
-
-        close = difflib.get_close_matches(scheme, list(DESTINATIONS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(scheme, list(DESTINATIONS))
         msg = (
-            f"destination: unknown destination '{mask_url(url_or_name)}'{hint}; "
+            f"destination: unknown destination '{redact_url(url_or_name)}'{hint}; "
             f"known: {', '.join(sorted(DESTINATIONS))}"
         )
         raise ConfigError(msg)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from restsync.errors import DataError
 from restsync.extract.resources import PLACEHOLDER, ResourcePlan
+from restsync.util.paths import lookup as lookup  # the one walker; the engine reads it here
 
 #: Characters left as they are in a path value: RFC 3986 sub-delimiters (ids such as
 #: `1,2,3` or `a=b`), never `/`, `?`, `#`, `%` or `:`.
@@ -33,19 +34,6 @@ def encode_path_value(value: Any) -> str:
     if text.strip(".") == "":  # "." and ".." would move up the path
         return text.replace(".", "%2E")
     return text
-
-
-def lookup(record: Any, dotted: str) -> tuple[bool, Any]:
-    """Whether the dotted path is in `record` (dict keys, list positions), and its value."""
-    current = record
-    for part in dotted.split("."):
-        if isinstance(current, Mapping) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return False, None
-    return True, current
 
 
 @dataclass(frozen=True)

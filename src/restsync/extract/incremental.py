@@ -43,7 +43,7 @@ from typing import Any
 import orjson
 
 from restsync.errors import DataError
-from restsync.paginate._path import compile_path
+from restsync.util.paths import compile_path
 
 log = logging.getLogger("restsync.extract")
 

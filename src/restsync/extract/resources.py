@@ -1,6 +1,6 @@
 """Resources as extraction plans: the endpoint, the keys, the parent (if any), placeholders.
 
-Plans are built by `restsync.config.plan_config(config)` after validation, from each resource
+Plans are built by `plan_config(config)` after validation, from each resource
 expanded (`resource_defaults` merged) and its endpoint in canonical form
 (`restsync.config.defaults.canonical_endpoint`): legacy resolve params are
 `{resources.<parent>.<field>}` placeholders, plain params named in the path are in the path,
@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from restsync.config.defaults import canonical_endpoint, column_hints, expand_resources
+from restsync.config.validate import validate_config
 from restsync.errors import ConfigError, Problem
-from restsync.schema.model import column_hints
+from restsync.util.paths import find_first
 
 PLACEHOLDER = re.compile(r"\{(resources|incremental)\.([A-Za-z0-9_\-]+)(?:\.([^{}]+))?\}")
 
@@ -83,8 +85,6 @@ def _disposition(resource: Mapping[str, Any]) -> str:
 
 def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
     """One expanded resource dict (resource_defaults already merged) as a plan."""
-    from restsync.config.defaults import canonical_endpoint
-
     endpoint = canonical_endpoint(resource.get("endpoint") or {})
     name = str(resource["name"])
     parents: set[str] = set()
@@ -147,18 +147,6 @@ def _strategy(resource: Mapping[str, Any]) -> str | None:
     return str(strategy) if strategy is not None else None
 
 
-def _lookup(record: Any, dotted: str) -> Any:
-    current = record
-    for part in dotted.split("."):
-        if isinstance(current, Mapping):
-            current = current.get(part)
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return None
-    return current
-
-
 def render(
     value: Any, *, parent: Mapping[str, Any] | None, incremental: Mapping[str, Any] | None
 ) -> Any:
@@ -173,7 +161,7 @@ def render(
 
         def resolve(m: re.Match[str]) -> Any:
             if m.group(1) == "resources":
-                return _lookup(parent or {}, m.group(3) or "")
+                return find_first(parent or {}, m.group(3) or "")
             return (incremental or {}).get(m.group(2))
 
         whole = PLACEHOLDER.fullmatch(value)
@@ -216,3 +204,17 @@ def order_plans(plans: list[ResourcePlan]) -> list[ResourcePlan]:
     for p in plans:
         visit(p)
     return ordered
+
+
+def plan_config(config: Mapping[str, Any]) -> list[ResourcePlan]:
+    """Validate `config` and return the plans the run reads, parents before children.
+
+    What validation accepts is what the plans hold: every resource expanded
+    (`resource_defaults` merged), its endpoint in canonical form (dlt's legacy forms
+    rewritten, see `restsync.config.defaults.canonical_endpoint`).
+
+    Raises:
+        ConfigError: every problem of the config at once (see `validate_config`).
+    """
+    validate_config(config)
+    return order_plans([build_plan(r) for r in expand_resources(config)])

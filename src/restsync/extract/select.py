@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from restsync.errors import SelectorError
-from restsync.paginate._path import compile_path
+from restsync.util.paths import compile_path
 
 __all__ = ["KNOWN_RECORD_KEYS", "NON_RECORD_KEYS", "PAGING_KEYS", "select_records"]
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
-from restsync.extract.resources import ResourcePlan
+from restsync.extract.resources import ResourcePlan, plan_config
+from restsync.util.suggest import did_you_mean
 
 
 class RestApiSource:
@@ -21,8 +22,6 @@ class RestApiSource:
     """
 
     def __init__(self, config: Mapping[str, Any], name: str | None = None) -> None:
-        from restsync.config.validate import plan_config
-
         self.plans: list[ResourcePlan] = plan_config(config)
         self.config: Mapping[str, Any] = config
         #: Whether the name was given; a config file's source is otherwise named after it.
@@ -39,12 +38,9 @@ class RestApiSource:
         known = set(self.resource_names)
         unknown = [n for n in names if n not in known]
         if unknown:
-            import difflib
-
             problems = []
             for n in unknown:
-                close = difflib.get_close_matches(n, sorted(known), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(n, sorted(known))
                 problems.append(
                     Problem(
                         "--resources",

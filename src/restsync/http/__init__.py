@@ -2,14 +2,15 @@
 
 `SourceClient` scopes credentials to base_url's origin, retries and throttles through
 `RetryTransport` and `HostLimits`, and raises `HTTPStatusError`/`AuthError` with secrets
-masked by `redact`.
+masked by `restsync.util.redact`. `PageRequest` (`request.py`) is what paginators shape and
+the client sends.
 """
 
 from __future__ import annotations
 
 from restsync.http.client import MAX_REDIRECTS, SourceClient
 from restsync.http.limits import HostLimits, HostThrottle
-from restsync.http.redact import redact_headers, redact_text, redact_url, register_secret
+from restsync.http.request import PageRequest
 from restsync.http.retry import (
     RETRYABLE_ERRORS,
     RequestTrace,
@@ -18,13 +19,15 @@ from restsync.http.retry import (
     RetryTransport,
     parse_retry_after,
 )
-from restsync.http.urls import join_url, origin_of
+from restsync.util.redact import redact_headers, redact_text, redact_url, register_secret
+from restsync.util.urls import join_url, origin_of
 
 __all__ = [
     "MAX_REDIRECTS",
     "RETRYABLE_ERRORS",
     "HostLimits",
     "HostThrottle",
+    "PageRequest",
     "RequestTrace",
     "ResourceStats",
     "RetryPolicy",

@@ -25,7 +25,7 @@ import orjson
 
 from restsync.digits import has_digit_run
 from restsync.errors import ResourceError, SelectorError
-from restsync.http.redact import redact_text
+from restsync.util.redact import redact_text
 
 __all__ = ["WIDE_DIGITS", "decode_json"]
 

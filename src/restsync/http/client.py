@@ -22,16 +22,8 @@ import orjson
 
 from restsync.auth import SourceAuth, build_auth
 from restsync.errors import AuthError, HTTPStatusError, PaginationError, ResourceError
-from restsync.extract.model import PageRequest
 from restsync.http.limits import Clock, HostLimits, Sleep
-from restsync.http.redact import (
-    contains_secret,
-    is_secret,
-    is_sensitive_header,
-    is_sensitive_param,
-    redact_text,
-    redact_url,
-)
+from restsync.http.request import PageRequest
 from restsync.http.retry import (
     RETRYABLE_ERRORS,
     TRACE_KEY,
@@ -41,7 +33,15 @@ from restsync.http.retry import (
     RetryTransport,
 )
 from restsync.http.transport import default_transport
-from restsync.http.urls import join_url, origin_of
+from restsync.util.redact import (
+    contains_secret,
+    is_secret,
+    is_sensitive_header,
+    is_sensitive_param,
+    redact_text,
+    redact_url,
+)
+from restsync.util.urls import join_url, origin_of
 
 log = logging.getLogger("restsync.http")
 

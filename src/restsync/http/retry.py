@@ -10,7 +10,6 @@ one transport serves every endpoint and the OAuth2 token request alike.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
 import math
 import random
@@ -26,7 +25,8 @@ import httpx
 
 from restsync.errors import ConfigError, Problem
 from restsync.http.limits import Clock, HostLimits, Sleep
-from restsync.http.redact import redact_url
+from restsync.util.redact import redact_url
+from restsync.util.suggest import did_you_mean
 
 log = logging.getLogger("restsync.http")
 
@@ -81,8 +81,7 @@ class RetryPolicy:
         kwargs: dict[str, Any] = {}
         for key, value in error_handler.items():
             if key not in known:
-                close = difflib.get_close_matches(str(key), sorted(known), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(str(key), sorted(known))
                 problems.append(Problem(f"{path}.{key}", f"unknown key{hint}"))
                 continue
             try:

@@ -14,9 +14,9 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from restsync.destinations.base import Destination, TableLoadStats
 from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
+from restsync.load.destination import Destination, TableLoadStats
 from restsync.load.merge import RefreshPlan
 from restsync.schema.model import Schema, Table
 from restsync.stage.writer import StagedLoad

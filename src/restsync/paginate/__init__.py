@@ -6,31 +6,32 @@ loop guards of `Paginator` (repeated cursor/URL, repeated page content, `max_pag
 may take a `stop_condition` (see `restsync.paginate.stop_condition`).
 
 `PAGINATORS` is the one registry of paginator types: a type's config keys are its class's
-constructor parameters (`paginator_params`), their value types the class's config TypedDict
-(`restsync.config.dialect.PAGINATOR_CONFIGS`) or else its constructor's annotations
-(`paginator_key_types`). Validation, `build_paginator` and `check` all read it.
+constructor parameters (`paginator_params`); `REGISTERED_CONFIGS` holds the config TypedDict
+a registered type was given (validation reads the value types from it, else from the
+dialect's `PAGINATOR_CONFIGS` for a built-in, else from the constructor's annotations:
+`restsync.config.validate.paginator_key_types`). Validation, `build_paginator` and `check`
+all read it.
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
-import typing
 from collections.abc import Mapping
 from typing import Any
 
-from restsync.config.dialect import PAGINATOR_CONFIGS, PaginatorType
 from restsync.paginate.auto import AutoPaginator, detect_paginator
-from restsync.paginate.base import Paginator
+from restsync.paginate.base import Paginator, PaginatorType
 from restsync.paginate.cursor import CursorPaginator, HeaderCursorPaginator
 from restsync.paginate.links import HeaderLinkPaginator, JSONLinkPaginator, parse_link_header
 from restsync.paginate.offset import OffsetPaginator
 from restsync.paginate.page_number import PageNumberPaginator
 from restsync.paginate.single_page import SinglePagePaginator
 from restsync.paginate.stop_condition import StopCondition, parse_stop_condition
+from restsync.util.suggest import did_you_mean
 
 __all__ = [
     "PAGINATORS",
+    "REGISTERED_CONFIGS",
     "AutoPaginator",
     "CursorPaginator",
     "HeaderCursorPaginator",
@@ -44,7 +45,6 @@ __all__ = [
     "StopCondition",
     "build_paginator",
     "detect_paginator",
-    "paginator_key_types",
     "paginator_params",
     "parse_link_header",
     "parse_stop_condition",
@@ -64,9 +64,9 @@ PAGINATORS: dict[str, type[Paginator]] = {
 }
 
 
-#: Value types of each type's keys where a config TypedDict spells them (the built-ins, and
-#: registered types that pass `config=`).
-_CONFIG_TYPES: dict[str, type[Any]] = dict(PAGINATOR_CONFIGS)
+#: The config TypedDict each registered type was given (None: read its constructor's
+#: annotations), by name; a built-in type not registered again has the dialect's.
+REGISTERED_CONFIGS: dict[str, type[Any] | None] = {}
 
 
 def register_paginator(name: str, cls: type[Paginator], config: type[Any] | None = None) -> None:
@@ -82,10 +82,7 @@ def register_paginator(name: str, cls: type[Paginator], config: type[Any] | None
     if not (isinstance(cls, type) and issubclass(cls, Paginator)):
         raise TypeError(f"paginator '{name}' must be a Paginator subclass, got {cls!r}")
     PAGINATORS[name] = cls
-    if config is not None:
-        _CONFIG_TYPES[name] = config
-    else:
-        _CONFIG_TYPES.pop(name, None)
+    REGISTERED_CONFIGS[name] = config
 
 
 def paginator_params(name: str) -> dict[str, inspect.Parameter]:
@@ -97,21 +94,6 @@ def paginator_params(name: str) -> dict[str, inspect.Parameter]:
         for key, p in params.items()
         if key != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
-
-
-def paginator_key_types(name: str) -> dict[str, Any]:
-    """Each config key of paginator type `name` with its value type (`Any` when unknown)."""
-    params = paginator_params(name)
-    hints: dict[str, Any] = {}
-    config = _CONFIG_TYPES.get(name)
-    try:
-        if config is not None:
-            hints = typing.get_type_hints(config, include_extras=True)
-        else:
-            hints = typing.get_type_hints(PAGINATORS[name].__init__, include_extras=True)
-    except Exception:  # annotations that do not resolve are not checked
-        hints = {}
-    return {key: hints.get(key, Any) for key in params}
 
 
 def build_paginator(config: str | Mapping[str, Any] | Paginator | None) -> Paginator:
@@ -146,21 +128,16 @@ def build_paginator(config: str | Mapping[str, Any] | Paginator | None) -> Pagin
             f"paginator must be a type name, a dict or a Paginator, got {type(config).__name__}"
         )
     if name not in PAGINATORS:
-        raise ValueError(f"unknown paginator '{name}'{_did_you_mean(name, PAGINATORS)}")
+        raise ValueError(f"unknown paginator '{name}'{did_you_mean(name, PAGINATORS)}")
     params = paginator_params(name)
     unknown = [key for key in options if key not in params]
     if unknown:
         key = unknown[0]
         raise ValueError(
-            f"paginator '{name}' has no option '{key}'{_did_you_mean(key, params)}; "
+            f"paginator '{name}' has no option '{key}'{did_you_mean(key, params)}; "
             f"it takes: {', '.join(params) or 'no options'}"
         )
     missing = [key for key, p in params.items() if p.default is p.empty and key not in options]
     if missing:
         raise ValueError(f"paginator '{name}' needs '{missing[0]}'")
     return PAGINATORS[name](**options)
-
-
-def _did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""

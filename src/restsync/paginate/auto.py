@@ -8,15 +8,15 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.model import PageRequest
-from restsync.http.redact import redact_text, redact_url
-from restsync.paginate._path import compile_path
+from restsync.http.request import PageRequest
 from restsync.paginate.base import Paginator, as_int
 from restsync.paginate.cursor import CursorPaginator, looks_like_url
 from restsync.paginate.links import HeaderLinkPaginator, JSONLinkPaginator, find_link
 from restsync.paginate.offset import OffsetPaginator
 from restsync.paginate.page_number import PAGE_COUNT_KEYS, PageNumberPaginator
 from restsync.paginate.single_page import SinglePagePaginator
+from restsync.util.paths import compile_path
+from restsync.util.redact import redact_text, redact_url
 
 __all__ = [
     "CURSOR_PATHS",

@@ -8,15 +8,28 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import httpx
 import orjson
 
 from restsync.errors import PaginationError
-from restsync.extract.model import PageRequest
-from restsync.http.redact import redact_text, redact_url
+from restsync.http.request import PageRequest
 from restsync.paginate.stop_condition import StopCondition, parse_stop_condition
+from restsync.util.redact import redact_text, redact_url
+
+#: The built-in paginator types by config name (`restsync.paginate.PAGINATORS`); the
+#: config dialect (`restsync.config.dialect`) reads it from here.
+PaginatorType = Literal[
+    "auto",
+    "single_page",
+    "offset",
+    "page_number",
+    "cursor",
+    "json_link",
+    "header_link",
+    "header_cursor",
+]
 
 __all__ = ["Paginator", "as_bool", "set_body_path"]
 

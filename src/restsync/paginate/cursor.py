@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 
 from restsync.errors import PaginationError
-from restsync.extract.model import PageRequest
-from restsync.paginate._path import find_first
+from restsync.http.request import PageRequest
 from restsync.paginate.base import Paginator, as_bool, set_body_path
 from restsync.paginate.stop_condition import StopCondition
+from restsync.util.paths import find_first
 
 __all__ = ["CursorPaginator", "HeaderCursorPaginator", "is_absolute_url", "looks_like_url"]
 

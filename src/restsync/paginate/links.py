@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.model import PageRequest
-from restsync.paginate._path import find_first
+from restsync.http.request import PageRequest
 from restsync.paginate.base import Paginator
 from restsync.paginate.stop_condition import StopCondition
+from restsync.util.paths import find_first
 
 __all__ = ["HeaderLinkPaginator", "JSONLinkPaginator", "Link", "find_link", "parse_link_header"]
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.model import PageRequest
-from restsync.paginate._path import find_first
+from restsync.http.request import PageRequest
 from restsync.paginate.base import (
     DEFAULT_PAGE_CAP,
     Paginator,
@@ -19,6 +18,7 @@ from restsync.paginate.base import (
     set_body_path,
 )
 from restsync.paginate.stop_condition import StopCondition
+from restsync.util.paths import find_first
 
 __all__ = ["OffsetPaginator"]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.model import PageRequest
-from restsync.paginate._path import find_first
+from restsync.http.request import PageRequest
 from restsync.paginate.base import DEFAULT_PAGE_CAP, Paginator, as_bool, as_int, set_body_path
 from restsync.paginate.stop_condition import StopCondition
+from restsync.util.paths import find_first
 
 __all__ = ["PAGE_COUNT_KEYS", "PageNumberPaginator"]
 

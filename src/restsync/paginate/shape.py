@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from restsync.http.redact import redact_text
-from restsync.paginate._path import compile_path
+from restsync.util.paths import compile_path
+from restsync.util.redact import redact_text
 
 __all__ = ["ERROR_KEYS", "PageShape"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.model import PageRequest
+from restsync.http.request import PageRequest
 from restsync.paginate.base import Paginator
 
 __all__ = ["SinglePagePaginator"]

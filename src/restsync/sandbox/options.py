@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
+from restsync.util.suggest import did_you_mean
 
 #: Fault kinds that can be given per request number in `Faults.fail_requests`, besides a status.
 FAULT_KINDS: tuple[str, ...] = ("drop", "truncate", "html", "non_utf8", "shape")
@@ -251,8 +251,7 @@ def parse_faults(spec: str) -> Faults:
             continue
         name = _KEYS.get(key)
         if name is None:
-            close = difflib.get_close_matches(key, list(_KEYS), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(key, list(_KEYS))
             raise FaultSpecError(
                 f"'{item}': unknown switch '{key}'{hint}; known: {', '.join(_KEYS)}, @N"
             )

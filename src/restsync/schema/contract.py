@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CONTRACT_MODES: tuple[str, ...] = ("evolve", "freeze", "discard_row", "discard_value")
-CONTRACT_ENTITIES: tuple[str, ...] = ("tables", "columns", "data_type")
+from restsync.config.dialect import CONTRACT_ENTITIES
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from restsync.schema.model import DataType
+from restsync.util.jsontext import json_text
 
 # pyarrow looks up `dateutil.relativedelta` on every conversion of Python objects and does
 # not remember a failed import; where dateutil is not installed, each `pa.array(...)` paid a
@@ -193,15 +193,6 @@ class Observed:
     wide: bool = False
 
 
-def _dumps(v: Any) -> str:
-    try:
-        return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        import json
-
-        return json.dumps(v, default=str, ensure_ascii=False)
-
-
 def _parse_ts_py(s: str) -> _dt.datetime | None:
     """Parse an ISO-8601 date-time the Arrow cast refused (nanoseconds, odd offsets)."""
     t = s.strip()
@@ -323,7 +314,9 @@ def _from_arrow(
     if pa.types.is_decimal(t):
         return {"decimal": arr}, None
     # structs, lists and anything else: JSON text
-    return {"json": pa.array([None if v is None else _dumps(v) for v in values], pa.string())}, None
+    return {
+        "json": pa.array([None if v is None else json_text(v) for v in values], pa.string())
+    }, None
 
 
 def _mixed(values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]:
@@ -361,7 +354,7 @@ def _mixed(values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]
         elif isinstance(v, decimal.Decimal):
             put("decimal", i, v)
         else:
-            put("json", i, _dumps(v))
+            put("json", i, json_text(v))
     out: dict[str, pa.Array] = {}
     raw: pa.Array | None = None
     for kind, vals in buckets.items():

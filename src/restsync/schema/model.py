@@ -6,7 +6,6 @@ small vocabulary (`DataType`); each destination maps them to its SQL or Arrow ty
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -27,25 +26,6 @@ SEQ = "_restsync_seq"
 #: A decimal column's precision and scale when its hint gives none.
 DEFAULT_PRECISION = 38
 DEFAULT_SCALE = 9
-
-
-def column_hints(columns: Any) -> dict[str, dict[str, Any]]:
-    """A resource's `columns` hints as `{name: hints}`, from either of dlt's forms: a dict
-    keyed by column name, or a list of hint dicts each with its `name`; dlt's `complex`
-    data type is read as `json`. Malformed entries are left out (validation reports them)."""
-    if isinstance(columns, Mapping):
-        items = [(str(k), v) for k, v in columns.items() if isinstance(v, Mapping)]
-    elif isinstance(columns, (list, tuple)):
-        items = [(str(c["name"]), c) for c in columns if isinstance(c, Mapping) and "name" in c]
-    else:
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    for name, hints in items:
-        hint = {k: v for k, v in hints.items() if k != "name"}
-        if hint.get("data_type") == "complex":
-            hint["data_type"] = "json"
-        out[name] = hint
-    return out
 
 
 @dataclass
@@ -108,7 +88,7 @@ class Table:
     source_keys: dict[str, list[str]] = field(default_factory=dict)
     #: How a merge writes (dlt's strategies): delete-insert, upsert, insert-only, scd2.
     merge_strategy: str = "delete-insert"
-    #: Write settings beyond the disposition, as `restsync.load.hints` resolves them from
+    #: Write settings beyond the disposition, as `restsync.config.write` resolves them from
     #: the config: `hard_delete` (column), `dedup_sort` ([column, "asc"|"desc"]), and for
     #: scd2 `validity_columns` ([from, to]), `active_record_timestamp`,
     #: `row_version_column`, `boundary_timestamp`. Empty when none applies.

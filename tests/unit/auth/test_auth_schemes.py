@@ -21,7 +21,7 @@ from restsync.auth import (
 )
 from restsync.auth.api_key import ApiKeyLocation
 from restsync.errors import AuthError, ConfigError
-from restsync.http.redact import redact_text
+from restsync.util.redact import redact_text
 
 API = "https://api.example.com/v1/orders?offset=0"
 TOKEN_URL = "https://auth.example.com/oauth/token"

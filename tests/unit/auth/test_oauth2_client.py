@@ -10,8 +10,8 @@ import pytest
 from tests.unit.http.http_helpers import App, VirtualTime
 
 from restsync.errors import AuthError
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 BASE = "https://api.example.com/v1"

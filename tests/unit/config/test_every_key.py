@@ -132,8 +132,15 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "incremental": ("extract/incremental.py",),
     "error_handler": ("http/retry.py",),
     "response_action": ("http/client.py",),
-    "write_disposition": ("extract/resources.py", "load/hints.py"),
-    "column": ("schema/normalize.py", "schema/model.py", "extract/resources.py", "load/hints.py"),
+    "write_disposition": ("extract/resources.py", "config/write.py", "load/hints.py"),
+    "column": (
+        "schema/normalize.py",
+        "schema/model.py",
+        "config/defaults.py",
+        "config/write.py",
+        "extract/resources.py",
+        "load/hints.py",
+    ),
     "processing_step": ("extract/engine.py",),
     "resolve_param": ("config/defaults.py",),
 }
@@ -298,7 +305,7 @@ def test_a_refused_key_is_refused_at_rest_api_source(level: str, key: str) -> No
 @pytest.mark.parametrize("kind", sorted(PAGINATORS))
 def test_every_paginator_key_is_a_constructor_parameter(kind: str) -> None:
     # `build_paginator` passes the dict's keys to the class: accepted == consumed by it
-    from restsync.paginate import paginator_key_types
+    from restsync.config.validate import paginator_key_types
 
     assert set(paginator_key_types(kind)) == set(paginator_params(kind))
 

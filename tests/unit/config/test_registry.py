@@ -25,7 +25,7 @@ from restsync.config.dialect import (
     AUTH_TYPES as AUTH_TYPE_NAMES,
 )
 from restsync.errors import ConfigError
-from restsync.extract.model import PageRequest
+from restsync.http.request import PageRequest
 from restsync.paginate import PAGINATORS, Paginator, paginator_params, register_paginator
 
 from .test_dialect_fidelity import BASE, Api, json, problems, rows, run

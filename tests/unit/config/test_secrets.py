@@ -8,7 +8,7 @@ import pytest
 
 from restsync.config.secrets import Secret, Secrets, env_names
 from restsync.errors import ConfigError, SecretNotFoundError
-from restsync.http.redact import redact_text
+from restsync.util.redact import redact_text
 
 
 def write(path: Path, text: str) -> None:

@@ -9,8 +9,9 @@ import pytest
 from restsync.destinations.duckdb import DuckDBDestination
 from restsync.destinations.parquet import ParquetDestination
 from restsync.destinations.postgres import PostgresDestination
-from restsync.destinations.registry import DestinationArgs, destination_from_url, mask_url
+from restsync.destinations.registry import DestinationArgs, destination_from_url
 from restsync.errors import ConfigError, LoadError
+from restsync.util.redact import redact_url
 
 
 def test_names_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +29,7 @@ def test_names_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     pg = destination_from_url("postgres://u:hunter22@h:5432/db", pipeline_name="shop")
     assert isinstance(pg, PostgresDestination)
     assert "hunter22" not in repr(pg)
-    assert pg.url == "postgresql://u:***@h:5432/db"
+    assert pg.url == "postgresql://***@h:5432/db"  # user info masked whole, as in every URL
 
 
 def test_unknown_destination_suggests() -> None:
@@ -37,7 +38,7 @@ def test_unknown_destination_suggests() -> None:
 
 
 def test_password_never_in_messages() -> None:
-    assert mask_url("postgresql://u:s3cr3t@127.0.0.1:1/db") == "postgresql://u:***@127.0.0.1:1/db"
+    assert redact_url("postgresql://u:s3cr3t@127.0.0.1:1/db") == "postgresql://***@127.0.0.1:1/db"
     args = DestinationArgs("p", "d", Path("."), credentials="topsecret")
     assert "topsecret" not in repr(args)
     dest = destination_from_url(

@@ -12,7 +12,7 @@ from tests.unit.extract.extract_helpers import run_extractor
 
 from restsync import rest_api_source
 from restsync.extract.model import Page
-from restsync.http.redact import registered_secrets, restore_secrets
+from restsync.util.redact import registered_secrets, restore_secrets
 
 BASE = "http://api.test/v1"
 

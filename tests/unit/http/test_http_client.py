@@ -12,8 +12,8 @@ import pytest
 from http_helpers import App, VirtualTime
 
 from restsync.errors import AuthError, HTTPStatusError, PaginationError, ResourceError
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 BASE = "http://127.0.0.1:5000/v1"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from restsync.http.redact import (
+from restsync.util.redact import (
     SENSITIVE_PARAMS,
     redact_headers,
     redact_text,

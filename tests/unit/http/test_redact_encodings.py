@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from restsync.errors import AuthError, ResourceError
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
-from restsync.http.redact import redact_text, register_secret, registered_secrets, restore_secrets
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
+from restsync.util.redact import redact_text, register_secret, registered_secrets, restore_secrets
 
 KEY = "AbC/dEf+GhI="
 SPACED = 'p@ss w"rd\\x/9'

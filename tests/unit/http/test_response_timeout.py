@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from restsync.errors import ResourceError
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 BODY = b'{"data": [' + b" " * 200 + b"]}"

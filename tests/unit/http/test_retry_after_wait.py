@@ -9,8 +9,8 @@ import pytest
 from http_helpers import App, VirtualTime
 
 from restsync import rest_api_source
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 BASE = "http://api.test:8080/v1"

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from http_helpers import App, VirtualTime
 
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
 from restsync.http.limits import HostThrottle
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 PAGES = 600

@@ -4,8 +4,8 @@ import asyncio
 
 import httpx
 
-from restsync.extract.model import PageRequest
 from restsync.http.client import SourceClient
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from restsync.config.validate import write_problems
 from restsync.errors import ConfigError
 from restsync.load.hints import (
     apply_write_settings,
     check_refresh,
     keep_failed,
     plan_refresh,
-    write_problems,
     write_settings,
 )
 from restsync.schema.model import Column, Schema, Table

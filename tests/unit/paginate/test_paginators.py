@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from restsync.errors import PaginationError
-from restsync.extract.model import PageRequest
+from restsync.http.request import PageRequest
 from restsync.paginate import (
     PAGINATORS,
     AutoPaginator,

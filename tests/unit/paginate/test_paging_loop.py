@@ -99,7 +99,7 @@ def test_offset_in_the_json_body() -> None:
         start = body["page"]["offset"]
         return respond(request, {"data": dataset(25)[start : start + 10]})
 
-    from restsync.extract.model import PageRequest
+    from restsync.http.request import PageRequest
 
     paginator = OffsetPaginator(
         limit=10, offset_body_path="page.offset", limit_body_path="page.size"
@@ -327,7 +327,7 @@ def test_stop_condition_on_any_paginator() -> None:
 
 
 def test_secrets_do_not_leak_into_loop_errors() -> None:
-    from restsync.http.redact import register_secret
+    from restsync.util.redact import register_secret
 
     register_secret("sk_live_abcdef123456")
 

@@ -1,10 +1,27 @@
-"""Looking values up in a JSON body by a dotted path or a JSONPath, compiled once."""
+"""The one walker of paths in JSON bodies and records, compiled once.
+
+Every path restsync reads in data goes through it: `data_selector`, the paginators' paths
+(`next_url_path`, `cursor_path`, `total_path`, ...), the incremental `cursor_path`, and
+the parent fields a child resource names (`{resources.<parent>.<field>}`,
+`include_from_parent`). The rules, dlt's reading of a path with one extension:
+
+* anything with JSONPath syntax (`$.data[*]`, `$..items`, `items[-1]`) goes to
+  jsonpath-ng, as in dlt (negative indexes are JSONPath's: `items[-1]` is the last item);
+* a key that itself contains dots (`@odata.nextLink`) is found as a whole key first;
+* a dotted path (`pagination.next`) walks dict keys; a segment of digits (`items.0`) is
+  also a list position (restsync's extension: jsonpath-ng reads it as a key only). A
+  negative segment (`items.-1`) is a key, never a position from the end, as in dlt.
+
+A path that matches nothing gives no value; a present `null` is a value (`[None]`).
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+__all__ = ["Getter", "compile_path", "find_first", "is_jsonpath", "lookup"]
 
 _JSONPATH_CHARS = frozenset("$[]*?()|")
 
@@ -20,9 +37,8 @@ def is_jsonpath(path: str) -> bool:
 def compile_path(path: str) -> Getter:
     """Return a function that gives every value `path` matches in a body (maybe none).
 
-    A dotted path (`pagination.next`) walks dict keys, and list positions for digit
-    segments; anything with JSONPath syntax (`$.data[*]`, `$..items`) goes to jsonpath-ng.
-    A key that itself contains dots (`@odata.nextLink`) is found as a whole key first.
+    Raises:
+        ValueError: `path` is JSONPath that jsonpath-ng cannot parse.
     """
     if is_jsonpath(path):
         from jsonpath_ng.ext.parser import parse  # imported lazily: it is slow to import
@@ -44,24 +60,24 @@ def compile_path(path: str) -> Getter:
         key = parts[0]
 
         def find_key(body: Any) -> list[Any]:
-            if type(body) is dict and key in body:
+            if isinstance(body, Mapping) and key in body:
                 return [body[key]]
             return []
 
         return find_key
 
     def find_dotted(body: Any) -> list[Any]:
-        if type(body) is dict and path in body:
+        if isinstance(body, Mapping) and path in body:
             return [body[path]]
         value = body
         for part in parts:
-            if type(value) is dict:
+            if isinstance(value, Mapping):
                 if part not in value:
                     return []
                 value = value[part]
-            elif type(value) is list and part.lstrip("-").isdigit():
+            elif isinstance(value, list) and part.isdigit():
                 index = int(part)
-                if not -len(value) <= index < len(value):
+                if index >= len(value):
                     return []
                 value = value[index]
             else:
@@ -75,3 +91,9 @@ def find_first(body: Any, path: str) -> Any:
     """The first value `path` matches in `body`, or None."""
     found = compile_path(path)(body)
     return found[0] if found else None
+
+
+def lookup(record: Any, path: str) -> tuple[bool, Any]:
+    """Whether `path` is in `record`, and its first value (None when it is not)."""
+    found = compile_path(path)(record)
+    return (True, found[0]) if found else (False, None)
