@@ -193,7 +193,8 @@ class Observed:
     wide: bool = False
 
 
-def _dumps(v: Any) -> str:
+def json_text(v: Any) -> str:
+    """A value as JSON text (a json column's values; what JSON cannot hold, as strings)."""
     try:
         return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
@@ -323,7 +324,9 @@ def _from_arrow(
     if pa.types.is_decimal(t):
         return {"decimal": arr}, None
     # structs, lists and anything else: JSON text
-    return {"json": pa.array([None if v is None else _dumps(v) for v in values], pa.string())}, None
+    return {
+        "json": pa.array([None if v is None else json_text(v) for v in values], pa.string())
+    }, None
 
 
 def _mixed(values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]:
@@ -361,7 +364,7 @@ def _mixed(values: Sequence[Any]) -> tuple[dict[str, pa.Array], pa.Array | None]
         elif isinstance(v, decimal.Decimal):
             put("decimal", i, v)
         else:
-            put("json", i, _dumps(v))
+            put("json", i, json_text(v))
     out: dict[str, pa.Array] = {}
     raw: pa.Array | None = None
     for kind, vals in buckets.items():
