@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from restsync.errors import DataError
-from restsync.schema.evolve import conform, merge_schemas
+from restsync.schema.evolve import conform
 from restsync.schema.model import SEQ, Schema
 from restsync.schema.normalize import Normalizer, infer_batch
 
@@ -76,19 +76,3 @@ def test_conform_promotes_and_moves_to_variants() -> None:
     assert conformed.column("v__v_text").to_pylist() == ["abc", "def"]
     assert conformed.column(SEQ).to_pylist() == [0, 1]
     assert conformed.schema.field("v").type == pa.int64()
-
-
-def test_merge_schemas_equals_joint_inference() -> None:
-    a = [{"x": 1, "y": "2024-01-01"}, {"x": 2, "y": "2024-01-02", "z": True}]
-    b = [{"x": 2.5, "y": "hello", "w": [1, 2]}]
-    joint = infer_batch(a + b, "r", "r")
-    merged = merge_schemas(infer_batch(a, "r", "r"), infer_batch(b, "r", "r"))
-    norm = {
-        t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
-        for t in joint.tables.values()
-    }
-    got = {
-        t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
-        for t in merged.tables.values()
-    }
-    assert got == norm
