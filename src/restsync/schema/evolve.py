@@ -248,7 +248,7 @@ def cast_values(
     if t == "decimal" and source == "double":
         # exact only: a double with more decimals than the scale (or too large) fails the
         # cast, and its values go to a variant instead of being rounded
-        rounded = pc.round(arr, ndigits=target.scale or 0)
+        rounded = pc.round(arr, ndigits=at.scale)
         if not pc.all(pc.equal(rounded, arr)).as_py() and len(arr) > arr.null_count:
             raise pa.ArrowInvalid(f"a double does not fit decimal({at.precision}, {at.scale})")
         return rounded.cast(at)

@@ -76,3 +76,21 @@ def test_conform_promotes_and_moves_to_variants() -> None:
     assert conformed.column("v__v_text").to_pylist() == ["abc", "def"]
     assert conformed.column(SEQ).to_pylist() == [0, 1]
     assert conformed.schema.field("v").type == pa.int64()
+
+
+def test_a_decimal_hint_without_scale_is_normalized_as_staged_and_created() -> None:
+    from decimal import Decimal
+
+    from restsync.schema.model import DEFAULT_SCALE
+    from restsync.stage import arrow_type
+
+    schema = Schema("s")
+    money = {"data_type": "decimal", "precision": 12}
+    out = Normalizer(schema, "r", "r", columns={"a": money}).normalize(
+        [{"a": "1.25"}, {"a": 2.5}], "l", 0
+    )
+    column = schema.tables["r"].columns["a"]
+    assert out["r"].schema.field("a").type == pa.decimal128(12, DEFAULT_SCALE)
+    assert arrow_type(column) == pa.decimal128(12, DEFAULT_SCALE)
+    assert out["r"].column("a").to_pylist() == [Decimal("1.25"), Decimal("2.5")]
+    assert not [c for c in schema.tables["r"].columns if c.startswith("a__v_")]
