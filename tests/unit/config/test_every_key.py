@@ -133,7 +133,12 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "error_handler": ("http/retry.py",),
     "response_action": ("http/client.py",),
     "write_disposition": ("extract/resources.py", "load/hints.py"),
-    "column": ("schema/normalize.py", "schema/model.py", "extract/resources.py", "load/hints.py"),
+    "column": (
+        "schema/normalize/settings.py",
+        "schema/model.py",
+        "extract/resources.py",
+        "load/hints.py",
+    ),
     "processing_step": ("extract/engine.py",),
     "resolve_param": ("config/defaults.py",),
 }
