@@ -3,8 +3,7 @@
 A *column group* is a main column `c` and its variant columns `c__v_<type>`. Its layout is a
 function of the **set** of types seen for it (see `restsync.schema.infer` for the families
 and the precedence), so evolution is a join: the final schema does not depend on the order
-in which batches arrive, and `merge_schemas(a, b)` of two batch schemas equals the schema
-inferred from both batches at once.
+in which batches arrive.
 
 * main column: the family with the best precedence (number > bool > string > json), with
   the widest type seen in it (bigint < decimal < double; date < timestamp < text);
@@ -249,7 +248,7 @@ def cast_values(
     if t == "decimal" and source == "double":
         # exact only: a double with more decimals than the scale (or too large) fails the
         # cast, and its values go to a variant instead of being rounded
-        rounded = pc.round(arr, ndigits=target.scale or 0)
+        rounded = pc.round(arr, ndigits=at.scale)
         if not pc.all(pc.equal(rounded, arr)).as_py() and len(arr) > arr.null_count:
             raise pa.ArrowInvalid(f"a double does not fit decimal({at.precision}, {at.scale})")
         return rounded.cast(at)
@@ -376,73 +375,6 @@ def conform(table: pa.Table, table_schema: Table) -> pa.Table:
         fields.append(pa.field(SEQ, pa.int64()))
         arrays.append(table.column(SEQ).combine_chunks())
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-
-
-# ---------------------------------------------------------------- merging
-
-
-def merge_schemas(
-    a: Schema,
-    b: Schema,
-    *,
-    base: Schema | None = None,
-    hints: dict[str, dict[str, Column]] | None = None,
-) -> Schema:
-    """The schema of batches `a` and `b` together: a join, commutative and associative.
-
-    `base` is the schema both started from (its columns are locked, as in the normalizer);
-    `hints` maps table -> column -> hinted `Column` (`Normalizer.hints`). Neither `a` nor
-    `b` is modified.
-    """
-    locked: dict[str, set[str]] = {}
-    if base is not None:
-        for t in base.tables.values():
-            locked[t.name] = set(t.columns)
-    out = copy.deepcopy(a)
-    changes: list[SchemaChange] = []
-    for tb in b.tables.values():
-        ta = out.tables.get(tb.name)
-        if ta is None:
-            out.tables[tb.name] = copy.deepcopy(tb)
-            continue
-        lk = locked.get(tb.name, set())
-        th = (hints or {}).get(tb.name, {})
-        groups = {c.variant_of or c.name for c in ta.columns.values()}
-        groups |= {c.variant_of or c.name for c in tb.columns.values()}
-        for g in sorted(groups):
-            ga = group_columns(ta, g)
-            gb = group_columns(tb, g)
-            if not ga or not gb:
-                for c in gb:
-                    ta.columns[c.name] = copy.copy(c)
-                for c in group_columns(ta, g):
-                    if (c.variant_of is None and c.name not in lk) or c.variant_of is None:
-                        c.nullable = True
-                continue
-            main_a = next((c for c in ga if c.variant_of is None), None)
-            main_b = next((c for c in gb if c.variant_of is None), None)
-            layout = layout_group(
-                g,
-                ga,
-                [c.data_type for c in gb if c.name not in lk],
-                locked=lk,
-                hint=th.get(g),
-                exact=any(c.wide for c in (*ga, *gb)),
-            )
-            layout.main.wide = any(c.wide for c in (*ga, *gb))
-            nullable = (
-                main_a is None
-                or main_b is None
-                or main_a.nullable
-                or main_b.nullable
-                or bool(layout.variants)
-            )
-            layout.main.nullable = nullable
-            layout.main.primary_key = any(m is not None and m.primary_key for m in (main_a, main_b))
-            layout.main.merge_key = any(m is not None and m.merge_key for m in (main_a, main_b))
-            apply_layout(ta, layout, changes)
-            ta.columns[g].nullable = nullable
-    return out
 
 
 def schema_types(schema: Schema) -> dict[str, dict[str, tuple[str, bool]]]:

@@ -48,7 +48,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from restsync.schema.model import DataType
+from restsync.schema.model import DEFAULT_PRECISION, DEFAULT_SCALE, DataType
 from restsync.util.jsontext import json_text
 
 # pyarrow looks up `dateutil.relativedelta` on every conversion of Python objects and does
@@ -129,13 +129,18 @@ def wide_mask(arr: pa.Array) -> pa.Array | None:
 def arrow_type(
     data_type: str, precision: int | None = None, scale: int | None = None
 ) -> pa.DataType:
-    """The Arrow type a column of `data_type` is staged as."""
+    """The Arrow type a column of `data_type` is normalized, staged and written as: the one
+    map from restsync's types to Arrow's (`restsync.stage.arrow_type` reads it too). A
+    decimal without a precision or scale gets `DEFAULT_PRECISION` / `DEFAULT_SCALE`, as the
+    destinations' DDL does."""
     if data_type == "bigint":
         return pa.int64()
     if data_type == "double":
         return pa.float64()
     if data_type == "decimal":
-        return pa.decimal128(precision or INFERRED_DECIMAL_PRECISION, scale or 0)
+        return pa.decimal128(
+            precision or DEFAULT_PRECISION, DEFAULT_SCALE if scale is None else scale
+        )
     if data_type == "bool":
         return pa.bool_()
     if data_type == "timestamp":

@@ -157,16 +157,3 @@ class Schema:
             version=d.get("version", 1),
             tables={t["name"]: Table.from_dict(t) for t in d.get("tables", [])},
         )
-
-    def children_of(self, table: str) -> list[Table]:
-        """Every descendant table of `table` (children, grandchildren, ...), parents first."""
-        out: list[Table] = []
-        frontier = [table]
-        while frontier:
-            nxt = []
-            for t in self.tables.values():
-                if t.parent in frontier:
-                    out.append(t)
-                    nxt.append(t.name)
-            frontier = nxt
-        return out

@@ -9,11 +9,10 @@ import pyarrow.compute as pc
 
 from restsync.errors import LoadError
 from restsync.schema.evolve import conform
+from restsync.schema.infer import arrow_type as schema_arrow_type
 from restsync.schema.infer import data_type_of_field
 from restsync.schema.model import (
     DATA_TYPES,
-    DEFAULT_PRECISION,
-    DEFAULT_SCALE,
     SEQ,
     Column,
     DataType,
@@ -23,26 +22,8 @@ from restsync.schema.naming import VARIANT_SEPARATOR
 
 
 def arrow_type(column: Column) -> pa.DataType:
-    """The Arrow type restsync stages and writes for `column`."""
-    t = column.data_type
-    if t == "bigint":
-        return pa.int64()
-    if t == "double":
-        return pa.float64()
-    if t == "decimal":
-        return pa.decimal128(column.precision or DEFAULT_PRECISION, _scale(column))
-    if t == "bool":
-        return pa.bool_()
-    if t == "timestamp":
-        return pa.timestamp("us", tz="UTC")
-    if t == "date":
-        return pa.date32()
-    # text, and json (JSON text)
-    return pa.string()
-
-
-def _scale(column: Column) -> int:
-    return DEFAULT_SCALE if column.scale is None else column.scale
+    """The Arrow type restsync stages and writes for `column` (`restsync.schema.infer`'s map)."""
+    return schema_arrow_type(column.data_type, column.precision, column.scale)
 
 
 def arrow_schema(table: Table, *, with_seq: bool = False) -> pa.Schema:

@@ -115,22 +115,3 @@ class NameCollision:
             f"table '{self.table}': keys '{self.kept}' and '{self.renamed}' both normalize to "
             f"'{self.name}'; '{self.renamed}' is stored as '{self.new_name}'"
         )
-
-
-def dedupe_names(names: list[str], taken: set[str]) -> list[str]:
-    """Return `names` with each name already in `taken` (or earlier in `names`) suffixed.
-
-    The first free `<name>_2`, `<name>_3`, ... is used; the result is deterministic for a
-    given input order.
-    """
-    out: list[str] = []
-    used = set(taken)
-    for n in names:
-        new = n
-        i = 2
-        while new in used:
-            new = shorten_identifier(f"{n}_{i}")
-            i += 1
-        used.add(new)
-        out.append(new)
-    return out

@@ -134,7 +134,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "response_action": ("http/client.py",),
     "write_disposition": ("extract/resources.py", "config/write.py", "load/hints.py"),
     "column": (
-        "schema/normalize.py",
+        "schema/normalize/settings.py",
         "schema/model.py",
         "config/defaults.py",
         "config/write.py",

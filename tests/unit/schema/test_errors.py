@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from restsync.errors import DataError
-from restsync.schema.evolve import conform, merge_schemas
+from restsync.schema.evolve import conform
 from restsync.schema.model import SEQ, Schema
 from restsync.schema.normalize import Normalizer, infer_batch
 
@@ -78,17 +78,19 @@ def test_conform_promotes_and_moves_to_variants() -> None:
     assert conformed.schema.field("v").type == pa.int64()
 
 
-def test_merge_schemas_equals_joint_inference() -> None:
-    a = [{"x": 1, "y": "2024-01-01"}, {"x": 2, "y": "2024-01-02", "z": True}]
-    b = [{"x": 2.5, "y": "hello", "w": [1, 2]}]
-    joint = infer_batch(a + b, "r", "r")
-    merged = merge_schemas(infer_batch(a, "r", "r"), infer_batch(b, "r", "r"))
-    norm = {
-        t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
-        for t in joint.tables.values()
-    }
-    got = {
-        t.name: {c.name: (c.data_type, c.nullable) for c in t.columns.values()}
-        for t in merged.tables.values()
-    }
-    assert got == norm
+def test_a_decimal_hint_without_scale_is_normalized_as_staged_and_created() -> None:
+    from decimal import Decimal
+
+    from restsync.schema.model import DEFAULT_SCALE
+    from restsync.stage import arrow_type
+
+    schema = Schema("s")
+    money = {"data_type": "decimal", "precision": 12}
+    out = Normalizer(schema, "r", "r", columns={"a": money}).normalize(
+        [{"a": "1.25"}, {"a": 2.5}], "l", 0
+    )
+    column = schema.tables["r"].columns["a"]
+    assert out["r"].schema.field("a").type == pa.decimal128(12, DEFAULT_SCALE)
+    assert arrow_type(column) == pa.decimal128(12, DEFAULT_SCALE)
+    assert out["r"].column("a").to_pylist() == [Decimal("1.25"), Decimal("2.5")]
+    assert not [c for c in schema.tables["r"].columns if c.startswith("a__v_")]

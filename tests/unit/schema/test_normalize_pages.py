@@ -309,26 +309,28 @@ def test_any_records_agree_with_the_record_walk(batches: list[list[Any]], merge:
 def test_integer_key_digests_are_the_bytes_of_the_record_walk() -> None:
     import hashlib
 
-    from restsync.schema.normalize import _dumps_key, _int_key_digests
+    from restsync.schema.normalize.ids import dumps_key, int_key_digests
 
     values = [0, 1, -1, 12, 2**53 + 1, 2**63 - 1, -(2**63), None]
     want = b"".join(
-        hashlib.blake2b(b"items\x1f" + _dumps_key([v]), digest_size=16).digest() for v in values
+        hashlib.blake2b(b"items\x1f" + dumps_key([v]), digest_size=16).digest() for v in values
     )
-    assert _int_key_digests("items", pa.array(values, pa.int64())) == want
+    assert int_key_digests("items", pa.array(values, pa.int64())) == want
 
 
 def test_a_resource_whose_keys_keep_changing_is_not_read_twice_every_batch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tried: list[int] = []
-    read = Normalizer._read_pages
+    from restsync.schema.normalize.pages import ArrowPages
 
-    def counting(self: Normalizer, bodies: Any, key: str) -> Any:
+    read = ArrowPages._read_pages
+
+    def counting(self: ArrowPages, bodies: Any, key: str) -> Any:
         tried.append(len(tried))
         return read(self, bodies, key)
 
-    monkeypatch.setattr(Normalizer, "_read_pages", counting)
+    monkeypatch.setattr(ArrowPages, "_read_pages", counting)
     # batch 0 settles; each later batch brings a key never seen: Arrow reads it in vain
     batches = [_bodies(_settled(), 6)] + [
         _bodies([_record(100 + i, **{f"k{i}": i})], 1) for i in range(1, 12)

@@ -244,6 +244,7 @@ def _both_walks(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(columnar walk, row walk): tables and schema of one batch each way (same ids, values)."""
     from restsync.schema import normalize as N
+    from restsync.schema.normalize.state import Fallback
 
     def run() -> dict[str, Any]:
         schema = Schema("p")
@@ -261,7 +262,7 @@ def _both_walks(
     original = N.Normalizer._walk_columns
 
     def refuse(self: Any, records: Any) -> None:
-        raise N._Fallback
+        raise Fallback
 
     N.Normalizer._walk_columns = refuse  # type: ignore[method-assign]
     try:
