@@ -13,7 +13,6 @@ import pyarrow.compute as pc
 from restsync.errors import DataError
 from restsync.schema.evolve import GroupLayout, SchemaChange, apply_layout, layout_group, place
 from restsync.schema.infer import Observed, arrow_field, arrow_type, observe, observed
-from restsync.util.jsontext import json_text
 from restsync.schema.model import (
     DLT_ID,
     DLT_LIST_IDX,
@@ -32,6 +31,7 @@ from restsync.schema.normalize.ids import ids as make_ids
 from restsync.schema.normalize.pages import DecimalJsonTypes
 from restsync.schema.normalize.settings import Settings
 from restsync.schema.normalize.state import TableState
+from restsync.util.jsontext import json_text
 
 
 class TableLayout:
