@@ -386,3 +386,22 @@ def test_a_corrupt_compressed_body_fails_at_once_and_says_so(
     assert "brotli" in message
     assert asked == 1, "a body that cannot be decompressed is not retried"
     figures.add("bad inputs: corrupt compressed bodies refused at once", 1)
+
+
+def test_whole_numbers_sent_for_a_money_column_land_in_it(tmp_path: Path, figures: Figures) -> None:
+    """decimal(18, 2), as the built-in connectors hint money: 5 is 5.00, not a variant."""
+    from decimal import Decimal
+
+    pages = [
+        [{"id": p * 100 + i, "price": (i if i % 2 else f"{i}.25")} for i in range(100)]
+        for p in range(2)
+    ]
+    money = {"data_type": "decimal", "precision": 18, "scale": 2}
+    info, db = _run_pages(tmp_path, pages, columns={"price": money})
+    assert info.resources["items"].error is None
+    assert _columns(db)["price"] == "DECIMAL(18,2)"
+    assert not [c for c in _columns(db) if c.startswith("price__v")]
+    got = _rows(db, "SELECT id, price FROM odd_data.items ORDER BY id")
+    want = [(r["id"], Decimal(str(r["price"]))) for page in pages for r in page]
+    assert got == want
+    figures.add("bad inputs: whole numbers in a money column", 1)

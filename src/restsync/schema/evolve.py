@@ -252,6 +252,10 @@ def cast_values(
         if not pc.all(pc.equal(rounded, arr)).as_py() and len(arr) > arr.null_count:
             raise pa.ArrowInvalid(f"a double does not fit decimal({at.precision}, {at.scale})")
         return rounded.cast(at)
+    if t == "decimal" and source == "bigint" and at.precision < 38:
+        # Arrow casts int64 only to a decimal with room for any int64 (19 digits + scale):
+        # through the widest, then narrowed; a value that does not fit fails the cast
+        return arr.cast(pa.decimal128(38, at.scale)).cast(at)
     if t == "timestamp" and source == "date":
         return arr.cast(pa.timestamp("us")).cast(at)
     return arr.cast(at)

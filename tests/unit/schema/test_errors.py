@@ -94,3 +94,33 @@ def test_a_decimal_hint_without_scale_is_normalized_as_staged_and_created() -> N
     assert arrow_type(column) == pa.decimal128(12, DEFAULT_SCALE)
     assert out["r"].column("a").to_pylist() == [Decimal("1.25"), Decimal("2.5")]
     assert not [c for c in schema.tables["r"].columns if c.startswith("a__v_")]
+
+
+def test_whole_numbers_land_in_a_narrow_decimal_column() -> None:
+    """decimal(10, 2) holds 5 exactly: an integer sent for a money column is not a variant."""
+    from decimal import Decimal
+
+    schema = Schema("s")
+    money = {"data_type": "decimal", "precision": 10, "scale": 2}
+    out = Normalizer(schema, "r", "r", columns={"a": money}).normalize(
+        [{"a": 5}, {"a": "1.25"}, {"a": -3}, {"a": 2.5}], "l", 0
+    )
+    assert out["r"].schema.field("a").type == pa.decimal128(10, 2)
+    assert out["r"].column("a").to_pylist() == [
+        Decimal("5.00"),
+        Decimal("1.25"),
+        Decimal("-3.00"),
+        Decimal("2.50"),
+    ]
+    assert not [c for c in schema.tables["r"].columns if c.startswith("a__v_")]
+
+
+def test_an_integer_too_wide_for_a_decimal_column_is_kept_in_a_variant() -> None:
+    """A value that does not fit decimal(10, 2) is not rounded or lost: the batch's integers
+    go to the variant column, exactly."""
+    schema = Schema("s")
+    money = {"data_type": "decimal", "precision": 10, "scale": 2}
+    out = Normalizer(schema, "r", "r", columns={"a": money}).normalize(
+        [{"a": 5}, {"a": 10**12}], "l", 0
+    )
+    assert out["r"].column("a__v_bigint").to_pylist() == [5, 10**12]
