@@ -129,7 +129,6 @@ class PathFaults:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
-            *((k.encode(), v.encode()) for k, v in self.headers.items()),
         ]
         if status == 429:
             headers.append((b"retry-after", b"0"))
