@@ -173,10 +173,7 @@ for _first, _second in (("int", "int"), ("str", "str"), ("int", "str"), ("str", 
 
 #: Cases the model finds restsync still getting wrong (exit 0 with a difference): kept as
 #: strict xfails so that each is listed, not hidden, and the mark must go once it is fixed.
-OPEN: dict[str, str] = {
-    "page_number: total low": "a page count lower than the pages served ends the pagination",
-    "page_number: auto-detected, no total": "no paginator is detected from a bare page echo",
-}
+OPEN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,9 @@ class Paginator(abc.ABC):
         self._warning_slots: dict[str, int] = {}
         self._seen_references: set[str] = set()
         self._last_page_hash: bytes | None = None
+        #: The identities of the records on the last page by the API's own count, while the
+        #: page after it is being asked for (see `expect_told_end`); None otherwise.
+        self._told_last: set[bytes] | None = None
         self._guard_depth = 0
         self._stop_requested = False
 
@@ -244,6 +247,22 @@ class Paginator(abc.ABC):
                 "resource's primary_key so repeated records are recognised",
             )
 
+    def expect_told_end(self, records: list[Any]) -> None:
+        """Call when `records` are the last page by the API's own count (a page count or a
+        total) and the pagination goes on to ask for one page more: the count is only
+        believed once that page confirms it (see `told_end_holds`)."""
+        self._told_last = {identity_bytes(r, self.primary_key) for r in records}
+
+    def told_end_holds(self, records: list[Any]) -> bool | None:
+        """On the page asked for after the told last page (`expect_told_end`): True when it
+        confirms the end (it is empty, or holds only records of the told last page again, as
+        an API that answers past its end with its last page does), False when it holds
+        records not read yet (the API's count was low). None on any other page."""
+        told_last, self._told_last = self._told_last, None
+        if told_last is None:
+            return None
+        return all(identity_bytes(r, self.primary_key) in told_last for r in records)
+
     def _shown_url(self) -> str | None:
         return redact_url(self.current_url) if self.current_url else None
 
@@ -261,7 +280,8 @@ class Paginator(abc.ABC):
             self._last_page_hash = None
             return
         digest = _records_hash(records, self.primary_key)
-        if digest == self._last_page_hash:
+        # past the told end, a repeat is the end (see `told_end_holds`), not a loop
+        if digest == self._last_page_hash and self._told_last is None:
             raise PaginationError(
                 f"page {self.pages_seen} returned the same {len(records)} records as page "
                 f"{self.pages_seen - 1} (compared by {_identity_name(self.primary_key)}); "
@@ -282,8 +302,19 @@ class Paginator(abc.ABC):
                 "stop_condition %r holds after page %d", self.stop_condition.text, self.pages_seen
             )
             self.has_next_page = False
+            self._told_last = None
             return
         if self.max_pages is not None and self.pages_seen >= self.max_pages:
+            if self._told_last is not None:  # only the page confirming the API's count is left
+                self.has_next_page = False
+                self._told_last = None
+                self.warn(
+                    f"stopped after {self.pages_seen} pages (max_pages), where the API's page "
+                    "count or total ends; the page after it, which confirms that count, was "
+                    "not asked for (raise max_pages by one to have it checked)",
+                    key="max-pages-count",
+                )
+                return
             raise PaginationError(
                 f"stopped after {self.pages_seen} pages (max_pages) while the API still "
                 "announces more",

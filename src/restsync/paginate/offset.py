@@ -85,6 +85,8 @@ class OffsetPaginator(Paginator):
         self.has_more_path = has_more_path
         #: The total number of records, once the API has said it.
         self.total: int | None = None
+        #: True once a page past the API's total had records: the total is no longer read.
+        self.total_was_low = False
         self.largest_page = 0
         #: The identities of the previous page's records, when it was shorter than `limit`.
         self._short_tail: list[bytes] = []
@@ -98,6 +100,13 @@ class OffsetPaginator(Paginator):
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """Advance by the records received and decide whether another page exists."""
         received = len(records)
+        confirmed = self.told_end_holds(records)
+        if confirmed:  # the page after the total: empty, or the last page's records again
+            self.skip_records = received
+            self.has_next_page = False
+            return
+        if confirmed is False:  # records past the total: it was low
+            self._total_was_low()
         overlap = self._overlap(records)
         if overlap:
             self._note_overlap(overlap, identified=self._identified(records))
@@ -106,12 +115,24 @@ class OffsetPaginator(Paginator):
         self._short_tail = (
             [identity_bytes(r, self.primary_key) for r in records] if received < self.limit else []
         )
-        if self.total_path is not None:
+        if self.total_path is not None and not self.total_was_low:
             total = as_int(find_first(body, self.total_path))
             if total is not None:
                 self.total = total
         has_more = as_bool(find_first(body, self.has_more_path)) if self.has_more_path else None
         self.has_next_page = self._more(received, has_more)
+        if self.has_next_page and self.total is not None and self.offset >= self.total:
+            self.expect_told_end(records)
+
+    def _total_was_low(self) -> None:
+        self.warn(
+            f"the total at '{self.total_path}' said {self.total} record(s), but offset "
+            f"{self.offset} still had records: the total is low, so it is no longer used and "
+            "pages are read until an empty one",
+            key="total-low",
+        )
+        self.total = None
+        self.total_was_low = True
 
     def _more(self, received: int, has_more: bool | None) -> bool:
         if received == 0:
@@ -126,7 +147,10 @@ class OffsetPaginator(Paginator):
         if self.maximum_offset is not None and self.offset >= self.maximum_offset:
             return False
         if self.total is not None and self.offset >= self.total:
-            return False
+            # The total is believed only once the page after it confirms it (empty, or the
+            # last page's records again): a total lower than the records served would lose
+            # records.
+            return has_more is not False
         if has_more is not None:
             return has_more
         if self.total is None and self.maximum_offset is None:
@@ -185,18 +209,17 @@ class OffsetPaginator(Paginator):
         and the engine then drops them (the offset still advances by records received)."""
         if self.total is None or not self.has_next_page or self.largest_page < 1:
             return []
-        end = self.total
-        if self.maximum_offset is not None:
-            end = min(end, self.maximum_offset)
         ahead = []
         offset = self.offset
         for _ in range(depth):
             offset += self.largest_page
-            if offset >= end:
+            if self.maximum_offset is not None and offset >= self.maximum_offset:
                 break
             following = request.copy()
             self._write(following, offset)
             ahead.append(following)
+            if offset >= self.total:  # the page that confirms the total
+                break
         return ahead
 
     def _write(self, request: PageRequest, offset: int | None = None) -> None:

@@ -109,6 +109,8 @@ class PageNumberPaginator(Paginator):
         self.has_more_path = has_more_path
         #: The number of pages, once the API has said it.
         self.total_pages: int | None = None
+        #: True once a page past the API's count had records: the count is no longer read.
+        self.count_was_low = False
         self.largest_page = 0
 
     def init_request(self, request: PageRequest) -> None:
@@ -136,16 +138,38 @@ class PageNumberPaginator(Paginator):
         """Decide whether a page after this one exists, and move to it."""
         received = len(records)
         self.largest_page = max(self.largest_page, received)
+        confirmed = self.told_end_holds(records)
+        if confirmed:  # the page after the told last one: empty, or the last one again
+            self.skip_records = received
+            self.has_next_page = False
+            return
+        if confirmed is False:  # records past the page count: it was low
+            self._count_was_low()
         count = self._page_count(body)
         if count is not None:
             self.total_pages = count
         has_more = as_bool(find_first(body, self.has_more_path)) if self.has_more_path else None
         self.has_next_page = self._more(received, has_more)
         if self.has_next_page:
+            if self._past_count():
+                self.expect_told_end(records)
             self.page += 1
 
+    def _count_was_low(self) -> None:
+        where = (
+            f"'{self.total_path}'" if isinstance(self.total_path, str) else "the page count key"
+        )
+        self.warn(
+            f"the page count at {where} said {self.total_pages} page(s), but page {self.page} "
+            "after them still had records: the count is low, so it is no longer used and "
+            "pages are read until an empty one",
+            key="page-count-low",
+        )
+        self.total_pages = None
+        self.count_was_low = True
+
     def _page_count(self, body: Any) -> int | None:
-        if self.total_path is None:
+        if self.total_path is None or self.count_was_low:
             return None
         if isinstance(self.total_path, str):
             return as_int(find_first(body, self.total_path))
@@ -162,23 +186,34 @@ class PageNumberPaginator(Paginator):
         following = self.page + 1
         if self.maximum_page is not None and following > self.maximum_page:
             return False
-        if self.total_pages is not None and following > self.base_page + self.total_pages - 1:
-            return False
+        if self._past_count():
+            # The count is believed only once the page after it confirms it (empty, or the
+            # last page again): a count lower than the pages served would lose records.
+            return received > 0 and has_more is not False
         if has_more is not None:
             return has_more
         if self.total_pages is None and self.maximum_page is None:
             self.check_page_cap("maximum_page", 2 * DEFAULT_PAGE_CAP)
         return True
 
+    def _past_count(self) -> bool:
+        """Whether the page after this one is past the last page by the API's count."""
+        return self.total_pages is not None and self.page + 1 > self._last_counted()
+
+    def _last_counted(self) -> int:
+        assert self.total_pages is not None
+        return self.base_page + self.total_pages - 1
+
     def update_request(self, request: PageRequest) -> None:
         """Send the next page number."""
         self._write(request)
 
     def lookahead(self, request: PageRequest, depth: int) -> list[PageRequest]:
-        """The pages after `request` up to the last one by the page count, once known."""
+        """The pages after `request` up to the one after the last by the page count (which
+        confirms the count), once the count is known."""
         if self.total_pages is None or not self.has_next_page:
             return []
-        last = self.base_page + self.total_pages - 1
+        last = self._last_counted() + 1
         if self.maximum_page is not None:
             last = min(last, self.maximum_page)
         ahead = []
