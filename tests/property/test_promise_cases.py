@@ -66,6 +66,14 @@ for _style in ("page_number", "offset", "cursor", "json_link"):
     _case(f"{_style}: clean, append twice", _style, [RunData(R), RunData(R)], disposition="append")
     for _fault in FAULTS:
         _case(f"{_style}: {_fault} body on page 2", _style, [RunData(R, faults=((1, _fault),))])
+    for _fault in ("error", "no_data"):
+        _case(f"{_style}: {_fault} body on page 1", _style, [RunData(R, faults=((0, _fault),))])
+        _case(
+            f"{_style}: auto-detected, {_fault} body on page 1",
+            _style,
+            [RunData(R, faults=((0, _fault),))],
+            auto=True,
+        )
 for _style in ("page_number", "offset"):
     _case(f"{_style}: page size clamped", _style, [RunData(R)], clamp=3)
     _case(f"{_style}: page size clamped, no total", _style, [RunData(R, total="absent")], clamp=3)
@@ -93,6 +101,19 @@ for _style in ("page_number", "offset"):
     )
     _case(f"{_style}: auto-detected, total", _style, [RunData(R)], auto=True)
     _case(f"{_style}: auto-detected, no total", _style, [RunData(R, total="absent")], auto=True)
+    _case(
+        f"{_style}: auto-detected, total low",
+        _style,
+        [RunData(R, total="low")],
+        auto=True,
+        limit=3,
+    )
+    _case(
+        f"{_style}: total low, last page served again past the end",
+        _style,
+        [RunData(R, total="low", past_end="last_page")],
+        limit=3,
+    )
 for _style in ("cursor", "json_link"):
     _case(f"{_style}: variable page sizes", _style, [RunData(R)], sizes=(3, 4, 2))
     _case(f"{_style}: auto-detected", _style, [RunData(R)], auto=True)

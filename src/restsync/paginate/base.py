@@ -112,7 +112,9 @@ class Paginator(abc.ABC):
         self.warnings: list[str] = []
         self._warning_slots: dict[str, int] = {}
         self._seen_references: set[str] = set()
-        self._last_page_hash: bytes | None = None
+        #: The record hashes of the last two pages read (the previous one last), since the
+        #: last empty page: a page equal to either is a repeat.
+        self._recent_hashes: list[bytes] = []
         #: The identities of the records on the last page by the API's own count, while the
         #: page after it is being asked for (see `expect_told_end`); None otherwise.
         self._told_last: set[bytes] | None = None
@@ -277,21 +279,30 @@ class Paginator(abc.ABC):
             self.current_url = str(response.request.url)
         self.skip_records = 0
         if not records:
-            self._last_page_hash = None
+            self._recent_hashes = []
             return
         digest = _records_hash(records, self.primary_key)
-        # past the told end, a repeat is the end (see `told_end_holds`), not a loop
-        if digest == self._last_page_hash and self._told_last is None:
-            raise PaginationError(
-                f"page {self.pages_seen} returned the same {len(records)} records as page "
-                f"{self.pages_seen - 1} (compared by {_identity_name(self.primary_key)}); "
-                "the API seems to ignore the page parameter or to repeat its last page",
-                resource=self.resource,
-                url=self._shown_url(),
-                hint="check the paginator's parameter names, or set "
-                "endpoint.paginator.stop_condition / total_path so it stops at the last page",
+        # past the told end, a repeat is the end (see `told_end_holds`), not a loop; a page
+        # equal to the one before the previous is an API serving its last page again after a
+        # short page (an offset past the end), or going back and forth
+        if digest in self._recent_hashes and self._told_last is None:
+            back = len(self._recent_hashes) - self._recent_hashes.index(digest)
+            raise self._repeat_error(
+                f"the same {len(records)} records as page {self.pages_seen - back}"
             )
-        self._last_page_hash = digest
+        self._recent_hashes = [*self._recent_hashes[-1:], digest]
+
+    def _repeat_error(self, what: str) -> PaginationError:
+        """The error for a page that returned `what` (records already read)."""
+        return PaginationError(
+            f"page {self.pages_seen} returned {what} (compared by "
+            f"{_identity_name(self.primary_key)}); the API seems to ignore the page parameter "
+            "or to repeat its last page",
+            resource=self.resource,
+            url=self._shown_url(),
+            hint="check the paginator's parameter names, or set "
+            "endpoint.paginator.stop_condition / total_path so it stops at the last page",
+        )
 
     def _after_page(self) -> None:
         if not self.has_next_page:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import httpx
@@ -21,8 +20,6 @@ from restsync.paginate.base import (
 from restsync.paginate.stop_condition import StopCondition
 
 __all__ = ["OffsetPaginator"]
-
-log = logging.getLogger("restsync.paginate")
 
 
 class OffsetPaginator(Paginator):
@@ -88,6 +85,8 @@ class OffsetPaginator(Paginator):
         #: True once a page past the API's total had records: the total is no longer read.
         self.total_was_low = False
         self.largest_page = 0
+        #: The last two pages' records (their lists, not copies).
+        self._recent: list[list[Any]] = []
         #: The identities of the previous page's records, when it was shorter than `limit`.
         self._short_tail: list[bytes] = []
         #: Overlapping pages and records met so far, by whether records have a key.
@@ -108,6 +107,13 @@ class OffsetPaginator(Paginator):
         if confirmed is False:  # records past the total: it was low
             self._total_was_low()
         overlap = self._overlap(records)
+        if overlap < received and self._already_read(records[overlap:]):
+            # An API answering an offset past its end with its last page again (its total
+            # too high): beyond the overlap of a short page, nothing new, all read before.
+            raise self._repeat_error(
+                f"{received - overlap} records all read on the two pages before it"
+            )
+        self._recent = [*self._recent[-1:], records]
         if overlap:
             self._note_overlap(overlap, identified=self._identified(records))
         self.offset += received
@@ -136,12 +142,11 @@ class OffsetPaginator(Paginator):
 
     def _more(self, received: int, has_more: bool | None) -> bool:
         if received == 0:
-            if not self.stop_after_empty_page and self.total is not None:
-                log.warning(
-                    "offset %d returned no records although the total is %d; stopping, "
-                    "since the next request would be the same",
-                    self.offset,
-                    self.total,
+            if self.total is not None and self.offset < self.total:
+                self.warn(
+                    f"offset {self.offset} had no records although the total is {self.total}; "
+                    "the pagination ended there, since the next request would be the same",
+                    key="empty-before-total",
                 )
             return False
         if self.maximum_offset is not None and self.offset >= self.maximum_offset:
@@ -192,6 +197,17 @@ class OffsetPaginator(Paginator):
             if value == head[0] and tail[start:] == head[: len(tail) - start]:
                 return len(tail) - start
         return 0
+
+    def _already_read(self, records: list[Any]) -> bool:
+        """Whether every one of `records` was on the last two pages (by identity). Only a
+        page that ends with the previous page's last record is compared record by record."""
+        if not self._recent or not self._recent[-1]:
+            return False
+        key = self.primary_key
+        if identity_bytes(records[-1], key) != identity_bytes(self._recent[-1][-1], key):
+            return False
+        seen = {identity_bytes(r, key) for page in self._recent for r in page}
+        return all(identity_bytes(r, key) in seen for r in records)
 
     def _identified(self, records: list[Any]) -> bool:
         """Whether records are told apart by a key (primary key or `id` field), not by

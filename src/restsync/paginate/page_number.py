@@ -156,9 +156,7 @@ class PageNumberPaginator(Paginator):
             self.page += 1
 
     def _count_was_low(self) -> None:
-        where = (
-            f"'{self.total_path}'" if isinstance(self.total_path, str) else "the page count key"
-        )
+        where = f"'{self.total_path}'" if isinstance(self.total_path, str) else "the page count key"
         self.warn(
             f"the page count at {where} said {self.total_pages} page(s), but page {self.page} "
             "after them still had records: the count is low, so it is no longer used and "
@@ -182,6 +180,14 @@ class PageNumberPaginator(Paginator):
     def _more(self, received: int, has_more: bool | None) -> bool:
         signalled = self.total_pages is not None or has_more is not None
         if received == 0 and (self.stop_after_empty_page or not signalled):
+            if self.total_pages is not None and self.page < self._last_counted():
+                self.warn(
+                    f"page {self.page} had no records although the page count says "
+                    f"{self.total_pages} page(s); the pagination ended there, as "
+                    "stop_after_empty_page (true by default) says; set "
+                    "endpoint.paginator.stop_after_empty_page: false to read on to the count",
+                    key="empty-before-count",
+                )
             return False
         following = self.page + 1
         if self.maximum_page is not None and following > self.maximum_page:
