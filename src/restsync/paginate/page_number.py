@@ -111,6 +111,8 @@ class PageNumberPaginator(Paginator):
         self.total_pages: int | None = None
         #: True once a page past the API's count had records: the count is no longer read.
         self.count_was_low = False
+        #: Where the page count was read.
+        self._count_path = total_path if isinstance(total_path, str) else ""
         self.largest_page = 0
 
     def init_request(self, request: PageRequest) -> None:
@@ -156,10 +158,10 @@ class PageNumberPaginator(Paginator):
             self.page += 1
 
     def _count_was_low(self) -> None:
-        where = f"'{self.total_path}'" if isinstance(self.total_path, str) else "the page count key"
         self.warn(
-            f"the page count at {where} said {self.total_pages} page(s), but page {self.page} "
-            "after them still had records: the count is low, so it is no longer used and "
+            f"the page count at '{self._count_path}' said {self.total_pages} page(s), but "
+            f"page {self.page} after them still had records: the count is low, so it is no "
+            "longer used and "
             "pages are read until an empty one",
             key="page-count-low",
         )
@@ -169,11 +171,11 @@ class PageNumberPaginator(Paginator):
     def _page_count(self, body: Any) -> int | None:
         if self.total_path is None or self.count_was_low:
             return None
-        if isinstance(self.total_path, str):
-            return as_int(find_first(body, self.total_path))
-        for path in PAGE_COUNT_KEYS:
+        paths = (self.total_path,) if isinstance(self.total_path, str) else PAGE_COUNT_KEYS
+        for path in paths:
             count = as_int(find_first(body, path))
             if count is not None:
+                self._count_path = path
                 return count
         return None
 
