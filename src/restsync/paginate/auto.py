@@ -349,8 +349,11 @@ class AutoPaginator(Paginator):
     `pagination.next*`, ...) → `json_link`; a cursor (`next_cursor`, `cursor`,
     `next_page_token`, `nextPageToken`, `after`, also under `meta`/`pagination`/...)
     → `cursor`; a page count (`total_pages`, or `page` with `pages`) → `page_number`;
-    otherwise `single_page`. The choice and the reason are logged at INFO on the
-    `restsync.paginate` logger; name a paginator in the config to skip the guess.
+    offset and limit → `offset`; only the page number echoed (`page`: 0 or 1 beside the
+    records, no count, total or next value) → `page_number` until an empty page, with a
+    WARNING that says it is a guess; otherwise `single_page`. The choice and the reason
+    are logged at INFO on the `restsync.paginate` logger; name a paginator in the config
+    to skip the guess.
     """
 
     type_name = "auto"

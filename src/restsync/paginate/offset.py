@@ -32,7 +32,11 @@ class OffsetPaginator(Paginator):
     - on an empty page (the next request would be the same one);
     - at `maximum_offset`, or at the total, read from `total_path` (default `total`)
       whenever the body has a number there; a total seen once (say, only on the first
-      page) is remembered, and a missing or null total is simply not used;
+      page) is remembered, and a missing or null total is simply not used. The total is
+      believed once the page at the offset it names confirms it (asked for too, and
+      fetched ahead): empty, or only the last page's records again, it ends the
+      pagination; with new records the total was low: a WARNING says so, the total is no
+      longer read, and pages are read on until an empty one;
     - when `has_more_path` holds a false flag (`false`, `"false"`, `0`), or when
       `stop_condition` holds;
     - otherwise only on an empty page: a short page is not the end (the API may clamp
@@ -42,7 +46,9 @@ class OffsetPaginator(Paginator):
     records out of a short page, the next page starts inside the range already read,
     and the records it repeats (the previous page's last ones, by primary key, `id`
     field or whole record) are recognised and dropped (`skip_records`), with a warning,
-    so an append loads each record once. Without a total or `maximum_offset`, a
+    so an append loads each record once. A page holding nothing but records read on the
+    two pages before it (an API answering an offset past its end with its last page) is an
+    error, not records to load again. Without a total or `maximum_offset`, a
     pagination longer than `DEFAULT_PAGE_CAP` pages stops with an error.
 
     Example config: `{"type": "offset", "limit": 100, "total_path": "meta.total"}`.
@@ -254,7 +260,10 @@ class OffsetPaginator(Paginator):
         where = f"body '{self.offset_body_path}'" if self.offset_body_path else self.offset_param
         stops = ["on an empty page"]
         if self.total_path:
-            stops.append(f"at the total in '{self.total_path}' when present")
+            stops.append(
+                f"at the total in '{self.total_path}' when present, once the page past it "
+                "confirms it (a low total is read past, with a warning)"
+            )
         if self.maximum_offset is not None:
             stops.append(f"at offset {self.maximum_offset}")
         if self.has_more_path:

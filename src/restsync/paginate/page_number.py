@@ -57,7 +57,13 @@ class PageNumberPaginator(Paginator):
     - after `maximum_page` (the last page number requested, inclusive), or after the last
       page by the page count at `total_path` (a number of *pages*). Without `total_path`
       the usual keys are tried (`total_pages`, `totalPages`, `page_count`,
-      `meta.total_pages`, ...); a missing or null count is simply not used;
+      `meta.total_pages`, ...); a missing or null count is simply not used. The count is
+      believed once the page after its last one confirms it: that page is asked for too
+      (fetched ahead with the others), and ends the pagination when it is empty or only
+      repeats the last page (APIs that answer past their end with their last page); when
+      it has new records the count was low: a WARNING says so, the count is no longer
+      read, and pages are read on until an empty one. An empty page before the count's
+      last one ends the pagination as `stop_after_empty_page` says, with a WARNING;
     - when `has_more_path` holds a false flag, or when `stop_condition` holds;
     - otherwise only on an empty page: a short page is not the end (APIs filter records
       out of their pages: 10, 9, 10, 10, 3), so one more page is asked for.
@@ -252,7 +258,13 @@ class PageNumberPaginator(Paginator):
             count = "after the page count (total_pages, ...) when present, "
         maximum = f"after page {self.maximum_page}, " if self.maximum_page is not None else ""
         flag = f"when '{self.has_more_path}' is false, " if self.has_more_path else ""
-        ahead = "; once the page count is known, later pages are fetched ahead" if count else ""
+        ahead = (
+            "; the page after the count's last one is asked for to confirm the count (a low "
+            "count is read past, with a warning); once the page count is known, later pages "
+            "are fetched ahead"
+            if count
+            else ""
+        )
         start = (
             "page 0 or 1 (no base_page: found by asking for both on the first run)"
             if self.needs_base_probe
