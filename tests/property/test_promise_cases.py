@@ -109,6 +109,11 @@ for _style in ("page_number", "offset"):
         limit=3,
     )
     _case(
+        f"{_style}: total low, a key served again past the count",
+        _style,
+        [RunData((*R[:8], {**R[7], "name": "again"}), total="low")],
+    )
+    _case(
         f"{_style}: total low, last page served again past the end",
         _style,
         [RunData(R, total="low", past_end="last_page")],

@@ -253,17 +253,19 @@ class Paginator(abc.ABC):
         """Call when `records` are the last page by the API's own count (a page count or a
         total) and the pagination goes on to ask for one page more: the count is only
         believed once that page confirms it (see `told_end_holds`)."""
-        self._told_last = {identity_bytes(r, self.primary_key) for r in records}
+        self._told_last = {_content_bytes(r) for r in records}
 
     def told_end_holds(self, records: list[Any]) -> bool | None:
         """On the page asked for after the told last page (`expect_told_end`): True when it
         confirms the end (it is empty, or holds only records of the told last page again, as
         an API that answers past its end with its last page does), False when it holds
-        records not read yet (the API's count was low). None on any other page."""
+        records not read yet (the API's count was low). Records are compared whole here, not
+        by key: a new version of a record is not taken for a repeat (and dropped). None on
+        any other page."""
         told_last, self._told_last = self._told_last, None
         if told_last is None:
             return None
-        return all(identity_bytes(r, self.primary_key) in told_last for r in records)
+        return all(_content_bytes(r) in told_last for r in records)
 
     def _shown_url(self) -> str | None:
         return redact_url(self.current_url) if self.current_url else None
@@ -373,6 +375,14 @@ def _identity_name(primary_key: list[str]) -> str:
     if primary_key:
         return f"primary key {', '.join(primary_key)}"
     return f"record identity ({'/'.join(ID_FIELDS)} field, else the whole record)"
+
+
+def _content_bytes(record: Any) -> bytes:
+    """A record, whole, serialized for comparing."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return repr(record).encode()
 
 
 def _records_hash(records: list[Any], primary_key: list[str]) -> bytes:

@@ -88,6 +88,21 @@ def test_a_right_page_count_of_an_api_that_repeats_its_last_page_is_no_error() -
     assert paginator.warnings == []
 
 
+def test_a_new_version_of_a_record_past_the_count_is_no_repeat() -> None:
+    # page 2, past the count of 1, serves record 1 again with a new name: a new version
+    # (loaded under append), not the last page again
+    def api(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        rows = {1: [{"id": 1, "name": "a"}], 2: [{"id": 1, "name": "b"}]}.get(page, [])
+        return respond(request, {"data": rows, "total_pages": 1})
+
+    paginator = PageNumberPaginator(limit=1, base_page=1)
+    run = drive(paginator, api, data_selector="data")
+    assert [r["name"] for r in run.records] == ["a", "b"]
+    assert paginator.skip_records == 0
+    assert paginator.count_was_low
+
+
 def test_a_low_page_count_then_a_repeated_last_page_is_an_error() -> None:
     # the count was low (page 6 has records), so it no longer ends the pagination; page 7
     # repeating page 6 is then the usual repeated page
