@@ -129,6 +129,15 @@ for _style in ("cursor", "json_link"):
             [RunData(R, faults=((1, _fault),))],
             auto=True,
         )
+for _total in ("absent", "low"):
+    _case(
+        f"offset: a key served again after a clamped page, total {_total}",
+        "offset",
+        [RunData((R[0], {**R[0], "name": "again"}), total=_total)],
+        limit=2,
+        clamp=1,
+        disposition="append",
+    )
 _AGAIN = tuple({**r, "name": "again", "amount": -1} for r in R[3:6])
 _case("a key served twice in one run, merge", "json_link", [RunData(R + _AGAIN)])
 _case(

@@ -253,7 +253,7 @@ class Paginator(abc.ABC):
         """Call when `records` are the last page by the API's own count (a page count or a
         total) and the pagination goes on to ask for one page more: the count is only
         believed once that page confirms it (see `told_end_holds`)."""
-        self._told_last = {_content_bytes(r) for r in records}
+        self._told_last = {content_bytes(r) for r in records}
 
     def told_end_holds(self, records: list[Any]) -> bool | None:
         """On the page asked for after the told last page (`expect_told_end`): True when it
@@ -265,7 +265,7 @@ class Paginator(abc.ABC):
         told_last, self._told_last = self._told_last, None
         if told_last is None:
             return None
-        return all(_content_bytes(r) in told_last for r in records)
+        return all(content_bytes(r) in told_last for r in records)
 
     def _shown_url(self) -> str | None:
         return redact_url(self.current_url) if self.current_url else None
@@ -377,7 +377,7 @@ def _identity_name(primary_key: list[str]) -> str:
     return f"record identity ({'/'.join(ID_FIELDS)} field, else the whole record)"
 
 
-def _content_bytes(record: Any) -> bytes:
+def content_bytes(record: Any) -> bytes:
     """A record, whole, serialized for comparing."""
     try:
         return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)

@@ -13,6 +13,7 @@ from restsync.paginate.base import (
     Paginator,
     as_bool,
     as_int,
+    content_bytes,
     identity_bytes,
     record_identity,
     set_body_path,
@@ -44,9 +45,10 @@ class OffsetPaginator(Paginator):
 
     Advancing by the records received never skips a record; when the API filtered
     records out of a short page, the next page starts inside the range already read,
-    and the records it repeats (the previous page's last ones, by primary key, `id`
-    field or whole record) are recognised and dropped (`skip_records`), with a warning,
-    so an append loads each record once. A page holding nothing but records read on the
+    and the records it repeats (the previous page's last ones, equal as whole records;
+    with a primary key or `id` field) are recognised and dropped (`skip_records`), with a
+    warning, so an append loads each record once (a key come back with other values is a
+    new version, and loaded). A page holding nothing but records read on the
     two pages before it (an API answering an offset past its end with its last page) is an
     error, not records to load again. Without a total or `maximum_offset`, a
     pagination longer than `DEFAULT_PAGE_CAP` pages stops with an error.
@@ -93,7 +95,7 @@ class OffsetPaginator(Paginator):
         self.largest_page = 0
         #: The last two pages' records (their lists, not copies).
         self._recent: list[list[Any]] = []
-        #: The identities of the previous page's records, when it was shorter than `limit`.
+        #: The previous page's records serialized whole, when it was shorter than `limit`.
         self._short_tail: list[bytes] = []
         #: Overlapping pages and records met so far, by whether records have a key.
         self._overlaps: dict[bool, list[int]] = {}
@@ -124,9 +126,7 @@ class OffsetPaginator(Paginator):
             self._note_overlap(overlap, identified=self._identified(records))
         self.offset += received
         self.largest_page = max(self.largest_page, received)
-        self._short_tail = (
-            [identity_bytes(r, self.primary_key) for r in records] if received < self.limit else []
-        )
+        self._short_tail = [content_bytes(r) for r in records] if received < self.limit else []
         if self.total_path is not None and not self.total_was_low:
             total = as_int(find_first(body, self.total_path))
             if total is not None:
@@ -194,11 +194,13 @@ class OffsetPaginator(Paginator):
         """How many leading records of this page end the previous, short, page.
 
         Only a page shorter than `limit` can cause an overlap (the API covered more
-        positions than it served), and only its last records can come back."""
+        positions than it served), and only its last records can come back. They are
+        compared whole: a record whose key comes back with other values is a new version
+        (an update between the two requests), and is loaded."""
         tail = self._short_tail
         if not tail or not records:
             return 0
-        head = [identity_bytes(r, self.primary_key) for r in records[: len(tail)]]
+        head = [content_bytes(r) for r in records[: len(tail)]]
         for start, value in enumerate(tail):
             if value == head[0] and tail[start:] == head[: len(tail) - start]:
                 return len(tail) - start

@@ -172,6 +172,32 @@ def test_a_filtered_last_page_ending_in_an_overlap_is_no_error() -> None:
     assert any("already read on the previous, short, page" in w for w in paginator.warnings)
 
 
+def test_a_new_version_after_a_short_page_is_no_overlap() -> None:
+    # offset 0 serves records 0, 1 (short: one filtered out); offset 2 starts with record
+    # 1 again: the same record is an overlap, but with a new name it is an update made
+    # between the two requests, and loaded
+    def run(second: dict[str, Any]) -> list[int]:
+        pages = {0: [{"id": 0, "n": "a"}, {"id": 1, "n": "a"}], 2: [second, {"id": 2, "n": "a"}]}
+
+        def api(request: httpx.Request) -> httpx.Response:
+            return respond(request, {"data": pages.get(int(request.url.params["offset"]), [])})
+
+        paginator = OffsetPaginator(limit=3, total_path=None)
+        skipped: list[int] = []
+        original = paginator.update_state
+
+        def update_state(response: httpx.Response, body: Any, records: list[Any]) -> None:
+            original(response, body, records)
+            skipped.append(paginator.skip_records)
+
+        paginator.update_state = update_state  # type: ignore[method-assign]
+        drive(paginator, api, data_selector="data")
+        return skipped
+
+    assert run({"id": 1, "n": "a"}) == [0, 1, 0]  # the overlap is dropped
+    assert run({"id": 1, "n": "b"}) == [0, 0, 0]  # before: [0, 1, 0], the update dropped
+
+
 # --- a page equal to the one before the previous -----------------------------------------
 
 
