@@ -115,7 +115,7 @@ class Paginator(abc.ABC):
         #: The record hashes of the last two pages read (the previous one last), since the
         #: last empty page: a page equal to either is a repeat.
         self._recent_hashes: list[bytes] = []
-        #: The identities of the records on the last page by the API's own count, while the
+        #: The records (serialized whole) of the last page by the API's own count, while the
         #: page after it is being asked for (see `expect_told_end`); None otherwise.
         self._told_last: set[bytes] | None = None
         self._guard_depth = 0

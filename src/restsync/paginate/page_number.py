@@ -167,8 +167,7 @@ class PageNumberPaginator(Paginator):
         self.warn(
             f"the page count at '{self._count_path}' said {self.total_pages} page(s), but "
             f"page {self.page} after them still had records: the count is low, so it is no "
-            "longer used and "
-            "pages are read until an empty one",
+            "longer used and pages are read until an empty one",
             key="page-count-low",
         )
         self.total_pages = None
