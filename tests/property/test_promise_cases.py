@@ -138,6 +138,11 @@ for _total in ("absent", "low"):
         clamp=1,
         disposition="append",
     )
+# a low count, and from the page past it on the API serves the page before again (stuck)
+_case("page_number: total low, stuck past the count", "page_number",
+      [RunData(R, total="low", faults=((6, "stuck"),))], limit=3)  # fmt: skip
+_case("offset: total low, stuck past the total", "offset",
+      [RunData(R[:7], total="low", faults=((2, "stuck"),))], limit=3)  # fmt: skip
 _AGAIN = tuple({**r, "name": "again", "amount": -1} for r in R[3:6])
 _case("a key served twice in one run, merge", "json_link", [RunData(R + _AGAIN)])
 _case(
@@ -208,7 +213,16 @@ for _first, _second in (("int", "int"), ("str", "str"), ("int", "str"), ("str", 
 
 #: Cases the model finds restsync still getting wrong (exit 0 with a difference): kept as
 #: strict xfails so that each is listed, not hidden, and the mark must go once it is fixed.
-OPEN: dict[str, str] = {}
+OPEN: dict[str, str] = {
+    # Found by `make test-long` (test_the_whole_model). The page asked for past the count
+    # repeats the count's last page, which restsync takes as the confirmation of the count
+    # (an API answering past its end with its last page); the records after it are never
+    # served in any response. Telling the two apart needs a model decision (is a record
+    # never served "served"?) or an error for every API that repeats its last page.
+    "page_number: total low, stuck past the count": "a stuck page past a low count "
+    "confirms the count",
+    "offset: total low, stuck past the total": "a stuck page past a low total confirms the total",
+}
 
 
 @pytest.mark.parametrize(
