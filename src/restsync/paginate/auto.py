@@ -146,6 +146,22 @@ def detect(response: httpx.Response, body: Any, records: list[Any] | None = None
     paginator, reason = _choose(response, body)
     evidence = _evidence(body)
     warning = None
+    if isinstance(paginator, SinglePagePaginator) and records:
+        echo = _page_echo(response, body)
+        if echo is not None:
+            path, page = echo
+            paginator = PageNumberPaginator(
+                base_page=0 if page == 0 else 1, page=page, total_path=None
+            )
+            reason = f"the body echoes the page number at '{path}' ({page}) beside its records"
+            warning = (
+                f"no paginator configured; the first response echoes the page number at "
+                f"'{path}' ({page}) and shows no page count, total or next value, so pages "
+                f"{page + 1}, {page + 2}, ... are asked for as 'page' until an empty one. Set "
+                "endpoint.paginator (page_number with its page_param, or single_page) to say "
+                "how the API pages"
+            )
+            return Detection(paginator, reason, evidence, warning)
     if isinstance(paginator, SinglePagePaginator):
         more = _signs_of_more(evidence, len(records) if records is not None else None)
         if more:
@@ -218,6 +234,23 @@ def _choose(response: httpx.Response, body: Any) -> tuple[Paginator, str]:
             if chosen is not None:
                 return chosen
     return SinglePagePaginator(), "the first response shows no sign of pagination"
+
+
+def _page_echo(response: httpx.Response, body: Any) -> tuple[str, int] | None:
+    """A first page's number echoed in its body (`page`, also under `meta`/`pagination`):
+    0 or 1, and the number sent as `page` when the request sent one; else None."""
+    if not isinstance(body, dict):
+        return None
+    try:
+        sent = response.request.url.params.get("page")
+    except RuntimeError:  # a response built without a request
+        sent = None
+    for parent in _PAGE_PARENTS:
+        value = _present(body, f"{parent}page")[1]
+        page = _page_number(value)
+        if page is not None and page in (0, 1) and sent in (None, str(page)):
+            return f"{parent}page", page
+    return None
 
 
 def _page_number(value: Any) -> int | None:
@@ -316,8 +349,11 @@ class AutoPaginator(Paginator):
     `pagination.next*`, ...) → `json_link`; a cursor (`next_cursor`, `cursor`,
     `next_page_token`, `nextPageToken`, `after`, also under `meta`/`pagination`/...)
     → `cursor`; a page count (`total_pages`, or `page` with `pages`) → `page_number`;
-    otherwise `single_page`. The choice and the reason are logged at INFO on the
-    `restsync.paginate` logger; name a paginator in the config to skip the guess.
+    offset and limit → `offset`; only the page number echoed (`page`: 0 or 1 beside the
+    records, no count, total or next value) → `page_number` until an empty page, with a
+    WARNING that says it is a guess; otherwise `single_page`. The choice and the reason
+    are logged at INFO on the `restsync.paginate` logger; name a paginator in the config
+    to skip the guess.
     """
 
     type_name = "auto"

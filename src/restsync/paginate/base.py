@@ -125,7 +125,12 @@ class Paginator(abc.ABC):
         self.warnings: list[str] = []
         self._warning_slots: dict[str, int] = {}
         self._seen_references: set[str] = set()
-        self._last_page_hash: bytes | None = None
+        #: The record hashes of the last two pages read (the previous one last), since the
+        #: last empty page: a page equal to either is a repeat.
+        self._recent_hashes: list[bytes] = []
+        #: The records (serialized whole) of the last page by the API's own count, while the
+        #: page after it is being asked for (see `expect_told_end`); None otherwise.
+        self._told_last: set[bytes] | None = None
         self._guard_depth = 0
         self._stop_requested = False
 
@@ -257,6 +262,24 @@ class Paginator(abc.ABC):
                 "resource's primary_key so repeated records are recognised",
             )
 
+    def expect_told_end(self, records: list[Any]) -> None:
+        """Call when `records` are the last page by the API's own count (a page count or a
+        total) and the pagination goes on to ask for one page more: the count is only
+        believed once that page confirms it (see `told_end_holds`)."""
+        self._told_last = {content_bytes(r) for r in records}
+
+    def told_end_holds(self, records: list[Any]) -> bool | None:
+        """On the page asked for after the told last page (`expect_told_end`): True when it
+        confirms the end (it is empty, or holds only records of the told last page again, as
+        an API that answers past its end with its last page does), False when it holds
+        records not read yet (the API's count was low). Records are compared whole here, not
+        by key: a new version of a record is not taken for a repeat (and dropped). None on
+        any other page."""
+        told_last, self._told_last = self._told_last, None
+        if told_last is None:
+            return None
+        return all(content_bytes(r) in told_last for r in records)
+
     def _shown_url(self) -> str | None:
         return redact_url(self.current_url) if self.current_url else None
 
@@ -271,20 +294,30 @@ class Paginator(abc.ABC):
             self.current_url = str(response.request.url)
         self.skip_records = 0
         if not records:
-            self._last_page_hash = None
+            self._recent_hashes = []
             return
         digest = _records_hash(records, self.primary_key)
-        if digest == self._last_page_hash:
-            raise PaginationError(
-                f"page {self.pages_seen} returned the same {len(records)} records as page "
-                f"{self.pages_seen - 1} (compared by {_identity_name(self.primary_key)}); "
-                "the API seems to ignore the page parameter or to repeat its last page",
-                resource=self.resource,
-                url=self._shown_url(),
-                hint="check the paginator's parameter names, or set "
-                "endpoint.paginator.stop_condition / total_path so it stops at the last page",
+        # past the told end, a repeat is the end (see `told_end_holds`), not a loop; a page
+        # equal to the one before the previous is an API serving its last page again after a
+        # short page (an offset past the end), or going back and forth
+        if digest in self._recent_hashes and self._told_last is None:
+            back = len(self._recent_hashes) - self._recent_hashes.index(digest)
+            raise self._repeat_error(
+                f"the same {len(records)} records as page {self.pages_seen - back}"
             )
-        self._last_page_hash = digest
+        self._recent_hashes = [*self._recent_hashes[-1:], digest]
+
+    def _repeat_error(self, what: str) -> PaginationError:
+        """The error for a page that returned `what` (records already read)."""
+        return PaginationError(
+            f"page {self.pages_seen} returned {what} (compared by "
+            f"{_identity_name(self.primary_key)}); the API seems to ignore the page parameter "
+            "or to repeat its last page",
+            resource=self.resource,
+            url=self._shown_url(),
+            hint="check the paginator's parameter names, or set "
+            "endpoint.paginator.stop_condition / total_path so it stops at the last page",
+        )
 
     def _after_page(self) -> None:
         if not self.has_next_page:
@@ -295,8 +328,19 @@ class Paginator(abc.ABC):
                 "stop_condition %r holds after page %d", self.stop_condition.text, self.pages_seen
             )
             self.has_next_page = False
+            self._told_last = None
             return
         if self.max_pages is not None and self.pages_seen >= self.max_pages:
+            if self._told_last is not None:  # only the page confirming the API's count is left
+                self.has_next_page = False
+                self._told_last = None
+                self.warn(
+                    f"stopped after {self.pages_seen} pages (max_pages), where the API's page "
+                    "count or total ends; the page after it, which confirms that count, was "
+                    "not asked for (raise max_pages by one to have it checked)",
+                    key="max-pages-count",
+                )
+                return
             raise PaginationError(
                 f"stopped after {self.pages_seen} pages (max_pages) while the API still "
                 "announces more",
@@ -344,6 +388,14 @@ def _identity_name(primary_key: list[str]) -> str:
     if primary_key:
         return f"primary key {', '.join(primary_key)}"
     return f"record identity ({'/'.join(ID_FIELDS)} field, else the whole record)"
+
+
+def content_bytes(record: Any) -> bytes:
+    """A record, whole, serialized for comparing."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return repr(record).encode()
 
 
 def _records_hash(records: list[Any], primary_key: list[str]) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ from restsync.paginate.base import (
     Paginator,
     as_bool,
     as_int,
+    content_bytes,
     identity_bytes,
     record_identity,
     set_body_path,
@@ -21,8 +21,6 @@ from restsync.paginate.stop_condition import StopCondition
 from restsync.util.paths import find_first
 
 __all__ = ["OffsetPaginator"]
-
-log = logging.getLogger("restsync.paginate")
 
 
 class OffsetPaginator(Paginator):
@@ -35,7 +33,11 @@ class OffsetPaginator(Paginator):
     - on an empty page (the next request would be the same one);
     - at `maximum_offset`, or at the total, read from `total_path` (default `total`)
       whenever the body has a number there; a total seen once (say, only on the first
-      page) is remembered, and a missing or null total is simply not used;
+      page) is remembered, and a missing or null total is simply not used. The total is
+      believed once the page at the offset it names confirms it (asked for too, and
+      fetched ahead): empty, or only the last page's records again, it ends the
+      pagination; with new records the total was low: a WARNING says so, the total is no
+      longer read, and pages are read on until an empty one;
     - when `has_more_path` holds a false flag (`false`, `"false"`, `0`), or when
       `stop_condition` holds;
     - otherwise only on an empty page: a short page is not the end (the API may clamp
@@ -43,9 +45,12 @@ class OffsetPaginator(Paginator):
 
     Advancing by the records received never skips a record; when the API filtered
     records out of a short page, the next page starts inside the range already read,
-    and the records it repeats (the previous page's last ones, by primary key, `id`
-    field or whole record) are recognised and dropped (`skip_records`), with a warning,
-    so an append loads each record once. Without a total or `maximum_offset`, a
+    and the records it repeats (the previous page's last ones, equal as whole records;
+    with a primary key or `id` field) are recognised and dropped (`skip_records`), with a
+    warning, so an append loads each record once (a key come back with other values is a
+    new version, and loaded). A page holding nothing but records read on the
+    two pages before it (an API answering an offset past its end with its last page) is an
+    error, not records to load again. Without a total or `maximum_offset`, a
     pagination longer than `DEFAULT_PAGE_CAP` pages stops with an error.
 
     Example config: `{"type": "offset", "limit": 100, "total_path": "meta.total"}`.
@@ -85,8 +90,12 @@ class OffsetPaginator(Paginator):
         self.has_more_path = has_more_path
         #: The total number of records, once the API has said it.
         self.total: int | None = None
+        #: True once a page past the API's total had records: the total is no longer read.
+        self.total_was_low = False
         self.largest_page = 0
-        #: The identities of the previous page's records, when it was shorter than `limit`.
+        #: The last two pages' records (their lists, not copies).
+        self._recent: list[list[Any]] = []
+        #: The previous page's records serialized whole, when it was shorter than `limit`.
         self._short_tail: list[bytes] = []
         #: Overlapping pages and records met so far, by whether records have a key.
         self._overlaps: dict[bool, list[int]] = {}
@@ -98,35 +107,61 @@ class OffsetPaginator(Paginator):
     def update_state(self, response: httpx.Response, body: Any, records: list[Any]) -> None:
         """Advance by the records received and decide whether another page exists."""
         received = len(records)
+        confirmed = self.told_end_holds(records)
+        if confirmed:  # the page after the total: empty, or the last page's records again
+            self.skip_records = received
+            self.has_next_page = False
+            return
+        if confirmed is False:  # records past the total: it was low
+            self._total_was_low()
         overlap = self._overlap(records)
+        if overlap < received and self._already_read(records[overlap:]):
+            # An API answering an offset past its end with its last page again (its total
+            # too high): beyond the overlap of a short page, nothing new, all read before.
+            raise self._repeat_error(
+                f"{received - overlap} records all read on the two pages before it"
+            )
+        self._recent = [*self._recent[-1:], records]
         if overlap:
             self._note_overlap(overlap, identified=self._identified(records))
         self.offset += received
         self.largest_page = max(self.largest_page, received)
-        self._short_tail = (
-            [identity_bytes(r, self.primary_key) for r in records] if received < self.limit else []
-        )
-        if self.total_path is not None:
+        self._short_tail = [content_bytes(r) for r in records] if received < self.limit else []
+        if self.total_path is not None and not self.total_was_low:
             total = as_int(find_first(body, self.total_path))
             if total is not None:
                 self.total = total
         has_more = as_bool(find_first(body, self.has_more_path)) if self.has_more_path else None
         self.has_next_page = self._more(received, has_more)
+        if self.has_next_page and self.total is not None and self.offset >= self.total:
+            self.expect_told_end(records)
+
+    def _total_was_low(self) -> None:
+        self.warn(
+            f"the total at '{self.total_path}' said {self.total} record(s), but offset "
+            f"{self.offset} still had records: the total is low, so it is no longer used and "
+            "pages are read until an empty one",
+            key="total-low",
+        )
+        self.total = None
+        self.total_was_low = True
 
     def _more(self, received: int, has_more: bool | None) -> bool:
         if received == 0:
-            if not self.stop_after_empty_page and self.total is not None:
-                log.warning(
-                    "offset %d returned no records although the total is %d; stopping, "
-                    "since the next request would be the same",
-                    self.offset,
-                    self.total,
+            if self.total is not None and self.offset < self.total:
+                self.warn(
+                    f"offset {self.offset} had no records although the total is {self.total}; "
+                    "the pagination ended there, since the next request would be the same",
+                    key="empty-before-total",
                 )
             return False
         if self.maximum_offset is not None and self.offset >= self.maximum_offset:
             return False
         if self.total is not None and self.offset >= self.total:
-            return False
+            # The total is believed only once the page after it confirms it (empty, or the
+            # last page's records again): a total lower than the records served would lose
+            # records.
+            return has_more is not False
         if has_more is not None:
             return has_more
         if self.total is None and self.maximum_offset is None:
@@ -159,15 +194,28 @@ class OffsetPaginator(Paginator):
         """How many leading records of this page end the previous, short, page.
 
         Only a page shorter than `limit` can cause an overlap (the API covered more
-        positions than it served), and only its last records can come back."""
+        positions than it served), and only its last records can come back. They are
+        compared whole: a record whose key comes back with other values is a new version
+        (an update between the two requests), and is loaded."""
         tail = self._short_tail
         if not tail or not records:
             return 0
-        head = [identity_bytes(r, self.primary_key) for r in records[: len(tail)]]
+        head = [content_bytes(r) for r in records[: len(tail)]]
         for start, value in enumerate(tail):
             if value == head[0] and tail[start:] == head[: len(tail) - start]:
                 return len(tail) - start
         return 0
+
+    def _already_read(self, records: list[Any]) -> bool:
+        """Whether every one of `records` was on the last two pages (by identity). Only a
+        page that ends with the previous page's last record is compared record by record."""
+        if not self._recent or not self._recent[-1]:
+            return False
+        key = self.primary_key
+        if identity_bytes(records[-1], key) != identity_bytes(self._recent[-1][-1], key):
+            return False
+        seen = {identity_bytes(r, key) for page in self._recent for r in page}
+        return all(identity_bytes(r, key) in seen for r in records)
 
     def _identified(self, records: list[Any]) -> bool:
         """Whether records are told apart by a key (primary key or `id` field), not by
@@ -185,18 +233,17 @@ class OffsetPaginator(Paginator):
         and the engine then drops them (the offset still advances by records received)."""
         if self.total is None or not self.has_next_page or self.largest_page < 1:
             return []
-        end = self.total
-        if self.maximum_offset is not None:
-            end = min(end, self.maximum_offset)
         ahead = []
         offset = self.offset
         for _ in range(depth):
             offset += self.largest_page
-            if offset >= end:
+            if self.maximum_offset is not None and offset >= self.maximum_offset:
                 break
             following = request.copy()
             self._write(following, offset)
             ahead.append(following)
+            if offset >= self.total:  # the page that confirms the total
+                break
         return ahead
 
     def _write(self, request: PageRequest, offset: int | None = None) -> None:
@@ -215,7 +262,10 @@ class OffsetPaginator(Paginator):
         where = f"body '{self.offset_body_path}'" if self.offset_body_path else self.offset_param
         stops = ["on an empty page"]
         if self.total_path:
-            stops.append(f"at the total in '{self.total_path}' when present")
+            stops.append(
+                f"at the total in '{self.total_path}' when present, once the page past it "
+                "confirms it (a low total is read past, with a warning)"
+            )
         if self.maximum_offset is not None:
             stops.append(f"at offset {self.maximum_offset}")
         if self.has_more_path:

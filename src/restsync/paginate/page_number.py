@@ -57,7 +57,13 @@ class PageNumberPaginator(Paginator):
     - after `maximum_page` (the last page number requested, inclusive), or after the last
       page by the page count at `total_path` (a number of *pages*). Without `total_path`
       the usual keys are tried (`total_pages`, `totalPages`, `page_count`,
-      `meta.total_pages`, ...); a missing or null count is simply not used;
+      `meta.total_pages`, ...); a missing or null count is simply not used. The count is
+      believed once the page after its last one confirms it: that page is asked for too
+      (fetched ahead with the others), and ends the pagination when it is empty or only
+      repeats the last page (APIs that answer past their end with their last page); when
+      it has new records the count was low: a WARNING says so, the count is no longer
+      read, and pages are read on until an empty one. An empty page before the count's
+      last one ends the pagination as `stop_after_empty_page` says, with a WARNING;
     - when `has_more_path` holds a false flag, or when `stop_condition` holds;
     - otherwise only on an empty page: a short page is not the end (APIs filter records
       out of their pages: 10, 9, 10, 10, 3), so one more page is asked for.
@@ -109,6 +115,10 @@ class PageNumberPaginator(Paginator):
         self.has_more_path = has_more_path
         #: The number of pages, once the API has said it.
         self.total_pages: int | None = None
+        #: True once a page past the API's count had records: the count is no longer read.
+        self.count_was_low = False
+        #: Where the page count was read.
+        self._count_path = total_path if isinstance(total_path, str) else ""
         self.largest_page = 0
 
     def init_request(self, request: PageRequest) -> None:
@@ -136,49 +146,87 @@ class PageNumberPaginator(Paginator):
         """Decide whether a page after this one exists, and move to it."""
         received = len(records)
         self.largest_page = max(self.largest_page, received)
+        confirmed = self.told_end_holds(records)
+        if confirmed:  # the page after the told last one: empty, or the last one again
+            self.skip_records = received
+            self.has_next_page = False
+            return
+        if confirmed is False:  # records past the page count: it was low
+            self._count_was_low()
         count = self._page_count(body)
         if count is not None:
             self.total_pages = count
         has_more = as_bool(find_first(body, self.has_more_path)) if self.has_more_path else None
         self.has_next_page = self._more(received, has_more)
         if self.has_next_page:
+            if self._past_count():
+                self.expect_told_end(records)
             self.page += 1
 
+    def _count_was_low(self) -> None:
+        self.warn(
+            f"the page count at '{self._count_path}' said {self.total_pages} page(s), but "
+            f"page {self.page} after them still had records: the count is low, so it is no "
+            "longer used and pages are read until an empty one",
+            key="page-count-low",
+        )
+        self.total_pages = None
+        self.count_was_low = True
+
     def _page_count(self, body: Any) -> int | None:
-        if self.total_path is None:
+        if self.total_path is None or self.count_was_low:
             return None
-        if isinstance(self.total_path, str):
-            return as_int(find_first(body, self.total_path))
-        for path in PAGE_COUNT_KEYS:
+        paths = (self.total_path,) if isinstance(self.total_path, str) else PAGE_COUNT_KEYS
+        for path in paths:
             count = as_int(find_first(body, path))
             if count is not None:
+                self._count_path = path
                 return count
         return None
 
     def _more(self, received: int, has_more: bool | None) -> bool:
         signalled = self.total_pages is not None or has_more is not None
         if received == 0 and (self.stop_after_empty_page or not signalled):
+            if self.total_pages is not None and self.page < self._last_counted():
+                self.warn(
+                    f"page {self.page} had no records although the page count says "
+                    f"{self.total_pages} page(s); the pagination ended there, as "
+                    "stop_after_empty_page (true by default) says; set "
+                    "endpoint.paginator.stop_after_empty_page: false to read on to the count",
+                    key="empty-before-count",
+                )
             return False
         following = self.page + 1
         if self.maximum_page is not None and following > self.maximum_page:
             return False
-        if self.total_pages is not None and following > self.base_page + self.total_pages - 1:
-            return False
+        if self._past_count():
+            # The count is believed only once the page after it confirms it (empty, or the
+            # last page again): a count lower than the pages served would lose records.
+            return received > 0 and has_more is not False
         if has_more is not None:
             return has_more
         if self.total_pages is None and self.maximum_page is None:
             self.check_page_cap("maximum_page", 2 * DEFAULT_PAGE_CAP)
         return True
 
+    def _past_count(self) -> bool:
+        """Whether the page after this one is past the last page by the API's count."""
+        return self.total_pages is not None and self.page + 1 > self._last_counted()
+
+    def _last_counted(self) -> int:
+        assert self.total_pages is not None
+        return self.base_page + self.total_pages - 1
+
     def update_request(self, request: PageRequest) -> None:
         """Send the next page number."""
         self._write(request)
 
     def lookahead(self, request: PageRequest, depth: int) -> list[PageRequest]:
-        """The pages after `request` up to the last one by the page count, once known."""
+        """The pages after `request` up to the one after the last by the page count (which
+        confirms the count), once the count is known."""
         if self.total_pages is None or not self.has_next_page:
             return []
-        last = self.base_page + self.total_pages - 1
+        last = self._last_counted() + 1
         if self.maximum_page is not None:
             last = min(last, self.maximum_page)
         ahead = []
@@ -209,7 +257,13 @@ class PageNumberPaginator(Paginator):
             count = "after the page count (total_pages, ...) when present, "
         maximum = f"after page {self.maximum_page}, " if self.maximum_page is not None else ""
         flag = f"when '{self.has_more_path}' is false, " if self.has_more_path else ""
-        ahead = "; once the page count is known, later pages are fetched ahead" if count else ""
+        ahead = (
+            "; the page after the count's last one is asked for to confirm the count (a low "
+            "count is read past, with a warning); once the page count is known, later pages "
+            "are fetched ahead"
+            if count
+            else ""
+        )
         start = (
             "page 0 or 1 (no base_page: found by asking for both on the first run)"
             if self.needs_base_probe

@@ -5,7 +5,8 @@ place (`data`, `results.items`, ...). When a later page is a `null`, an error ob
 (`{"error": ..., "data": null}`) or lacks the records' place altogether, the API has not
 said "no more records": it has failed. Taking that page as an empty last page would drop
 every page after it, so `PageShape.mismatch` names what is wrong and the extraction engine
-makes it an error (after the endpoint's retries).
+makes it an error (after the endpoint's retries). A first page that is an error object
+without records is an error too (it is not an empty collection).
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ class PageShape:
             self.where = _locate(body, records[0])
 
     def mismatch(self, body: Any) -> str | None:
-        """What is wrong with a later page's `body`, in words, or None when it fits."""
+        """What is wrong with a later page's `body`, in words, or None when it fits. Before
+        any page with records (the first page), only an error object without records is
+        wrong: a `null` or an empty object there is an empty collection (a Go API's nil
+        slice is `null`), but `{"error": "upstream timeout", "data": null}` is a failure."""
         if self.kind is None:
-            return None
+            return self._error_without_records(body)
         if body is None or body == "":
             return "an empty body (null)"
         if self.kind == "list":
@@ -71,10 +75,36 @@ class PageShape:
 
     def expected(self) -> str:
         """The shape the endpoint has been answering, in words."""
+        if self.kind is None:
+            return "records, or none without an error"
         if self.kind == "list":
             return "a list of records"
         where = self.data_selector or ".".join(self.where)
         return f"an object with the records at '{where}'" if where else "an object of records"
+
+    def _error_without_records(self, body: Any) -> str | None:
+        if not isinstance(body, dict):
+            return None
+        errors = [k for k in ERROR_KEYS if body.get(k)]
+        if not errors or self._holds_records(body, errors):
+            return None
+        return f"an error object ({errors[0]}: {_excerpt(body[errors[0]])})"
+
+    def _holds_records(self, body: dict[str, Any], errors: list[str]) -> bool:
+        """Whether `body` holds records beside its error keys (a partial success)."""
+        if self.data_selector:
+            found = compile_path(self.data_selector)(body)
+            return any(value not in (None, [], {}) for value in found)
+        for key, value in body.items():
+            if key in errors:
+                continue
+            if type(value) is list and value:
+                return True
+            if isinstance(value, dict) and any(
+                type(inner) is list and inner for inner in value.values()
+            ):
+                return True
+        return False
 
     def _records_place(self, body: dict[str, Any]) -> str | None:
         if self.data_selector:

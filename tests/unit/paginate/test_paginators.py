@@ -147,6 +147,10 @@ def test_offset_state_from_single_responses() -> None:
     assert request.params == {"offset": 100, "limit": 100}
     p.update_state(response(), {"meta": {}}, [{"id": i} for i in range(100, 200)])
     p.update_state(response(), {"meta": {"total": None}}, [{"id": i} for i in range(200, 250)])
+    assert p.has_next_page  # the total is reached: one page more confirms it
+    p.update_request(request)
+    assert request.params == {"offset": 250, "limit": 100}
+    p.update_state(response(), {"meta": {"total": 250}}, [])
     assert not p.has_next_page
     assert p.total == 250
 
@@ -320,6 +324,11 @@ def test_auto_paginator_follows_pages_and_logs(caplog: pytest.LogCaptureFixture)
     p.update_request(request)
     assert request.params == {"per_page": 2, "page": 2}
     body = {"data": [3, 4], "page": 2, "pages": 2}
+    p.update_state(response(body), body, body["data"])
+    assert p.has_next_page  # the last page by the count: page 3 confirms it
+    p.update_request(request)
+    assert request.params == {"per_page": 2, "page": 3}
+    body = {"data": [], "page": 3, "pages": 2}
     p.update_state(response(body), body, body["data"])
     assert not p.has_next_page
     assert "auto (" in p.describe()

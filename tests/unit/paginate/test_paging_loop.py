@@ -34,11 +34,11 @@ def _at_most(n: int, served: int) -> int:
 @pytest.mark.parametrize(
     ("api", "expected_requests"),
     [
-        (OffsetAPI(1000, total="always"), 2),
-        (OffsetAPI(1000, clamp=250, total="always"), 4),  # asked 500, served 250
+        (OffsetAPI(1000, total="always"), 3),  # the total reached, one page confirms it
+        (OffsetAPI(1000, clamp=250, total="always"), 5),  # asked 500, served 250; confirmed
         (OffsetAPI(1000, clamp=250, total="never"), 5),  # last page full: one empty page
         (OffsetAPI(990, clamp=250, total="never"), 5),  # a short page is no end: one empty page
-        (OffsetAPI(1000, clamp=250, total="first"), 4),  # total only on the first page
+        (OffsetAPI(1000, clamp=250, total="first"), 5),  # total only on the first page
         (OffsetAPI(1000, clamp=250, total="null"), 5),  # "total": null is not a failure
         (OffsetAPI(1000, clamp=250, has_more="str"), 4),  # "true"/"false" strings
         (OffsetAPI(1000, clamp=250, has_more="bool", total="never"), 4),
@@ -127,8 +127,9 @@ def test_offset_in_the_json_body() -> None:
     [
         (PageAPI(120), PageNumberPaginator(limit=50, limit_param="limit"), 4),  # short, then empty
         (PageAPI(100), PageNumberPaginator(limit=50), 3),  # full last page, then empty
-        (PageAPI(100, total_pages="always"), PageNumberPaginator(limit=50), 2),
-        (PageAPI(100, total_pages="first"), PageNumberPaginator(limit=50), 2),
+        # the last page by the count, then one page more confirms the count
+        (PageAPI(100, total_pages="always"), PageNumberPaginator(limit=50), 3),
+        (PageAPI(100, total_pages="first"), PageNumberPaginator(limit=50), 3),
         (PageAPI(1000, clamp=250), PageNumberPaginator(limit=500), 5),
         (PageAPI(990, clamp=250), PageNumberPaginator(limit=500), 5),
         (PageAPI(120, base=0), PageNumberPaginator(base_page=0, limit=50), 4),
