@@ -62,8 +62,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from restsync.digits import has_digit_run
 from restsync.errors import DataError
+from restsync.extract.packing import join_bodies, may_exceed_double
 from restsync.schema import evolve
 from restsync.schema.contract import contract_of
 from restsync.schema.evolve import SchemaChange, apply_layout, layout_group, place
@@ -273,9 +273,6 @@ _DECIMAL_JSON: dict[str, pa.DataType] = {
     "double": pa.float64(),
     "text": pa.string(),
 }
-#: Digits in a row from which an int may lie beyond 2**53, which a double column must not
-#: round (see `infer`)
-_DOUBLE_WIDE_DIGITS = 16
 
 
 # ---------------------------------------------------------------- normalizer
@@ -1157,8 +1154,8 @@ class Normalizer:
         if page is None:
             return None
         record_type, has_double = page
-        data = b"\n".join(bodies)  # a run of digits never spans two pages: "\n" parts them
-        if has_double and has_digit_run(data, _DOUBLE_WIDE_DIGITS):
+        data = join_bodies(bodies)
+        if has_double and may_exceed_double(data):
             return None  # maybe an int beyond 2**53 in a double column: the row walk's variant
         if len(data) >= 2**31 - 1:
             return None
