@@ -330,8 +330,13 @@ class Extractor:
                 return None
         elif reading is not None:
             try:
-                check_shape(walk.shape, reading.body, walk.paginator, resource=step.resource,
-                            url=reading.url)  # fmt: skip
+                check_shape(
+                    walk.shape,
+                    reading.body,
+                    walk.paginator,
+                    resource=step.resource,
+                    url=reading.url,
+                )
             except SelectorError:
                 return None
         return reading or step.read(response, shape=walk.shape, paginator=walk.paginator)
