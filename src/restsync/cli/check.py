@@ -60,71 +60,27 @@ def describe(source: Any) -> str:
 
 def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
     """Fetch page 1 of every resource (a child's for its parent's first record) and say what
-    restsync decided from it and why (`restsync.cli.probe.explain_page`)."""
+    restsync decided from it and why (`restsync.cli.probe.explain_page`).
+
+    The client, the first request, the paginator and the page step are the run's own
+    (`build_client`, `Extractor.first_request`, `Extractor.paginator_for`, `PageStep`)."""
 
     async def probe() -> list[str]:
-        from restsync.auth import build_auth
-        from restsync.cli.probe import explain_page
-        from restsync.extract.engine import Extractor, decode_body
-        from restsync.extract.select import select_records
-        from restsync.http.client import SourceClient
-        from restsync.http.redact import redact_url
-        from restsync.http.retry import RetryPolicy
+        from restsync.extract.engine import Extractor
+        from restsync.extract.source import build_client
 
         cc = source.client_config
         out: list[str] = []
-        first_record: dict[str, Mapping[str, Any]] = {}
-        async with SourceClient(
-            cc.get("base_url") or "",
-            auth=build_auth(cc.get("auth")),
-            headers=cc.get("headers"),
-            transport=transport,
-        ) as client:
+        first_record: dict[str, tuple[Mapping[str, Any], str]] = {}
+        async with build_client(cc, transport=transport) as client:
             ex = Extractor(source.plans, client, client_config=cc, state={}, on_page=lambda p: None)
             for p in source.plans:
-                parent_record = first_record.get(p.parent) if p.parent else None
-                if p.parent and parent_record is None:
+                found = first_record.get(p.parent) if p.parent else None
+                if p.parent and found is None:
                     out.append(f"- {p.name}: skipped (its parent '{p.parent}' gave no record)")
                     continue
                 try:
-                    req = ex.first_request(p, parent_record)
-                    pag = ex.paginator_for(p)
-                    pag.init_request(req)
-                    resp = await client.send(
-                        req,
-                        resource=p.name,
-                        policy=RetryPolicy.from_config(p.endpoint.get("error_handler")),
-                        follow_up=False,
-                        auth=p.endpoint.get("auth"),
-                    )
-                    if resp is None:
-                        out.append(f"- {p.name}: response ignored by response_actions")
-                        continue
-                    url = redact_url(str(resp.request.url))
-                    body, _exact = decode_body(resp, resource=p.name, url=url)
-                    selector = p.endpoint.get("data_selector")
-                    records = select_records(body, selector, resource=p.name, url=url)
-                    pag.update_state(resp, body, records)
-                    found = explain_page(
-                        body=body,
-                        records=records,
-                        paginator=pag,
-                        configured_paginator=p.endpoint.get("paginator", cc.get("paginator")),
-                        configured_selector=selector,
-                        plan=p,
-                    )
-                    rows = [r for r in records if isinstance(r, Mapping)]
-                    if rows:
-                        first_record[p.name] = rows[0]
-                    more = "more pages" if found.more_pages else "last page"
-                    fields = found.fields
-                    of = f" (for the first record of '{p.parent}')" if p.parent else ""
-                    out.append(
-                        f"- {p.name}: {len(records)} records on page 1{of} ({more}); "
-                        f"fields: {', '.join(fields[:25])}{' ...' if len(fields) > 25 else ''}"
-                    )
-                    out.append(f"    GET {url} -> {resp.status_code}")
-                    out.extend(f"    {line}" for line in found.lines())
+                    out.extend(await _probe_page(ex, p, found, first_record))
                 except Exception as exc:
                     out.append(f"- {p.name}: FAILED {exc}")
         return out
@@ -132,3 +88,52 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
     lines = asyncio.run(probe())
     ok = not any("FAILED" in line or "mismatch" in line for line in lines)
     return redact_text("probe:\n" + "\n".join(lines)), ok
+
+
+async def _probe_page(
+    ex: Any,
+    plan: Any,
+    parent: tuple[Mapping[str, Any], str] | None,
+    first_record: dict[str, tuple[Mapping[str, Any], str]],
+) -> list[str]:
+    """Page 1 of `plan` (for a child: of the parent's first record), read by the page step
+    a run reads it with, and what it says; its first record kept for the children."""
+    from restsync.cli.probe import explain_page
+    from restsync.extract.bind import check_parent, parent_fields
+    from restsync.extract.pages import PageStep
+
+    parent_record = None
+    if parent is not None:
+        parent_record, parent_url = parent
+        check_parent(plan, parent_fields(plan), parent_record, parent_url)
+    request = ex.first_request(plan, parent_record)
+    paginator = ex.paginator_for(plan)
+    paginator.init_request(request)
+    response = await ex.send(plan, request)
+    if response is None:
+        return [f"- {plan.name}: response ignored by response_actions"]
+    step = PageStep(plan)
+    reading = step.read(response)
+    paginator.update_state(response, reading.body, reading.records)
+    loaded = step.process(list(reading.records), url=reading.url, parent_record=parent_record)
+    found = explain_page(
+        body=reading.body,
+        records=reading.records,
+        paginator=paginator,
+        configured_paginator=plan.endpoint.get("paginator", ex.client_config.get("paginator")),
+        configured_selector=step.selector,
+        plan=plan,
+        loaded=loaded,
+    )
+    rows = step.parent_rows(loaded)
+    if rows:
+        first_record[plan.name] = (rows[0], reading.url)
+    more = "more pages" if found.more_pages else "last page"
+    fields = found.fields
+    of = f" (for the first record of '{plan.parent}')" if plan.parent else ""
+    return [
+        f"- {plan.name}: {len(reading.records)} records on page 1{of} ({more}); "
+        f"fields: {', '.join(fields[:25])}{' ...' if len(fields) > 25 else ''}",
+        f"    GET {reading.url} -> {response.status_code}",
+        *(f"    {line}" for line in found.lines()),
+    ]

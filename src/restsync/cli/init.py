@@ -340,37 +340,21 @@ class _Client:
         self.transport = transport
 
     async def __aenter__(self) -> Any:
-        from restsync.auth import build_auth
-        from restsync.extract.engine import Extractor, decode_body
-        from restsync.extract.select import select_records
-        from restsync.http.client import SourceClient
-        from restsync.http.retry import RetryPolicy
-        from restsync.util.redact import redact_url
+        from restsync.extract.engine import Extractor
+        from restsync.extract.pages import PageStep
+        from restsync.extract.source import build_client
 
         cc = self.source.client_config
-        self.client = SourceClient(
-            cc.get("base_url") or "",
-            auth=build_auth(cc.get("auth")),
-            headers=cc.get("headers"),
-            transport=self.transport,
-        )
+        self.client = build_client(cc, transport=self.transport)
         client = await self.client.__aenter__()
         ex = Extractor(self.source.plans, client, client_config=cc, state={}, on_page=_ignore)
 
         async def send(plan: Any, request: Any, follow_up: bool) -> Any:
-            response = await client.send(
-                request,
-                resource=plan.name,
-                policy=RetryPolicy.from_config(plan.endpoint.get("error_handler")),
-                follow_up=follow_up,
-            )
+            response = await ex.send(plan, request, follow_up=follow_up)
             if response is None:
                 raise ConfigError(Problem("URL", "a response action ignored the response"))
-            url = redact_url(str(response.request.url))
-            body, _ = decode_body(response, resource=plan.name, url=url)
-            selector = plan.endpoint.get("data_selector")
-            records = select_records(body, selector, resource=plan.name, url=url)
-            return (response, body), records
+            reading = PageStep(plan).read(response)
+            return (response, reading.body), reading.records
 
         return ex, send
 

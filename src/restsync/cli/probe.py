@@ -152,8 +152,13 @@ def explain_page(
     configured_paginator: Any,
     configured_selector: str | None,
     plan: Any,
+    loaded: list[Any] | None = None,
 ) -> PageFindings:
-    """What one page says (see the module docstring); nothing is requested."""
+    """What one page says (see the module docstring); nothing is requested.
+
+    `records` are the page's records as `data_selector` found them; `loaded` the same after
+    the resource's processing (`PageStep.process`), from which the fields, the table layout,
+    the key and the cursors are read (default: `records`)."""
     chosen = effective(paginator)
     if configured_paginator is None or configured_paginator == "auto":
         how = "auto-detected"
@@ -179,9 +184,10 @@ def explain_page(
         data_selector=configured_selector or selector_of(body, records),
         selector_chosen="configured" if configured_selector else "auto",
     )
-    rows = [r for r in records if isinstance(r, Mapping)]
+    loaded = records if loaded is None else loaded
+    rows = [r for r in loaded if isinstance(r, Mapping)]
     findings.fields = sorted({k for r in rows for k in r})
-    findings.tables, findings.layout_error = _layout(plan, records)
+    findings.tables, findings.layout_error = _layout(plan, loaded)
     if plan.primary_key:
         findings.primary_key, findings.primary_key_chosen = list(plan.primary_key), "configured"
         missing = [k for k in plan.primary_key if rows and any(k not in r for r in rows)]

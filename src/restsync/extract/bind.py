@@ -1,7 +1,8 @@
 """Binding a child resource's request to one parent record.
 
 A child names parent fields in `{resources.<parent>.<field>}` placeholders (path, params,
-json, data, headers), in legacy `{type: resolve}` params and in `include_from_parent`. Every
+json, data, headers; a legacy `{type: resolve}` param is planned as one, see
+`config.defaults.canonical_endpoint`) and in `include_from_parent`. Every
 field it names must be in each parent record (as dlt requires); a missing one, or a `null`
 that would go into the request as text, is a `DataError` naming the child, the field and the
 parent page. Values placed in a path are percent-encoded (`encode_path_value`), so a parent
@@ -11,13 +12,15 @@ id like `x/../../admin` or `a b?c=d` stays one path segment.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from restsync.errors import DataError
-from restsync.extract.resources import PLACEHOLDER, ResourcePlan
+from restsync.extract.incremental import Incremental
+from restsync.extract.resources import PLACEHOLDER, ResourcePlan, render
+from restsync.http.request import PageRequest
 from restsync.util.paths import lookup as lookup  # the one walker; the engine reads it here
 
 #: Characters left as they are in a path value: RFC 3986 sub-delimiters (ids such as
@@ -47,19 +50,13 @@ class ParentField:
 
 
 _LINK = re.compile(r"https?://[^/?#\s]+", re.IGNORECASE)
-_NAMED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def render_path(
-    path: str,
-    *,
-    parent: Mapping[str, Any] | None,
-    incremental: Mapping[str, Any] | None,
-    named: Mapping[str, Any],
+    path: str, *, parent: Mapping[str, Any] | None, incremental: Mapping[str, Any] | None
 ) -> str:
-    """`path` with its placeholders filled, each value percent-encoded: parent fields,
-    `{incremental.*}` values, and `{name}` for a param in `named` (legacy resolve params and
-    scalar params named in the path).
+    """`path` with its placeholders filled, each value percent-encoded: parent fields and
+    `{incremental.*}` values.
 
     A path that is one parent field whose value is an absolute http(s) URL is that URL (a
     link the parent served; the client sends it without credentials to another origin).
@@ -77,18 +74,34 @@ def render_path(
             found = (incremental or {}).get(m.group(2))
         return "" if found is None else encode_path_value(found)
 
-    path = PLACEHOLDER.sub(value, path)
-    if named and "{" in path:
-        path = _NAMED.sub(
-            lambda m: encode_path_value(named[m.group(1)]) if m.group(1) in named else m.group(0),
-            path,
-        )
-    return path
+    return PLACEHOLDER.sub(value, path)
 
 
-def named_in_path(path: str) -> set[str]:
-    """The `{name}` placeholders of a path (not `{resources.*}` or `{incremental.*}`)."""
-    return set(_NAMED.findall(path))
+def first_request(
+    plan: ResourcePlan,
+    parent_record: Mapping[str, Any] | None,
+    incremental: Incremental | None,
+    build_url: Callable[[str], str],
+) -> PageRequest:
+    """The first request of `plan` (for a child: of `parent_record`'s pages), before the
+    paginator's first-page params: placeholders filled, the incremental window's params
+    added, the path made a URL by `build_url` (`SourceClient.build_url`)."""
+    ep = plan.endpoint
+    inc = incremental.placeholders() if incremental else None
+    params = render(dict(ep.get("params") or {}), parent=parent_record, incremental=inc)
+    params = {k: v for k, v in params.items() if v is not None}
+    path = render_path(str(ep.get("path") or plan.name), parent=parent_record, incremental=inc)
+    if incremental:
+        params.update(incremental.request_params())
+    headers = render(dict(ep.get("headers") or {}), parent=parent_record, incremental=inc)
+    return PageRequest(
+        method=str(ep.get("method") or "GET").upper(),
+        url=build_url(str(path)),
+        params=params,
+        headers={str(k): str(v) for k, v in headers.items()},
+        json=render(ep.get("json"), parent=parent_record, incremental=inc),
+        data=render(ep.get("data"), parent=parent_record, incremental=inc),
+    )
 
 
 def _strings(value: Any) -> list[str]:
@@ -110,7 +123,6 @@ def parent_fields(plan: ResourcePlan) -> list[ParentField]:
             for m in PLACEHOLDER.finditer(text):
                 if m.group(1) == "resources" and m.group(2) == plan.parent and m.group(3):
                     out.append(ParentField(m.group(3), part, part == "json"))
-    out.extend(ParentField(f, f"params.{p}", False) for p, f in plan.resolve_params)
     out.extend(
         ParentField(f, "include_from_parent", True, top_level=True)
         for f in plan.include_from_parent

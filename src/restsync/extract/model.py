@@ -20,7 +20,7 @@ class Page:
     url: str  # secrets masked
     index: int  # 0 for the first page of the resource
     nbytes: int = 0
-    #: The records packed into bytes (`records` then empty), see `pipeline.sink.pack_records`
+    #: The records packed into bytes (`records` then empty), see `restsync.extract.packing`
     payload: bytes | None = None
     #: How many records the page holds, packed or not.
     count: int = 0

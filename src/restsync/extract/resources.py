@@ -53,8 +53,6 @@ class ResourcePlan:
     columns: dict[str, Any] = field(default_factory=dict)
     selected: bool = True
     parent: str | None = None
-    # (param name, parent field) for legacy `{type: resolve}` params
-    resolve_params: list[tuple[str, str]] = field(default_factory=list)
     include_from_parent: list[str] = field(default_factory=list)
     processing_steps: list[dict[str, Callable[..., Any]]] = field(default_factory=list)
     max_table_nesting: int | None = None
@@ -88,7 +86,6 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
     endpoint = canonical_endpoint(resource.get("endpoint") or {})
     name = str(resource["name"])
     parents: set[str] = set()
-    resolve_params: list[tuple[str, str]] = []
     for text in _walk_strings(
         [
             endpoint.get("path"),
@@ -101,13 +98,7 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         for m in PLACEHOLDER.finditer(text):
             if m.group(1) == "resources":
                 parents.add(m.group(2))
-    params = dict(endpoint.get("params") or {})
-    for pname, pvalue in list(params.items()):
-        if isinstance(pvalue, Mapping) and pvalue.get("type") == "resolve":
-            parents.add(str(pvalue["resource"]))
-            resolve_params.append((pname, str(pvalue["field"])))
-            del params[pname]
-    endpoint["params"] = params
+    endpoint["params"] = dict(endpoint.get("params") or {})
     if len(parents) > 1:
         raise ConfigError(
             [
@@ -129,7 +120,6 @@ def build_plan(resource: Mapping[str, Any]) -> ResourcePlan:
         columns=column_hints(resource.get("columns")),
         selected=bool(resource.get("selected", True)),
         parent=next(iter(parents)) if parents else None,
-        resolve_params=resolve_params,
         include_from_parent=_as_list(resource.get("include_from_parent")),
         processing_steps=list(resource.get("processing_steps") or []),
         max_table_nesting=resource.get("max_table_nesting"),

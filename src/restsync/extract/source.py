@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restsync.errors import ConfigError, Problem
 from restsync.extract.resources import ResourcePlan, plan_config
 from restsync.util.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import httpx
+
+    from restsync.http.client import SourceClient
 
 
 class RestApiSource:
@@ -66,6 +71,41 @@ class RestApiSource:
                 plans.append(q)
         clone.plans = plans
         return clone
+
+
+def build_client(
+    client_config: Mapping[str, Any],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **options: Any,
+) -> SourceClient:
+    """The `SourceClient` a run sends a source's requests with, from its `client` config:
+    base_url, auth, headers, max_concurrency, rate_limit, allow_cross_origin_pagination and
+    timeout. `restsync check --probe` and `restsync init` build theirs here too.
+
+    `transport` replaces the network (an `httpx.MockTransport` in tests); `options` go to
+    `SourceClient` as they are (`sleep=`, `clock=` to run in simulated time).
+
+    ```python
+    async with build_client(source.client_config) as client:
+        response = await client.send(request, resource="orders", policy=RetryPolicy())
+    ```
+    """
+    from restsync.auth import build_auth
+    from restsync.http.client import SourceClient
+
+    cc = client_config
+    return SourceClient(
+        cc.get("base_url") or "",
+        auth=build_auth(cc.get("auth")),
+        headers=cc.get("headers"),
+        max_concurrency=int(cc.get("max_concurrency") or 4),
+        rate_limit=cc.get("rate_limit"),
+        transport=transport,
+        allow_cross_origin_pagination=bool(cc.get("allow_cross_origin_pagination")),
+        timeout=float(cc["timeout"]) if cc.get("timeout") else None,
+        **options,
+    )
 
 
 def rest_api_source(config: Mapping[str, Any], name: str | None = None) -> RestApiSource:

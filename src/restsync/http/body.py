@@ -23,14 +23,11 @@ from typing import Any
 import httpx
 import orjson
 
-from restsync.digits import has_digit_run
+from restsync.digits import may_exceed_int64
 from restsync.errors import ResourceError, SelectorError
 from restsync.util.redact import redact_text
 
-__all__ = ["WIDE_DIGITS", "decode_json"]
-
-#: Digits in a row from which an integer may lie beyond 64 bits (orjson turns it into a float).
-WIDE_DIGITS = 20
+__all__ = ["decode_json"]
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
@@ -54,7 +51,7 @@ def decode_json(response: httpx.Response, *, resource: str, url: str) -> tuple[A
         body = orjson.loads(content)
     except orjson.JSONDecodeError as exc:
         return _decode_as_python(response, content, exc, resource=resource, url=url), False
-    if has_digit_run(content, WIDE_DIGITS):
+    if may_exceed_int64(content):
         # orjson reads an integer beyond 64 bits as a float, silently rounding it; the
         # standard library keeps it exact (the normalizer then stores it as a decimal)
         with contextlib.suppress(ValueError):  # too many digits for int(): keep orjson's

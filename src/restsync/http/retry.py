@@ -5,6 +5,10 @@ throttle (`limits.HostThrottle`), sends, reads the whole body (so a connection d
 mid-body is retried too), and decides: return the response, or wait and try again. The
 policy that applies travels with the request (`RequestTrace` in `request.extensions`), so
 one transport serves every endpoint and the OAuth2 token request alike.
+
+A request may also carry a check of its body (`RequestTrace.check`): a successful response
+whose body cannot be used (cut short, not JSON, of another shape than the pages before) is
+retried in the same loop, with the same backoff and clock, as a 503 is (`UnreadableBody`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ JitterKind = Literal["full", "decorrelated"]
 
 TRACE_KEY = "restsync.trace"
 """Key of the `RequestTrace` in `httpx.Request.extensions`."""
+
+CHECKED_KEY = "restsync.checked"
+"""Key in `httpx.Response.extensions` of what `RequestTrace.check` returned for the body (the
+`UnreadableBody` it raised, when the retries for it were used up)."""
 
 RETRYABLE_ERRORS: tuple[type[Exception], ...] = (
     httpx.TimeoutException,  # connect/read/write/pool timeouts
@@ -186,6 +194,27 @@ def parse_retry_after(
     return min(seconds, float(cap))
 
 
+class UnreadableBody(Exception):
+    """Raised by a `RequestTrace.check`: the body of a successful response cannot be used
+    now (cut short, an HTML error page, a page of another shape), and another attempt may
+    bring one that can.
+
+    The transport retries it up to the policy's `max_retries` times, each after the
+    policy's backoff; then it returns the response as it is, for the caller to report.
+
+    ```python
+    def check(response: httpx.Response) -> Any:
+        if not response.content.endswith(b"}"):
+            raise UnreadableBody("the body is cut short")
+        return orjson.loads(response.content)
+    ```
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass
 class ResourceStats:
     """Counters of one resource's HTTP traffic (what `SourceClient.stats` holds)."""
@@ -228,6 +257,11 @@ class RequestTrace:
     resource: str | None = None
     give_up: Callable[[httpx.Response], bool] | None = None
     """Returns True for a response that must not be retried (a matching response action)."""
+    check: Callable[[httpx.Response], Any] | None = None
+    """Reads the body of a successful response; raises `UnreadableBody` for one worth
+    another attempt. What it returns is kept in `response.extensions[CHECKED_KEY]`."""
+    unreadable: int = 0
+    """Attempts retried for an unreadable body."""
     attempts: int = 0
     retries: int = 0
     started: float | None = None
@@ -325,7 +359,9 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 or (trace.give_up is not None and trace.give_up(response))
             ):
                 throttle.observe(response, sent_at=sent_at)
-                return response
+                if await self._usable(request, response, trace):
+                    return response
+                continue
             hint = None
             if policy.respect_retry_after:
                 header = response.headers.get("retry-after")
@@ -353,6 +389,48 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 delay = policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
                 self._log_retry(request, trace, f"{status}", delay)
                 await self._backoff(trace, delay)
+
+    async def _usable(
+        self, request: httpx.Request, response: httpx.Response, trace: RequestTrace
+    ) -> bool:
+        """Whether to return `response`: True unless `trace.check` finds its body unreadable
+        and the retries for that are not used up (then this waits out the backoff)."""
+        check = trace.check
+        if check is None or not response.is_success:
+            return True
+        if trace.give_up is not None and trace.give_up(response):
+            return True
+        # Let the requests waiting for the slot this response freed go out before its body
+        # is read: the next round trip then overlaps that work.
+        await asyncio.sleep(0)
+        response.request = request
+        try:
+            response.extensions[CHECKED_KEY] = check(response)
+            return True
+        except UnreadableBody as exc:
+            if trace.unreadable >= trace.policy.max_retries:
+                response.extensions[CHECKED_KEY] = exc  # retried enough: the caller reports it
+                return True
+            reason = exc.reason
+        trace.unreadable += 1
+        delay = trace.policy.backoff(trace.unreadable, rng=self._rng)
+        log.info(
+            "%sunreadable page (%s); retry %d/%d in %.1f s",
+            f"resource '{trace.resource}': " if trace.resource else "",
+            reason,
+            trace.unreadable,
+            trace.policy.max_retries,
+            delay,
+        )
+        if trace.stats is not None:
+            trace.stats.retries += 1
+            trace.stats.backoff_seconds += delay
+        if delay > 0:
+            await self._sleep(delay)
+        # the page is asked again as a new request: its statuses get a budget of their own
+        trace.attempts = trace.retries = 0
+        trace.last_delay, trace.started = None, self._clock()
+        return False
 
     async def _receive(self, request: httpx.Request) -> httpx.Response:
         """Send `request` and read its whole body within `response_timeout` seconds.

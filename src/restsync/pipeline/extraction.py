@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from restsync.errors import ResourceError
 from restsync.extract.engine import Extractor, ResourceRun
 from restsync.extract.model import Page
+from restsync.extract.packing import pack_body, pack_records
 from restsync.extract.source import RestApiSource
-from restsync.pipeline.sink import pack_body, pack_records
 
 if TYPE_CHECKING:
     from restsync.http.retry import ResourceStats
@@ -152,22 +152,11 @@ class ExtractionThread:
         self._on_page(Page(resource, [], "", DONE_INDEX))
 
     async def _extract(self) -> dict[str, ResourceRun]:
-        from restsync.auth import build_auth
-        from restsync.http.client import SourceClient
+        from restsync.extract.source import build_client
 
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
         cc = self.source.client_config
-        auth = build_auth(cc.get("auth"))
-        async with SourceClient(
-            cc.get("base_url") or "",
-            auth=auth,
-            headers=cc.get("headers"),
-            max_concurrency=int(cc.get("max_concurrency") or 4),
-            rate_limit=cc.get("rate_limit"),
-            transport=self.transport,
-            allow_cross_origin_pagination=bool(cc.get("allow_cross_origin_pagination")),
-            timeout=float(cc["timeout"]) if cc.get("timeout") else None,
-        ) as client:
+        async with build_client(cc, transport=self.transport) as client:
             state = await asyncio.wrap_future(self._state)
             extractor = Extractor(
                 self.source.plans,

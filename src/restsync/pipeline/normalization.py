@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from restsync.errors import DataError
-from restsync.pipeline.sink import pack_records, raw_pages, unpack_records
+from restsync.extract.packing import pack_records, raw_pages, unpack_records
 from restsync.schema.model import Schema
 
 if TYPE_CHECKING:

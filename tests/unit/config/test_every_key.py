@@ -126,9 +126,15 @@ SCD2_KEYS = (
 
 # The modules that read each level of the config at run time.
 CONSUMERS: dict[str, tuple[str, ...]] = {
-    "client": ("pipeline/extraction.py", "http/client.py", "extract/engine.py"),
+    "client": ("extract/source.py", "http/client.py", "extract/engine.py"),
     "resource": ("extract/resources.py", "pipeline/core.py"),
-    "endpoint": ("extract/engine.py", "http/client.py", "extract/resources.py"),
+    "endpoint": (
+        "extract/engine.py",
+        "extract/bind.py",
+        "extract/pages.py",
+        "http/client.py",
+        "extract/resources.py",
+    ),
     "incremental": ("extract/incremental.py",),
     "error_handler": ("http/retry.py",),
     "response_action": ("http/client.py",),
@@ -141,7 +147,7 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
         "extract/resources.py",
         "load/hints.py",
     ),
-    "processing_step": ("extract/engine.py",),
+    "processing_step": ("extract/pages.py",),
     "resolve_param": ("config/defaults.py",),
 }
 

@@ -11,8 +11,8 @@ import pytest
 from extract_helpers import run_extractor
 
 from restsync.extract.model import Page
+from restsync.extract.packing import pack_body, pack_records, unpack_records
 from restsync.extract.source import rest_api_source
-from restsync.pipeline.sink import pack_body, pack_records, unpack_records
 
 BASE = "https://api.example.com/v1"
 

@@ -37,7 +37,6 @@ def test_parent_from_placeholder_and_legacy_resolve():
     )
     assert legacy.parent == "posts"
     # the legacy form is planned in its canonical form: a placeholder the run binds
-    assert legacy.resolve_params == []
     assert legacy.endpoint["params"] == {"post_id": "{resources.posts.id}"}
 
 

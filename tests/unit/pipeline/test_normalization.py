@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from restsync.errors import DataError
+from restsync.extract.packing import pack_records
 from restsync.pipeline.normalization import (
     Batch,
     LocalNormalization,
@@ -16,7 +17,6 @@ from restsync.pipeline.normalization import (
     PageRef,
     SwitchingNormalization,
 )
-from restsync.pipeline.sink import pack_records
 from restsync.pipeline.worker import WorkerNormalization
 from restsync.schema.model import Schema
 from restsync.stage import open_stage
@@ -141,7 +141,7 @@ def test_switching_sink_mixes_local_and_worker_resources(tmp_path: Path) -> None
 def test_packed_pages_round_trip_exactly() -> None:
     from datetime import datetime, timezone
 
-    from restsync.pipeline.sink import pack_records, unpack_records
+    from restsync.extract.packing import pack_records, unpack_records
 
     plain = [{"id": 1, "tags": ["a"], "price": 1.5}, {"id": 2, "none": None}]
     wide = [{"id": 2**70 + 1}]  # beyond 64 bits: orjson refuses it, pickle keeps it

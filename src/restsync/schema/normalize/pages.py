@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from restsync._runtime import collector_paused
-from restsync.digits import has_digit_run
+from restsync.extract.packing import join_bodies, may_exceed_double
 from restsync.schema.infer import Observed, observe_arrow
 from restsync.schema.model import Schema
 from restsync.schema.normalize.names import TableClashes
@@ -44,9 +44,6 @@ _DECIMAL_JSON: dict[str, pa.DataType] = {
     "double": pa.float64(),
     "text": pa.string(),
 }
-#: Digits in a row from which an int may lie beyond 2**53, which a double column must not
-#: round (see `infer`)
-_DOUBLE_WIDE_DIGITS = 16
 
 #: the tables of a walked batch: (keys, row count, load id, seq start) -> tables
 TablesFn = Callable[[pa.Array | list[list[Any]], int, str, int], dict[str, pa.Table]]
@@ -139,8 +136,8 @@ class ArrowPages:
         if page is None:
             return None
         record_type, has_double = page
-        data = b"\n".join(bodies)  # a run of digits never spans two pages: "\n" parts them
-        if has_double and has_digit_run(data, _DOUBLE_WIDE_DIGITS):
+        data = join_bodies(bodies)
+        if has_double and may_exceed_double(data):
             return None  # maybe an int beyond 2**53 in a double column: the row walk's variant
         if len(data) >= 2**31 - 1:
             return None
