@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from restsync.extract.model import PageRequest
+from restsync.http.request import PageRequest
 
 
 def request_key(request: PageRequest) -> bytes:

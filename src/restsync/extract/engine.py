@@ -20,15 +20,16 @@ from typing import Any
 
 import httpx
 
-from restsync.errors import ResourceError, SelectorError
+from restsync.errors import HTTPStatusError, ResourceError, SelectorError
 from restsync.extract.ahead import Ahead
 from restsync.extract.bind import ParentField, check_parent, first_request, parent_fields
 from restsync.extract.incremental import Incremental
-from restsync.extract.model import Page, PageRequest
+from restsync.extract.model import Page
 from restsync.extract.pagebase import find_base
 from restsync.extract.pages import PageReading, PageStep, Window, check_shape
 from restsync.extract.resources import ResourcePlan
 from restsync.http.redact import redact_text
+from restsync.http.request import PageRequest
 from restsync.http.retry import RetryPolicy, UnreadableBody
 from restsync.paginate import PageNumberPaginator, build_paginator
 from restsync.paginate.shape import PageShape
@@ -72,6 +73,10 @@ def _report_pagination(run: ResourceRun, paginator: Any) -> None:
     detection = getattr(paginator, "detection", None)
     if detection is not None and run.pagination is None:
         run.pagination = detection.as_dict()
+
+
+#: Statuses with which an API says a page does not exist: past its count, they confirm it.
+_NO_SUCH_PAGE = frozenset({400, 404, 410, 416, 422})
 
 
 def _told_pages(paginator: Any) -> int | None:
@@ -298,6 +303,24 @@ class Extractor:
                 return
 
     async def _fetch(self, walk: _Walk) -> tuple[httpx.Response, PageReading] | None:
+        """The next page and its reading, or None when there is none (a response action
+        ignored it, or the API refused the page past its own count, which confirms it)."""
+        try:
+            return await self._fetch_page(walk)
+        except HTTPStatusError as exc:
+            paginator = walk.paginator
+            if not (exc.status in _NO_SUCH_PAGE and paginator.awaits_told_end()):
+                raise
+            log.info(
+                "resource '%s': the page after the API's count answered %s, which confirms "
+                "the count",
+                walk.plan.name,
+                exc.status,
+            )
+            paginator.told_end_refused()
+            return None
+
+    async def _fetch_page(self, walk: _Walk) -> tuple[httpx.Response, PageReading] | None:
         """The next page and its reading: fetched ahead, or sent now (the transport retries
         a body the page step cannot read, see `PageStep.checker`)."""
         fetched = walk.ahead.take(walk.request)

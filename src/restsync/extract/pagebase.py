@@ -16,9 +16,9 @@ import httpx
 
 from restsync.errors import ResourceError, SelectorError
 from restsync.extract.ahead import Ahead
-from restsync.extract.model import PageRequest
 from restsync.extract.pages import PageReading, PageStep
 from restsync.http.redact import redact_url
+from restsync.http.request import PageRequest
 from restsync.http.retry import UnreadableBody
 from restsync.paginate.base import same_records
 

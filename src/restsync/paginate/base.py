@@ -268,6 +268,17 @@ class Paginator(abc.ABC):
         believed once that page confirms it (see `told_end_holds`)."""
         self._told_last = {content_bytes(r) for r in records}
 
+    def awaits_told_end(self) -> bool:
+        """True while the next page is the one asked for after the told last page (see
+        `expect_told_end`)."""
+        return self._told_last is not None
+
+    def told_end_refused(self) -> None:
+        """The API answered the page after the told last page with a client error (404, 400,
+        ...: there is no such page), which confirms its count: the pagination ends."""
+        self._told_last = None
+        self.has_next_page = False
+
     def told_end_holds(self, records: list[Any]) -> bool | None:
         """On the page asked for after the told last page (`expect_told_end`): True when it
         confirms the end (it is empty, or holds only records of the told last page again, as
