@@ -362,9 +362,13 @@ def test_bodies_compressed_without_being_asked_are_read(
 
     compress = brotli.compress if coding == "br" else zstandard.ZstdCompressor().compress
     records = [[{"id": p * 10 + i, "name": f"n{p}-{i}"} for i in range(10)] for p in range(3)]
-    pages = [compress(json.dumps({"data": recs, "total_pages": 3}).encode()) for recs in records]
+    # the fourth page, empty, is the one that confirms the page count
+    pages = [
+        compress(json.dumps({"data": recs, "total_pages": 3}).encode()) for recs in [*records, []]
+    ]
+    paginator = {"type": "page_number", "total_path": "total_pages", "base_page": 1}
     with PagesServer(pages, headers={"content-encoding": coding}) as server:
-        info = run_config(tmp_path, "odd", server.config())
+        info = run_config(tmp_path, "odd", server.config(endpoint={"paginator": paginator}))
     assert info.resources["items"].error is None
     got = _rows(tmp_path / "odd.duckdb", "SELECT id, name FROM odd_data.items ORDER BY id")
     assert got == [(r["id"], r["name"]) for recs in records for r in recs]
