@@ -33,8 +33,8 @@ from typing import Any
 
 import orjson
 
-from restsync.schema.model import Schema
-from restsync.schema.normalize import Normalizer
+from restsync.schema._model import Schema
+from restsync.schema._normalize import Normalizer
 
 
 def bench_records(n: int) -> list[dict[str, Any]]:

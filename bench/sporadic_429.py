@@ -26,7 +26,7 @@ from typing import Any
 
 import restsync
 from restsync.connectors import connector_config
-from restsync.extract.source import RestApiSource
+from restsync.extract._source import RestApiSource
 from restsync.pipeline import Pipeline
 from restsync.sandbox import Faults, Sandbox
 

@@ -10,7 +10,9 @@ print(pipeline.run(source))
 
 from __future__ import annotations
 
-from restsync.config.secrets import secrets
+from restsync.auth import SourceAuth, register_auth
+from restsync.config import RESTAPIConfig
+from restsync.config._secrets import secrets
 from restsync.errors import (
     AuthError,
     ConfigError,
@@ -23,7 +25,10 @@ from restsync.errors import (
     SecretNotFoundError,
     SelectorError,
 )
-from restsync.extract.source import RestApiSource, rest_api_source
+from restsync.extract import Page, RestApiSource, rest_api_source
+from restsync.http import PageRequest
+from restsync.load import Destination
+from restsync.paginate import Paginator, register_paginator
 from restsync.pipeline import LoadInfo, Pipeline, pipeline
 
 __version__ = "0.1.0"
@@ -32,18 +37,26 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "DataError",
+    "Destination",
     "HTTPStatusError",
     "LoadError",
     "LoadInfo",
+    "Page",
+    "PageRequest",
     "PaginationError",
+    "Paginator",
     "Pipeline",
+    "RESTAPIConfig",
     "ResourceError",
     "RestApiSource",
     "RestsyncError",
     "SecretNotFoundError",
     "SelectorError",
+    "SourceAuth",
     "__version__",
     "pipeline",
+    "register_auth",
+    "register_paginator",
     "rest_api_source",
     "secrets",
 ]

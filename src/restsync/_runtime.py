@@ -11,11 +11,11 @@ says how a run treats them:
   that doubled the cost of decoding a batch (46 ms against 22 ms for 5,000 records). During
   a run the collector keeps running, only less often. What would wait for it is freed
   otherwise: httpx's response/stream cycle is cut once the body is read
-  (`restsync.http.client._unbind`).
-- `collector_paused()` (around one normalizer walk, `restsync.schema.normalize`): no cyclic
+  (`restsync.http._client._unbind`).
+- `collector_paused()` (around one normalizer walk, `restsync.schema._normalize`): no cyclic
   collection at all while a batch is walked; a pass over the whole heap in the middle of a
   walk costs more than the walk itself.
-- `settle_process()` (the normalizer process, `restsync.pipeline.worker`): what is loaded
+- `settle_process()` (the normalizer process, `restsync.pipeline._worker`): what is loaded
   at start-up (modules, the schema) is frozen out of the collector's passes.
 - `release_free_memory()` (between extraction and the load): the heap memory freed during
   extraction goes back to the operating system (glibc keeps it for reuse otherwise): the

@@ -5,8 +5,8 @@ the run: an order of magnitude faster than a regular expression over a whole pag
 inside a string counts too, so a hit means "maybe", never "surely".
 
 The two widths restsync cares about are defined here, once: an integer beyond 64 bits (which
-orjson reads as a float, see `restsync.http.body.decode_json`, and which keeps a page from
-travelling as its body, see `restsync.extract.packing`) and an integer beyond 2**53 (which a
+orjson reads as a float, see `restsync.http._body.decode_json`, and which keeps a page from
+travelling as its body, see `restsync.extract._packing`) and an integer beyond 2**53 (which a
 double column would round, see `Normalizer.normalize_pages`).
 """
 

@@ -244,7 +244,7 @@ def _sql(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ..
 
 def stored_state(url: str, dataset: str, pipeline: str) -> dict[str, dict[str, Any]]:
     """The committed incremental state, through the destination itself (any kind)."""
-    from restsync.destinations.registry import destination_from_url
+    from restsync.destinations._registry import destination_from_url
 
     dest = destination_from_url(url, pipeline_name=pipeline, dataset_name=dataset)
     dest.open()

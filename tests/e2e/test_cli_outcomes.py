@@ -16,7 +16,7 @@ import psutil
 from click.testing import CliRunner
 
 from restsync.cli.main import EXIT_FAILED_RESOURCES, EXIT_INTERNAL, cli
-from restsync.pipeline.info import LoadInfo, ResourceInfo
+from restsync.pipeline._info import LoadInfo, ResourceInfo
 
 RESTSYNC = str(Path(sys.executable).with_name("restsync"))
 
@@ -95,7 +95,7 @@ def test_a_crashed_normalizer_is_an_internal_failure(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while worker is None and time.monotonic() < deadline and proc.poll() is None:
             for child in psutil.Process(proc.pid).children(recursive=True):
-                if "restsync.pipeline.worker" in " ".join(child.cmdline()):
+                if "restsync.pipeline._worker" in " ".join(child.cmdline()):
                     worker = child
             time.sleep(0.05)
         assert worker is not None, "the normalizer process started"

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from restsync import rest_api_source
 from restsync.cli.main import cli
-from restsync.destinations.duckdb import DuckDBDestination, open_error
+from restsync.destinations._duckdb import DuckDBDestination, open_error
 from restsync.errors import ConfigError, LoadError
 from restsync.pipeline import Pipeline
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from restsync.connectors import connector_module, connector_source
-from restsync.extract.incremental import parse_instant
+from restsync.extract._incremental import parse_instant
 from restsync.pipeline import Pipeline
 
 from .conftest import CONNECTORS

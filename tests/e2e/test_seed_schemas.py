@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from restsync.connectors import connector_module
-from restsync.schema.naming import normalize_path
+from restsync.schema._naming import normalize_path
 
 from .conftest import CONNECTORS
 from .dest_helpers import column_types, postgres_url, query, reading, restsync_type

@@ -110,7 +110,7 @@ def test_incremental_rerun_requests_the_window_and_merges_changes(
     finally:
         con.close()
     assert len(rows) == len(expected)
-    from restsync.extract.incremental import parse_instant
+    from restsync.extract._incremental import parse_instant
 
     by_key = {str(k): v for k, v in rows}
     for rec in expected:
@@ -158,7 +158,7 @@ def test_seed_columns_are_typed_as_the_connector_declares(
     tmp_path: Path, sandbox_env: Any, name: str
 ) -> None:
     from restsync.cli.show import show_pipeline
-    from restsync.schema.naming import normalize_path
+    from restsync.schema._naming import normalize_path
 
     sb = sandbox_env(name)
     info = run_connector(tmp_path, sb, name)

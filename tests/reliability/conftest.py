@@ -24,8 +24,8 @@ import duckdb
 import pytest
 
 from restsync.connectors import connector_config
-from restsync.extract.incremental import parse_instant
-from restsync.extract.source import RestApiSource
+from restsync.extract._incremental import parse_instant
+from restsync.extract._source import RestApiSource
 from restsync.pipeline import Pipeline
 from restsync.sandbox import Faults, Sandbox, SandboxOptions
 from restsync.sandbox.app import Receive, Scope, Send

@@ -23,7 +23,7 @@ import pytest
 from rich.console import Console
 
 from restsync.connectors import connector_config
-from restsync.extract.source import RestApiSource
+from restsync.extract._source import RestApiSource
 from restsync.sandbox import RecordingServer, SandboxOptions
 
 from .conftest import CONNECTORS, LONG, Figures, fast_config, make_pipeline, run_cli, run_config

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from restsync.extract.source import RestApiSource
+from restsync.extract._source import RestApiSource
 from restsync.pipeline import Pipeline
 from restsync.sandbox import Faults
 

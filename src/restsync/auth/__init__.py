@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from restsync.auth.api_key import ApiKeyAuth
-from restsync.auth.base import SourceAuth, check_keys
-from restsync.auth.basic import HttpBasicAuth
-from restsync.auth.bearer import BearerAuth
-from restsync.auth.oauth2 import DltOAuth2ClientCredentials, OAuth2ClientCredentials, Token
+from restsync.auth._api_key import ApiKeyAuth
+from restsync.auth._base import SourceAuth, check_keys
+from restsync.auth._basic import HttpBasicAuth
+from restsync.auth._bearer import BearerAuth
+from restsync.auth._oauth2 import DltOAuth2ClientCredentials, OAuth2ClientCredentials, Token
 from restsync.errors import ConfigError, Problem
 from restsync.util.suggest import did_you_mean
 

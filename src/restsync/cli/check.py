@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from restsync.http.redact import MASK, redact_text
+from restsync.http._redact import MASK, redact_text
 
 
 def _auth_text(auth: Any) -> str:
@@ -66,8 +66,8 @@ def run_probe(source: Any, transport: Any = None) -> tuple[str, bool]:
     (`build_client`, `Extractor.first_request`, `Extractor.paginator_for`, `PageStep`)."""
 
     async def probe() -> list[str]:
-        from restsync.extract.engine import Extractor
-        from restsync.extract.source import build_client
+        from restsync.extract._engine import Extractor
+        from restsync.extract._source import build_client
 
         cc = source.client_config
         out: list[str] = []
@@ -99,8 +99,8 @@ async def _probe_page(
     """Page 1 of `plan` (for a child: of the parent's first record), read by the page step
     a run reads it with, and what it says; its first record kept for the children."""
     from restsync.cli.probe import explain_page
-    from restsync.extract.bind import check_parent, parent_fields
-    from restsync.extract.pages import PageStep
+    from restsync.extract._bind import check_parent, parent_fields
+    from restsync.extract._pages import PageStep
 
     parent_record = None
     if parent is not None:

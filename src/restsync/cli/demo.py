@@ -14,7 +14,7 @@ def summarize_duckdb(path: Path, dataset: str, console: Console, rows: int = 3) 
     """Print each table of `dataset` with its row count, then a few rows of the largest."""
     import duckdb
 
-    from restsync.destinations.sql import quote
+    from restsync.destinations._sql import quote
 
     con = duckdb.connect(str(path), read_only=True)
     try:

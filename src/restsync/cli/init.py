@@ -209,8 +209,8 @@ def init_from_url(
 def _next_url_candidates(body: Any) -> list[dict[str, Any]]:
     """A json_link paginator for each next-page URL the body holds (another reading than
     auto-detection's first match: e.g. a token at `next` and the URL at `next_url`)."""
-    from restsync.paginate.auto import NEXT_URL_PATHS
-    from restsync.paginate.cursor import looks_like_url
+    from restsync.paginate._auto import NEXT_URL_PATHS
+    from restsync.paginate._cursor import looks_like_url
     from restsync.util.paths import find_first
 
     out: list[dict[str, Any]] = []
@@ -248,9 +248,9 @@ def header_lines(command: str, secret_names: list[str]) -> list[str]:
 
 async def _first_page(client: dict[str, Any], resource: dict[str, Any], transport: Any) -> Any:
     from restsync.cli.probe import explain_page
-    from restsync.config.files import resolve_secret_refs
-    from restsync.config.secrets import secrets
-    from restsync.extract.source import rest_api_source
+    from restsync.config._files import resolve_secret_refs
+    from restsync.config._secrets import secrets
+    from restsync.extract._source import rest_api_source
 
     config = resolve_secret_refs({"client": client, "resources": [resource]}, secrets)
     source = rest_api_source(config, name="init")
@@ -287,10 +287,10 @@ async def _walk(
 ) -> Walk:
     """Read up to `pages` pages with the resource's paginator; records must not repeat, and
     a walk that ends must have read the records the API said it has (`said`)."""
-    from restsync.config.files import resolve_secret_refs
-    from restsync.config.secrets import secrets
+    from restsync.config._files import resolve_secret_refs
+    from restsync.config._secrets import secrets
     from restsync.errors import RestsyncError
-    from restsync.extract.source import rest_api_source
+    from restsync.extract._source import rest_api_source
 
     config = resolve_secret_refs({"client": client, "resources": [resource]}, secrets)
     source = rest_api_source(config, name="init")
@@ -340,9 +340,9 @@ class _Client:
         self.transport = transport
 
     async def __aenter__(self) -> Any:
-        from restsync.extract.engine import Extractor
-        from restsync.extract.pages import PageStep
-        from restsync.extract.source import build_client
+        from restsync.extract._engine import Extractor
+        from restsync.extract._pages import PageStep
+        from restsync.extract._source import build_client
 
         cc = self.source.client_config
         self.client = build_client(cc, transport=self.transport)

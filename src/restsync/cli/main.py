@@ -83,13 +83,13 @@ class Interrupts:
 def load_source(config: str, base_url: str | None = None, incremental: bool = True) -> Any:
     """A source from a built-in connector's name or a config file (YAML/TOML/JSON/Python)."""
     from restsync.connectors import CONNECTORS, connector_source
-    from restsync.extract.source import RestApiSource, rest_api_source
+    from restsync.extract._source import RestApiSource, rest_api_source
 
     path = Path(config)
     if not path.exists() and (config in CONNECTORS or not path.suffix):
         # a connector's name (an unknown one gets a did-you-mean)
         return connector_source(config, base_url=base_url, incremental=incremental)
-    from restsync.config.files import load_config_file
+    from restsync.config._files import load_config_file
 
     loaded = load_config_file(path)
     if isinstance(loaded, RestApiSource):

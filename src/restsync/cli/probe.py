@@ -224,8 +224,8 @@ def told_total(body: Any) -> int | None:
 
 
 def _layout(plan: Any, records: list[Any]) -> tuple[list[TableLayout], str | None]:
-    from restsync.schema.model import Schema
-    from restsync.schema.normalize import Normalizer
+    from restsync.schema._model import Schema
+    from restsync.schema._normalize import Normalizer
 
     schema = Schema("probe")
     try:

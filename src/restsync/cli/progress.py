@@ -21,8 +21,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from restsync.extract.engine import ResourceRun
-from restsync.pipeline.info import LoadInfo
+from restsync.extract._engine import ResourceRun
+from restsync.pipeline._info import LoadInfo
 from restsync.util.redact import redact_text
 
 #: What `watch` is given: resource -> (its run, its HTTP counters or None), read live.

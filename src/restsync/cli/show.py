@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from restsync.destinations.base import LOADS_TABLE, STATE_TABLE, DestinationInfo
+from restsync.destinations._base import LOADS_TABLE, STATE_TABLE, DestinationInfo
 from restsync.errors import ConfigError
 
 
@@ -106,7 +106,7 @@ def discover(dest: Any) -> list[Found]:
 def _discover_folder(root: Path) -> list[Found]:
     out: list[Found] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        from restsync.destinations.parquet import LOADS_FILE, STATE_FILE
+        from restsync.destinations._parquet import LOADS_FILE, STATE_FILE
 
         loads, state = folder / LOADS_FILE, folder / STATE_FILE
         if not (loads.is_file() or state.is_file()):

@@ -6,23 +6,23 @@
     for resource in expand_resources(config):
         ...                              # full dicts, resource_defaults merged in
 
-The secrets accessor lives in `restsync.config.secrets.secrets` (and is `restsync.secrets`);
-it is not re-exported here, so `restsync.config.secrets` stays the module.
+The secrets accessor lives in `restsync.config._secrets.secrets` (and is `restsync.secrets`);
+it is not re-exported here, so `restsync.config._secrets` stays the module.
 """
 
 from __future__ import annotations
 
-from restsync.config.defaults import (
+from restsync.config._defaults import (
     deep_merge,
     expand_resource,
     expand_resources,
     parent_resources,
     write_disposition_of,
 )
-from restsync.config.dialect import RESTAPIConfig
-from restsync.config.files import load_config_file
-from restsync.config.secrets import Secret, Secrets
-from restsync.config.validate import find_problems, validate_config
+from restsync.config._dialect import RESTAPIConfig
+from restsync.config._files import load_config_file
+from restsync.config._secrets import Secret, Secrets
+from restsync.config._validate import find_problems, validate_config
 
 __all__ = [
     "RESTAPIConfig",

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from restsync.errors import ConfigError, Problem
-from restsync.extract.source import RestApiSource
+from restsync.extract._source import RestApiSource
 from restsync.util.suggest import did_you_mean
 
 CONNECTORS: tuple[str, ...] = ("fulfillment", "ecommerce", "orders", "commerce", "inventory")

@@ -8,10 +8,10 @@ the client sends.
 
 from __future__ import annotations
 
-from restsync.http.client import MAX_REDIRECTS, SourceClient
-from restsync.http.limits import HostLimits, HostThrottle
-from restsync.http.request import PageRequest
-from restsync.http.retry import (
+from restsync.http._client import MAX_REDIRECTS, SourceClient
+from restsync.http._limits import HostLimits, HostThrottle
+from restsync.http._request import PageRequest
+from restsync.http._retry import (
     RETRYABLE_ERRORS,
     RequestTrace,
     ResourceStats,

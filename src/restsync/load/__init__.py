@@ -16,10 +16,10 @@ from typing import Any
 
 from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
-from restsync.load.destination import Destination, TableLoadStats
-from restsync.load.merge import RefreshPlan
-from restsync.schema.model import Schema, Table
-from restsync.stage.writer import StagedLoad
+from restsync.load._destination import Destination, TableLoadStats
+from restsync.load._merge import RefreshPlan
+from restsync.schema._model import Schema, Table
+from restsync.stage._writer import StagedLoad
 from restsync.state import load_record, utcnow
 
 
@@ -139,4 +139,11 @@ def load_stage(
     return stats
 
 
-__all__ = ["LoadStats", "RefreshPlan", "load_stage", "tables_to_write"]
+__all__ = [
+    "Destination",
+    "LoadStats",
+    "RefreshPlan",
+    "TableLoadStats",
+    "load_stage",
+    "tables_to_write",
+]

@@ -3,13 +3,13 @@
 A paginator is chosen per endpoint from the config's `paginator` entry, by `type`
 (`build_paginator`). Add your own with `register_paginator`. Every paginator gets the
 loop guards of `Paginator` (repeated cursor/URL, repeated page content, `max_pages`) and
-may take a `stop_condition` (see `restsync.paginate.stop_condition`).
+may take a `stop_condition` (see `restsync.paginate._stop_condition`).
 
 `PAGINATORS` is the one registry of paginator types: a type's config keys are its class's
 constructor parameters (`paginator_params`); `REGISTERED_CONFIGS` holds the config TypedDict
 a registered type was given (validation reads the value types from it, else from the
 dialect's `PAGINATOR_CONFIGS` for a built-in, else from the constructor's annotations:
-`restsync.config.validate.paginator_key_types`). Validation, `build_paginator` and `check`
+`restsync.config._validate.paginator_key_types`). Validation, `build_paginator` and `check`
 all read it.
 """
 
@@ -19,14 +19,14 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from restsync.paginate.auto import AutoPaginator, detect_paginator
-from restsync.paginate.base import Paginator, PaginatorType
-from restsync.paginate.cursor import CursorPaginator, HeaderCursorPaginator
-from restsync.paginate.links import HeaderLinkPaginator, JSONLinkPaginator, parse_link_header
-from restsync.paginate.offset import OffsetPaginator
-from restsync.paginate.page_number import PageNumberPaginator
-from restsync.paginate.single_page import SinglePagePaginator
-from restsync.paginate.stop_condition import StopCondition, parse_stop_condition
+from restsync.paginate._auto import AutoPaginator, detect_paginator
+from restsync.paginate._base import Paginator, PaginatorType
+from restsync.paginate._cursor import CursorPaginator, HeaderCursorPaginator
+from restsync.paginate._links import HeaderLinkPaginator, JSONLinkPaginator, parse_link_header
+from restsync.paginate._offset import OffsetPaginator
+from restsync.paginate._page_number import PageNumberPaginator
+from restsync.paginate._single_page import SinglePagePaginator
+from restsync.paginate._stop_condition import StopCondition, parse_stop_condition
 from restsync.util.suggest import did_you_mean
 
 __all__ = [

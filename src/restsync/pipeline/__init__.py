@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from restsync.pipeline.core import NoProgress, Pipeline, Progress, new_load_id, pipeline
-from restsync.pipeline.info import LoadInfo, ResourceInfo, TableInfo
+from restsync.pipeline._core import NoProgress, Pipeline, Progress, new_load_id, pipeline
+from restsync.pipeline._info import LoadInfo, ResourceInfo, TableInfo
 
 __all__ = [
     "LoadInfo",

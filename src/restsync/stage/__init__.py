@@ -6,8 +6,8 @@ manifest atomically. `open_stage` reads a stage back (None when it has no manife
 
 from __future__ import annotations
 
-from restsync.stage.types import arrow_schema, arrow_type, conform_batch
-from restsync.stage.writer import (
+from restsync.stage._types import arrow_schema, arrow_type, conform_batch
+from restsync.stage._writer import (
     MANIFEST,
     StagedFile,
     StagedLoad,

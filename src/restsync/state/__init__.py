@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from restsync.errors import LoadError
-from restsync.schema.model import Schema
+from restsync.schema._model import Schema
 
 COMMITTED = "committed"
 

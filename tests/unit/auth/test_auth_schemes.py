@@ -19,7 +19,7 @@ from restsync.auth import (
     build_auth,
     register_auth,
 )
-from restsync.auth.api_key import ApiKeyLocation
+from restsync.auth._api_key import ApiKeyLocation
 from restsync.errors import AuthError, ConfigError
 from restsync.util.redact import redact_text
 

@@ -10,9 +10,9 @@ import pytest
 from tests.unit.http.http_helpers import App, VirtualTime
 
 from restsync.errors import AuthError
-from restsync.http.client import SourceClient
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 
 BASE = "https://api.example.com/v1"
 TOKEN_URL = "https://auth.example.com/oauth/token"

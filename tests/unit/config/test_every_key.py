@@ -1,7 +1,7 @@
 """Every key of the dialect is either consumed or refused, never accepted and ignored.
 
 The keys are enumerated from the definition itself (the TypedDicts of
-`restsync.config.dialect`, the paginator and auth registries, and `REFUSED_KEYS`). For each:
+`restsync.config._dialect`, the paginator and auth registries, and `REFUSED_KEYS`). For each:
 
 * a refused key makes `rest_api_source` raise, naming the key's path;
 * an accepted key must pass `rest_api_source` with a value of its type, reach the plan
@@ -20,7 +20,7 @@ import pytest
 
 import restsync
 from restsync.auth import AUTH_TYPES, auth_keys
-from restsync.config.dialect import (
+from restsync.config._dialect import (
     REFUSED_KEYS,
     ClientConfig,
     ColumnHints,
@@ -126,29 +126,29 @@ SCD2_KEYS = (
 
 # The modules that read each level of the config at run time.
 CONSUMERS: dict[str, tuple[str, ...]] = {
-    "client": ("extract/source.py", "http/client.py", "extract/engine.py"),
-    "resource": ("extract/resources.py", "pipeline/core.py"),
+    "client": ("extract/_source.py", "http/_client.py", "extract/_engine.py"),
+    "resource": ("extract/_resources.py", "pipeline/_core.py"),
     "endpoint": (
-        "extract/engine.py",
-        "extract/bind.py",
-        "extract/pages.py",
-        "http/client.py",
-        "extract/resources.py",
+        "extract/_engine.py",
+        "extract/_bind.py",
+        "extract/_pages.py",
+        "http/_client.py",
+        "extract/_resources.py",
     ),
-    "incremental": ("extract/incremental.py",),
-    "error_handler": ("http/retry.py",),
-    "response_action": ("http/client.py",),
-    "write_disposition": ("extract/resources.py", "config/write.py", "load/hints.py"),
+    "incremental": ("extract/_incremental.py",),
+    "error_handler": ("http/_retry.py",),
+    "response_action": ("http/_client.py",),
+    "write_disposition": ("extract/_resources.py", "config/_write.py", "load/_hints.py"),
     "column": (
-        "schema/normalize/settings.py",
-        "schema/model.py",
-        "config/defaults.py",
-        "config/write.py",
-        "extract/resources.py",
-        "load/hints.py",
+        "schema/_normalize/settings.py",
+        "schema/_model.py",
+        "config/_defaults.py",
+        "config/_write.py",
+        "extract/_resources.py",
+        "load/_hints.py",
     ),
-    "processing_step": ("extract/pages.py",),
-    "resolve_param": ("config/defaults.py",),
+    "processing_step": ("extract/_pages.py",),
+    "resolve_param": ("config/_defaults.py",),
 }
 
 # Accepted keys whose run-time meaning another part of restsync is being built to honor
@@ -311,7 +311,7 @@ def test_a_refused_key_is_refused_at_rest_api_source(level: str, key: str) -> No
 @pytest.mark.parametrize("kind", sorted(PAGINATORS))
 def test_every_paginator_key_is_a_constructor_parameter(kind: str) -> None:
     # `build_paginator` passes the dict's keys to the class: accepted == consumed by it
-    from restsync.config.validate import paginator_key_types
+    from restsync.config._validate import paginator_key_types
 
     assert set(paginator_key_types(kind)) == set(paginator_params(kind))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from restsync.config import load_config_file, validate_config
-from restsync.config.secrets import Secret, Secrets
+from restsync.config._secrets import Secret, Secrets
 from restsync.errors import ConfigError, SecretNotFoundError
 
 from .seed_configs import SEED_CONFIGS

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from restsync.config import expand_resources, find_problems, validate_config
-from restsync.config.dialect import PAGINATOR_TYPES, EndpointConfig, ResourceConfig, keys_of
+from restsync.config._dialect import PAGINATOR_TYPES, EndpointConfig, ResourceConfig, keys_of
 from restsync.errors import ConfigError
 
 from .seed_configs import SEED_CONFIGS

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import restsync
-from restsync.config.dialect import (
+from restsync.config._dialect import (
     AUTH_CONFIGS,
     PAGINATOR_CONFIGS,
     ClientConfig,
@@ -77,6 +77,6 @@ def test_every_key_path_in_a_message_exists_in_the_dialect() -> None:
 
 
 def test_the_loop_guard_hint_names_an_accepted_key() -> None:
-    text = (SRC / "paginate" / "base.py").read_text()
+    text = (SRC / "paginate" / "_base.py").read_text()
     assert "endpoint.paginator.max_pages" in text
     assert _resolves("endpoint", ["paginator", "max_pages"])

@@ -15,17 +15,17 @@ import pytest
 
 import restsync
 from restsync.auth import AUTH_TYPES, SourceAuth, auth_keys, register_auth
-from restsync.config.dialect import (
+from restsync.config._dialect import (
     AUTH_CONFIGS,
     PAGINATOR_CONFIGS,
     PAGINATOR_TYPES,
     keys_of,
 )
-from restsync.config.dialect import (
+from restsync.config._dialect import (
     AUTH_TYPES as AUTH_TYPE_NAMES,
 )
 from restsync.errors import ConfigError
-from restsync.http.request import PageRequest
+from restsync.http._request import PageRequest
 from restsync.paginate import PAGINATORS, Paginator, paginator_params, register_paginator
 
 from .test_dialect_fidelity import BASE, Api, json, problems, rows, run
@@ -147,7 +147,7 @@ def test_paginator_literals_are_one_definition() -> None:
     import restsync.paginate as paginate
 
     assert "PaginatorType" in dir(paginate)
-    from restsync.config import dialect
+    from restsync.config import _dialect as dialect
 
     assert paginate.PaginatorType is dialect.PaginatorType
     assert inspect.getsource(paginate).count("Literal[") == 0

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from restsync.config.files import resolve_secret_refs
-from restsync.config.secrets import Secret, Secrets
+from restsync.config._files import resolve_secret_refs
+from restsync.config._secrets import Secret, Secrets
 
 
 def test_from_the_environment() -> None:

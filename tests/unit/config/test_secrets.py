@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from restsync.config.secrets import Secret, Secrets, env_names
+from restsync.config._secrets import Secret, Secrets, env_names
 from restsync.errors import ConfigError, SecretNotFoundError
 from restsync.util.redact import redact_text
 
@@ -113,5 +113,5 @@ def test_broken_toml_says_which_file_and_line(tmp_path: Path) -> None:
 def test_module_instance_is_a_secrets() -> None:
     import importlib
 
-    module = importlib.import_module("restsync.config.secrets")
+    module = importlib.import_module("restsync.config._secrets")
     assert isinstance(module.secrets, Secrets)

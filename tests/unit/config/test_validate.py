@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from restsync.config import find_problems, validate_config
-from restsync.config.secrets import Secret
+from restsync.config._secrets import Secret
 from restsync.errors import ConfigError
 from restsync.util.redact import register_secret
 
@@ -655,7 +655,7 @@ def test_valid_configs(config: dict[str, Any]) -> None:
 
 
 def test_stop_condition_is_parsed_by_the_paginators_parser() -> None:
-    from restsync.paginate.stop_condition import parse_stop_condition
+    from restsync.paginate._stop_condition import parse_stop_condition
 
     config = endpoint(
         paginator={"type": "cursor", "cursor_path": "next", "stop_condition": "a === b"}

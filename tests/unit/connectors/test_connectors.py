@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from restsync.config.secrets import env_names
+from restsync.config._secrets import env_names
 from restsync.connectors import CONNECTORS, connector_config, connector_module, connector_source
 from restsync.errors import ConfigError, SecretNotFoundError
-from restsync.extract.source import rest_api_source
+from restsync.extract._source import rest_api_source
 from restsync.sandbox.apis import APIS
 from restsync.sandbox.records import Gen
 

@@ -32,7 +32,7 @@ postgres_url = _load_pg().postgres_url
 
 
 def make_destination(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
-    from restsync.destinations.registry import destination_from_url
+    from restsync.destinations._registry import destination_from_url
 
     dataset = f"ds_{uuid.uuid4().hex[:10]}"
     if kind == "duckdb":

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from restsync.schema.model import Column, Schema, Table
+from restsync.schema._model import Column, Schema, Table
 from restsync.stage import StagedLoad, StageWriter, arrow_schema
 
 ROOT = "orders"

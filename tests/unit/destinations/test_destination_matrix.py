@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from rs_helpers import CHILD, ROOT, make_schema, order, rows, stage
 
-from restsync.destinations.duckdb import DuckDBDestination
-from restsync.destinations.parquet import ParquetDestination
+from restsync.destinations._duckdb import DuckDBDestination
+from restsync.destinations._parquet import ParquetDestination
 from restsync.errors import LoadError
 from restsync.load import load_stage
 from restsync.stage import open_stage

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from restsync.destinations import duckdb as duckdb_destination
-from restsync.destinations.duckdb import MEMORY_LIMIT, MERGE_MEMORY_LIMIT, DuckDBDestination
+from restsync.destinations import _duckdb as duckdb_destination
+from restsync.destinations._duckdb import MEMORY_LIMIT, MERGE_MEMORY_LIMIT, DuckDBDestination
 from restsync.errors import LoadError
 from restsync.load import load_stage
-from restsync.schema.model import Column, Schema, Table
+from restsync.schema._model import Column, Schema, Table
 from restsync.stage import StageWriter
 
 

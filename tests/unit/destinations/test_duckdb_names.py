@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 from rs_helpers import CHILD, ROOT, make_schema, order, stage
 
-from restsync.destinations.duckdb import DuckDBDestination
+from restsync.destinations._duckdb import DuckDBDestination
 from restsync.load import load_stage
 
 

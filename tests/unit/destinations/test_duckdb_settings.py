@@ -10,9 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from restsync.destinations.duckdb import MEMORY_LIMIT, MERGE_MEMORY_LIMIT, DuckDBDestination
+from restsync.destinations._duckdb import MEMORY_LIMIT, MERGE_MEMORY_LIMIT, DuckDBDestination
 from restsync.load import load_stage
-from restsync.schema.model import Column, Schema, Table
+from restsync.schema._model import Column, Schema, Table
 from restsync.stage import StageWriter
 
 

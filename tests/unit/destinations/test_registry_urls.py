@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from restsync.destinations.duckdb import DuckDBDestination
-from restsync.destinations.parquet import ParquetDestination
-from restsync.destinations.postgres import PostgresDestination
-from restsync.destinations.registry import DestinationArgs, destination_from_url
+from restsync.destinations._duckdb import DuckDBDestination
+from restsync.destinations._parquet import ParquetDestination
+from restsync.destinations._postgres import PostgresDestination
+from restsync.destinations._registry import DestinationArgs, destination_from_url
 from restsync.errors import ConfigError, LoadError
 from restsync.util.redact import redact_url
 

@@ -18,9 +18,9 @@ import pytest
 from rs_helpers import rows
 
 import restsync
-from restsync.destinations.registry import destination_from_url
+from restsync.destinations._registry import destination_from_url
 from restsync.errors import ConfigError, LoadError
-from restsync.pipeline.info import LoadInfo
+from restsync.pipeline._info import LoadInfo
 
 DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
 SQL_DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]

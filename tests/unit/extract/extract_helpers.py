@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.engine import Extractor, ResourceRun
-from restsync.extract.model import Page
-from restsync.extract.source import RestApiSource
-from restsync.http.client import SourceClient
+from restsync.extract._engine import Extractor, ResourceRun
+from restsync.extract._model import Page
+from restsync.extract._source import RestApiSource
+from restsync.http._client import SourceClient
 
 
 async def run_extractor(

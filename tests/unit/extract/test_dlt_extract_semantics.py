@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from restsync.errors import DataError
-from restsync.extract.engine import Extractor, ResourceRun
-from restsync.extract.incremental import Incremental
-from restsync.extract.model import Page
-from restsync.extract.source import rest_api_source
-from restsync.http.client import SourceClient
+from restsync.extract._engine import Extractor, ResourceRun
+from restsync.extract._incremental import Incremental
+from restsync.extract._model import Page
+from restsync.extract._source import rest_api_source
+from restsync.http._client import SourceClient
 
 BASE = "https://api.example.com/v1"
 Handler = Callable[[httpx.Request], httpx.Response]

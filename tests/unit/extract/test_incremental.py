@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from restsync.errors import DataError
-from restsync.extract.incremental import Incremental, compare, parse_instant
+from restsync.extract._incremental import Incremental, compare, parse_instant
 
 
 def make(stored=None, **cfg):

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from restsync.errors import DataError
-from restsync.extract.incremental import (
+from restsync.extract._incremental import (
     BOUNDARY_CAP,
     Incremental,
     _key,

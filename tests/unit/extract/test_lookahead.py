@@ -10,10 +10,10 @@ import httpx
 import pytest
 from extract_helpers import run_extractor
 
-from restsync.extract.engine import ResourceRun
-from restsync.extract.model import Page
-from restsync.extract.source import rest_api_source
-from restsync.http.request import PageRequest
+from restsync.extract._engine import ResourceRun
+from restsync.extract._model import Page
+from restsync.extract._source import rest_api_source
+from restsync.http._request import PageRequest
 from restsync.paginate import OffsetPaginator, PageNumberPaginator
 
 BASE = "https://api.example.com/v1"

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 import restsync
-from restsync.extract.engine import Extractor, ResourceRun
-from restsync.extract.model import Page
-from restsync.extract.source import rest_api_source
-from restsync.http.client import SourceClient
+from restsync.extract._engine import Extractor, ResourceRun
+from restsync.extract._model import Page
+from restsync.extract._source import rest_api_source
+from restsync.http._client import SourceClient
 
 BASE = "https://api.example.com/v1"
 N = 25  # records; pages of 10

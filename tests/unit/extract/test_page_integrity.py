@@ -11,9 +11,9 @@ import pytest
 from extract_helpers import run_extractor
 
 from restsync.errors import PaginationError, SelectorError
-from restsync.extract.engine import ResourceRun
-from restsync.extract.model import Page
-from restsync.extract.source import rest_api_source
+from restsync.extract._engine import ResourceRun
+from restsync.extract._model import Page
+from restsync.extract._source import rest_api_source
 
 BASE = "https://api.example.com/v1"
 SECRET = "s3cr3t-Key+/="

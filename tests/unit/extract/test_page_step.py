@@ -10,10 +10,10 @@ import orjson
 import pytest
 
 from restsync.errors import DataError, SelectorError
-from restsync.extract.pages import PageStep
-from restsync.extract.resources import build_plan
-from restsync.http.retry import UnreadableBody
-from restsync.paginate.shape import PageShape
+from restsync.extract._pages import PageStep
+from restsync.extract._resources import build_plan
+from restsync.http._retry import UnreadableBody
+from restsync.paginate._shape import PageShape
 
 URL = "https://api.test/v1/items?page=2&api_key=s3cret"
 BODY = {"data": [{"id": 1, "n": 5}, {"id": 2, "n": 50}], "total": 2}

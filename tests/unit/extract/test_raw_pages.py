@@ -10,9 +10,9 @@ import orjson
 import pytest
 from extract_helpers import run_extractor
 
-from restsync.extract.model import Page
-from restsync.extract.packing import pack_body, pack_records, unpack_records
-from restsync.extract.source import rest_api_source
+from restsync.extract._model import Page
+from restsync.extract._packing import pack_body, pack_records, unpack_records
+from restsync.extract._source import rest_api_source
 
 BASE = "https://api.example.com/v1"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from restsync.errors import ConfigError
-from restsync.extract.resources import build_plan, order_plans, render
+from restsync.extract._resources import build_plan, order_plans, render
 
 
 def test_plan_from_expanded_resource():

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from restsync.errors import SelectorError
-from restsync.extract import select as select_module
-from restsync.extract.select import select_records
+from restsync.extract import _select as select_module
+from restsync.extract._select import select_records
 
 URL = "https://api.example.com/v1/orders?api_key=***"
 

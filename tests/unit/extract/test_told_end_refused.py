@@ -11,7 +11,7 @@ import pytest
 from tests.unit.extract.extract_helpers import run_extractor
 
 from restsync import rest_api_source
-from restsync.extract.model import Page
+from restsync.extract._model import Page
 
 BASE = "http://api.test/v1"
 RECORDS = [{"id": i} for i in range(10)]

@@ -13,8 +13,8 @@ from tests.unit.extract.extract_helpers import run_extractor
 
 from restsync import rest_api_source
 from restsync.errors import ResourceError, SelectorError
-from restsync.extract.model import Page
-from restsync.http.body import decode_json
+from restsync.extract._model import Page
+from restsync.http._body import decode_json
 
 URL = "http://api.test/v1/items?page=1"
 ITEMS = {"data": [{"id": 1, "name": "Café crème"}, {"id": 2, "name": "naïve"}]}

@@ -11,7 +11,7 @@ import httpx
 from tests.unit.extract.extract_helpers import run_extractor
 
 from restsync import rest_api_source
-from restsync.extract.model import Page
+from restsync.extract._model import Page
 from restsync.util.redact import registered_secrets, restore_secrets
 
 BASE = "http://api.test/v1"

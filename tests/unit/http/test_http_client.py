@@ -12,9 +12,9 @@ import pytest
 from http_helpers import App, VirtualTime
 
 from restsync.errors import AuthError, HTTPStatusError, PaginationError, ResourceError
-from restsync.http.client import SourceClient
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 
 BASE = "http://127.0.0.1:5000/v1"
 KEY = "qk-7Hs9-secret-key-001"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from restsync.errors import ConfigError
-from restsync.http.retry import RetryPolicy, parse_retry_after
+from restsync.http._retry import RetryPolicy, parse_retry_after
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from restsync.errors import AuthError, ResourceError
-from restsync.http.client import SourceClient
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 from restsync.util.redact import redact_text, register_secret, registered_secrets, restore_secrets
 
 KEY = "AbC/dEf+GhI="

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from restsync.errors import ResourceError
-from restsync.http.client import SourceClient
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 
 BODY = b'{"data": [' + b" " * 200 + b"]}"
 #: how many bytes of BODY the server wrote (one every 0.2 s: all of it would take 40 s)

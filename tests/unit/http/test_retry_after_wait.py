@@ -9,9 +9,9 @@ import pytest
 from http_helpers import App, VirtualTime
 
 from restsync import rest_api_source
-from restsync.http.client import SourceClient
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 
 BASE = "http://api.test:8080/v1"
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from http_helpers import App, VirtualTime
 
-from restsync.http.client import SourceClient
-from restsync.http.limits import HostThrottle
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._limits import HostThrottle
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 
 PAGES = 600
 LATENCY = 0.02  # seconds a response takes, in simulated time

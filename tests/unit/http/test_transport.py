@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from restsync.http.retry import RETRYABLE_ERRORS
-from restsync.http.transport import PooledTransport, default_transport
+from restsync.http._retry import RETRYABLE_ERRORS
+from restsync.http._transport import PooledTransport, default_transport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

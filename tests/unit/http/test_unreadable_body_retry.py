@@ -8,11 +8,11 @@ import httpx
 import pytest
 from tests.unit.http.http_helpers import App, VirtualTime
 
-from restsync.extract.model import PageRequest
-from restsync.extract.pages import PageStep
-from restsync.extract.resources import build_plan
-from restsync.http.client import SourceClient
-from restsync.http.retry import CHECKED_KEY, RetryPolicy, UnreadableBody
+from restsync.extract._model import PageRequest
+from restsync.extract._pages import PageStep
+from restsync.extract._resources import build_plan
+from restsync.http._client import SourceClient
+from restsync.http._retry import CHECKED_KEY, RetryPolicy, UnreadableBody
 
 BASE = "https://api.test/v1"
 

@@ -4,9 +4,9 @@ import asyncio
 
 import httpx
 
-from restsync.http.client import SourceClient
-from restsync.http.request import PageRequest
-from restsync.http.retry import RetryPolicy
+from restsync.http._client import SourceClient
+from restsync.http._request import PageRequest
+from restsync.http._retry import RetryPolicy
 
 
 def test_params_merge_into_a_url_that_has_a_query() -> None:

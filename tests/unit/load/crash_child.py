@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from restsync.destinations.registry import destination_from_url
+from restsync.destinations._registry import destination_from_url
 from restsync.load import load_stage
 from restsync.stage import open_stage
 

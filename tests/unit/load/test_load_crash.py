@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rs_helpers import CHILD, ROOT, make_schema, order, rows, stage
 
-from restsync.destinations.registry import destination_from_url
+from restsync.destinations._registry import destination_from_url
 from restsync.load import load_stage
 
 POINTS = ["before_ensure", "after_ensure", "mid_write", "before_commit", "mid_commit"]

@@ -1,19 +1,19 @@
-"""`restsync.load.hints`: a resource's write settings from its config, and refresh plans."""
+"""`restsync.load._hints`: a resource's write settings from its config, and refresh plans."""
 
 from __future__ import annotations
 
 import pytest
 
-from restsync.config.validate import write_problems
+from restsync.config._validate import write_problems
 from restsync.errors import ConfigError
-from restsync.load.hints import (
+from restsync.load._hints import (
     apply_write_settings,
     check_refresh,
     keep_failed,
     plan_refresh,
     write_settings,
 )
-from restsync.schema.model import Column, Schema, Table
+from restsync.schema._model import Column, Schema, Table
 
 
 def test_settings_normalize_names_and_read_both_columns_forms() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from restsync.extract.select import select_records
-from restsync.http.request import PageRequest
+from restsync.extract._select import select_records
+from restsync.http._request import PageRequest
 from restsync.paginate import Paginator
 
 Handler = Callable[[httpx.Request], httpx.Response]

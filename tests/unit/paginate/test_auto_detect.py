@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from restsync.paginate import AutoPaginator, CursorPaginator, OffsetPaginator, PageNumberPaginator
-from restsync.paginate.auto import detect
+from restsync.paginate._auto import detect
 
 from .fake_api import dataset, drive, respond
 

@@ -11,7 +11,7 @@ import pytest
 
 from restsync.errors import PaginationError
 from restsync.paginate import CursorPaginator, OffsetPaginator, PageNumberPaginator
-from restsync.paginate import base as paginate_base
+from restsync.paginate import _base as paginate_base
 
 from .fake_api import BASE, dataset, drive, respond
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from restsync.errors import PaginationError
-from restsync.http.request import PageRequest
+from restsync.http._request import PageRequest
 from restsync.paginate import (
     PAGINATORS,
     AutoPaginator,
@@ -27,7 +27,7 @@ from restsync.paginate import (
     parse_link_header,
     register_paginator,
 )
-from restsync.paginate.auto import detect_paginator
+from restsync.paginate._auto import detect_paginator
 
 URL = "https://api.example.com/v1/items"
 
@@ -53,7 +53,7 @@ def test_registry_and_literal_are_in_step() -> None:
 
 
 def test_config_dialect_keys_are_accepted_by_the_constructors() -> None:
-    dialect = pytest.importorskip("restsync.config.dialect")
+    dialect = pytest.importorskip("restsync.config._dialect")
     assert set(get_args(dialect.PaginatorType)) == set(get_args(PaginatorType))
     for kind, typed_dict in dialect.PAGINATOR_CONFIGS.items():
         keys = set(get_type_hints(typed_dict)) - {"type"}

@@ -99,7 +99,7 @@ def test_offset_in_the_json_body() -> None:
         start = body["page"]["offset"]
         return respond(request, {"data": dataset(25)[start : start + 10]})
 
-    from restsync.http.request import PageRequest
+    from restsync.http._request import PageRequest
 
     paginator = OffsetPaginator(
         limit=10, offset_body_path="page.offset", limit_body_path="page.size"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from restsync.paginate.stop_condition import StopCondition, parse_stop_condition
+from restsync.paginate._stop_condition import StopCondition, parse_stop_condition
 
 BODY: dict[str, Any] = {
     "pagination": {"nextPageUrl": None, "page": 3, "pages": 3},

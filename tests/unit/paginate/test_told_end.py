@@ -10,8 +10,8 @@ import pytest
 
 from restsync.errors import PaginationError
 from restsync.paginate import AutoPaginator, OffsetPaginator, PageNumberPaginator
-from restsync.paginate.auto import detect
-from restsync.paginate.shape import PageShape
+from restsync.paginate._auto import detect
+from restsync.paginate._shape import PageShape
 
 from .fake_api import BASE, dataset, drive, respond
 

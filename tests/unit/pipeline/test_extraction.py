@@ -13,7 +13,7 @@ import pytest
 
 import restsync
 from restsync.errors import LoadError
-from restsync.pipeline.extraction import DONE, QUEUE_PAGES, ExtractionThread
+from restsync.pipeline._extraction import DONE, QUEUE_PAGES, ExtractionThread
 
 
 class _Api:

@@ -10,7 +10,7 @@ import duckdb
 import httpx
 
 import restsync
-from restsync.extract.source import rest_api_source
+from restsync.extract._source import rest_api_source
 
 BASE = "https://api.example.com/v1"
 

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 
 from restsync.errors import DataError
-from restsync.extract.packing import pack_records
-from restsync.pipeline.normalization import (
+from restsync.extract._packing import pack_records
+from restsync.pipeline._normalization import (
     Batch,
     LocalNormalization,
     Normalization,
@@ -17,8 +17,8 @@ from restsync.pipeline.normalization import (
     PageRef,
     SwitchingNormalization,
 )
-from restsync.pipeline.worker import WorkerNormalization
-from restsync.schema.model import Schema
+from restsync.pipeline._worker import WorkerNormalization
+from restsync.schema._model import Schema
 from restsync.stage import open_stage
 
 RECORDS = [
@@ -141,7 +141,7 @@ def test_switching_sink_mixes_local_and_worker_resources(tmp_path: Path) -> None
 def test_packed_pages_round_trip_exactly() -> None:
     from datetime import datetime, timezone
 
-    from restsync.extract.packing import pack_records, unpack_records
+    from restsync.extract._packing import pack_records, unpack_records
 
     plain = [{"id": 1, "tags": ["a"], "price": 1.5}, {"id": 2, "none": None}]
     wide = [{"id": 2**70 + 1}]  # beyond 64 bits: orjson refuses it, pickle keeps it

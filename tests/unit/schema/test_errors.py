@@ -6,9 +6,9 @@ import pyarrow as pa
 import pytest
 
 from restsync.errors import DataError
-from restsync.schema.evolve import conform
-from restsync.schema.model import SEQ, Schema
-from restsync.schema.normalize import Normalizer, infer_batch
+from restsync.schema._evolve import conform
+from restsync.schema._model import SEQ, Schema
+from restsync.schema._normalize import Normalizer, infer_batch
 
 
 def test_missing_primary_key_under_merge() -> None:
@@ -81,7 +81,7 @@ def test_conform_promotes_and_moves_to_variants() -> None:
 def test_a_decimal_hint_without_scale_is_normalized_as_staged_and_created() -> None:
     from decimal import Decimal
 
-    from restsync.schema.model import DEFAULT_SCALE
+    from restsync.schema._model import DEFAULT_SCALE
     from restsync.stage import arrow_type
 
     schema = Schema("s")

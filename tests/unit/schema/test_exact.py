@@ -10,9 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from restsync.schema.evolve import conform, schema_types
-from restsync.schema.model import Schema
-from restsync.schema.normalize import Normalizer
+from restsync.schema._evolve import conform, schema_types
+from restsync.schema._model import Schema
+from restsync.schema._normalize import Normalizer
 
 WIDE = 2**53 + 1
 

@@ -21,9 +21,9 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from restsync.schema.evolve import conform
-from restsync.schema.model import DLT_ID, DLT_LOAD_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Schema
-from restsync.schema.normalize import Normalizer
+from restsync.schema._evolve import conform
+from restsync.schema._model import DLT_ID, DLT_LOAD_ID, DLT_PARENT_ID, DLT_ROOT_ID, SEQ, Schema
+from restsync.schema._normalize import Normalizer
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "schema"
 CASES = sorted(p.name[: -len(".jsonl")] for p in FIXTURES.glob("*.jsonl"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from restsync.schema.naming import (
+from restsync.schema._naming import (
     MAX_IDENTIFIER_LENGTH,
     make_path,
     normalize_identifier,

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from tests.unit.schema.test_properties import RECORDS
 
 from restsync.errors import DataError
-from restsync.schema.model import Schema
-from restsync.schema.normalize import Normalizer
+from restsync.schema._model import Schema
+from restsync.schema._normalize import Normalizer
 
 KEY = "data"
 FAST = settings(
@@ -309,7 +309,7 @@ def test_any_records_agree_with_the_record_walk(batches: list[list[Any]], merge:
 def test_integer_key_digests_are_the_bytes_of_the_record_walk() -> None:
     import hashlib
 
-    from restsync.schema.normalize.ids import dumps_key, int_key_digests
+    from restsync.schema._normalize.ids import dumps_key, int_key_digests
 
     values = [0, 1, -1, 12, 2**53 + 1, 2**63 - 1, -(2**63), None]
     want = b"".join(
@@ -322,7 +322,7 @@ def test_a_resource_whose_keys_keep_changing_is_not_read_twice_every_batch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tried: list[int] = []
-    from restsync.schema.normalize.pages import ArrowPages
+    from restsync.schema._normalize.pages import ArrowPages
 
     read = ArrowPages._read_pages
 

@@ -13,9 +13,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from restsync.schema.evolve import conform, schema_types
-from restsync.schema.model import DLT_ID, DLT_LIST_IDX, DLT_PARENT_ID, Schema
-from restsync.schema.normalize import Normalizer
+from restsync.schema._evolve import conform, schema_types
+from restsync.schema._model import DLT_ID, DLT_LIST_IDX, DLT_PARENT_ID, Schema
+from restsync.schema._normalize import Normalizer
 
 # "list": a key that can clash with the table of a list directly in a list (`<table>__list`)
 KEYS = st.sampled_from(["a", "b", "c", "d", "list"])
@@ -243,8 +243,8 @@ def _both_walks(
     records: list[dict[str, Any]], **options: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(columnar walk, row walk): tables and schema of one batch each way (same ids, values)."""
-    from restsync.schema import normalize as N
-    from restsync.schema.normalize.state import Fallback
+    from restsync.schema import _normalize as N
+    from restsync.schema._normalize.state import Fallback
 
     def run() -> dict[str, Any]:
         schema = Schema("p")

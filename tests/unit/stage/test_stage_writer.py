@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from restsync.errors import LoadError
-from restsync.schema.model import Column, Schema, Table
+from restsync.schema._model import Column, Schema, Table
 from restsync.stage import StageWriter, discard_incomplete, list_stages, open_stage, stage_root
 
 
@@ -84,7 +84,7 @@ def _normalized_then_staged(
 ) -> tuple[dict[str, list[dict[str, object]]], dict[str, list[dict[str, object]]]]:
     """(staged batch by batch with one normalizer and read back, all batches normalized at
     once): the rows of each table, with the staged-only seq and the load-dependent ids."""
-    from restsync.schema.normalize import Normalizer
+    from restsync.schema._normalize import Normalizer
 
     schema = Schema("p")
     norm = Normalizer(schema, "r", "r")
@@ -202,7 +202,7 @@ def test_a_durable_stage_is_fsynced_and_a_run_s_own_stage_is_not(
 
 
 def test_the_pipeline_s_sink_writes_a_stage_without_fsync(tmp_path: Path) -> None:
-    from restsync.pipeline.normalization import LocalNormalization
+    from restsync.pipeline._normalization import LocalNormalization
 
     sink = LocalNormalization(_schema(), [], tmp_path, "L1")
     assert sink.writer.durable is False
@@ -213,8 +213,8 @@ def test_batches_staged_under_the_final_schema_are_read_as_they_are(
 ) -> None:
     # what the normalizer stages equals the final Arrow schema (`_restsync_seq` included):
     # such batches are not rebuilt on the way to the destination
-    from restsync.schema.normalize import Normalizer
-    from restsync.stage import types
+    from restsync.schema._normalize import Normalizer
+    from restsync.stage import _types as types
 
     schema = Schema("p")
     normalizer = Normalizer(schema, "orders", "orders", primary_key=["id"])

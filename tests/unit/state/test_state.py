@@ -12,10 +12,10 @@ import duckdb
 import pytest
 from rs_helpers import make_schema, order, stage
 
-from restsync.destinations.parquet import STATE_FILE, ParquetDestination
+from restsync.destinations._parquet import STATE_FILE, ParquetDestination
 from restsync.errors import LoadError
 from restsync.load import load_stage
-from restsync.schema.model import Column
+from restsync.schema._model import Column
 from restsync.state import (
     COMMITTED,
     dumps,
@@ -164,7 +164,7 @@ def test_a_parquet_state_file_of_the_wrong_shape_is_a_load_error(tmp_path: Path)
 def test_a_damaged_state_row_in_duckdb_is_a_load_error_naming_the_resource(
     tmp_path: Path,
 ) -> None:
-    from restsync.destinations.duckdb import DuckDBDestination
+    from restsync.destinations._duckdb import DuckDBDestination
 
     path = tmp_path / "shop.duckdb"
     d = DuckDBDestination(path, "shop")
