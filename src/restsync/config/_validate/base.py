@@ -47,6 +47,11 @@ class _Base:
         if problem not in self.problems:  # a merged entry may repeat its parts' problems
             self.problems.append(problem)
 
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add problems found by a check that returns them (redacted, once each, as `add`)."""
+        for problem in problems:
+            self.add(problem.path, problem.message)
+
     def keys(
         self,
         path: str,
@@ -132,6 +137,12 @@ class _Base:
 
     def value(self, path: str, value: Any, annotation: Any, *, secret: bool = False) -> None:
         """Check `value` against a type of the dialect (generic over the TypedDicts' types)."""
-        what = path.rsplit(".", 1)[-1]
-        for problem in _type_problems(value, annotation, what=what, secret=secret):
-            self.add(path, problem)
+        self.extend(_value_problems(path, value, annotation, secret=secret))
+
+
+def _value_problems(
+    path: str, value: Any, annotation: Any, *, secret: bool = False
+) -> list[Problem]:
+    """What is wrong with `value` at `path` as a value of `annotation` (the last key names it)."""
+    what = path.rsplit(".", 1)[-1]
+    return [Problem(path, p) for p in _type_problems(value, annotation, what=what, secret=secret)]

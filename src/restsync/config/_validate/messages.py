@@ -163,43 +163,73 @@ def _type_problems(value: Any, annotation: Any, *, what: str, secret: bool = Fal
     if annotation is Any:
         return []
     if origin is Annotated:
-        base, *extras = get_args(annotation)
-        problems = _type_problems(value, base, what=what, secret=secret)
-        for extra in extras:
-            if problems or not isinstance(extra, Minimum):
-                continue
-            if extra.exclusive and value <= extra.value:
-                problems = [f"must be greater than {extra.value:g}, got {value}"]
-            elif value < extra.value:
-                if extra.value == 1 and _is_int(value):
-                    problems = [f"must be a positive integer, got {value}"]
-                else:
-                    problems = [f"must be at least {extra.value:g}, got {value}"]
-        return problems
+        return _annotated_problems(value, annotation, what=what, secret=secret)
     if origin is Literal:
-        choices = [str(a) for a in get_args(annotation)]
-        if not isinstance(value, str):
-            return [f"expected {_or(_quoted(choices))}, got {_kind(value)}"]
-        return [] if value in choices else [_unknown(what, value, choices, secret)]
+        return _literal_problems(value, annotation, what=what, secret=secret)
     if origin in (Union, types.UnionType):
-        arms = [a for a in get_args(annotation) if a is not type(None)]
-        if value is None and len(arms) < len(get_args(annotation)):
-            return []
-        results = [_type_problems(value, arm, what=what, secret=secret) for arm in arms]
-        if any(not r for r in results):
-            return []
-        if len(results) == 1:
-            return results[0]
-        return [f"expected {_describe(annotation)}, got {_kind(value)}"]
+        return _union_problems(value, annotation, what=what, secret=secret)
     if origin in (list, collections.abc.Sequence):
-        if not isinstance(value, (list, tuple)):
-            return [f"expected {_describe(annotation)}, got {_kind(value)}"]
-        item_type = (get_args(annotation) or (Any,))[0]
-        for i, item in enumerate(value):
-            problems = _type_problems(item, item_type, what=what, secret=secret)
-            if problems:
-                return [f"item {i}: {problems[0]}"]
+        return _list_problems(value, annotation, what=what, secret=secret)
+    return _plain_type_problems(value, annotation)
+
+
+def _annotated_problems(value: Any, annotation: Any, *, what: str, secret: bool) -> list[str]:
+    """`Annotated[X, Minimum(n)]`: the problems of `X`, else the first minimum not met."""
+    base, *extras = get_args(annotation)
+    problems = _type_problems(value, base, what=what, secret=secret)
+    for extra in extras:
+        if problems or not isinstance(extra, Minimum):
+            continue
+        problems = _minimum_problems(value, extra)
+    return problems
+
+
+def _minimum_problems(value: Any, minimum: Minimum) -> list[str]:
+    if minimum.exclusive and value <= minimum.value:
+        return [f"must be greater than {minimum.value:g}, got {value}"]
+    if value < minimum.value:
+        if minimum.value == 1 and _is_int(value):
+            return [f"must be a positive integer, got {value}"]
+        return [f"must be at least {minimum.value:g}, got {value}"]
+    return []
+
+
+def _literal_problems(value: Any, annotation: Any, *, what: str, secret: bool) -> list[str]:
+    choices = [str(a) for a in get_args(annotation)]
+    if not isinstance(value, str):
+        return [f"expected {_or(_quoted(choices))}, got {_kind(value)}"]
+    return [] if value in choices else [_unknown(what, value, choices, secret)]
+
+
+def _union_problems(value: Any, annotation: Any, *, what: str, secret: bool) -> list[str]:
+    """None where the union allows it; else fine when any arm is, the one arm's problems,
+    or the union in words."""
+    arms = [a for a in get_args(annotation) if a is not type(None)]
+    if value is None and len(arms) < len(get_args(annotation)):
         return []
+    results = [_type_problems(value, arm, what=what, secret=secret) for arm in arms]
+    if any(not r for r in results):
+        return []
+    if len(results) == 1:
+        return results[0]
+    return [f"expected {_describe(annotation)}, got {_kind(value)}"]
+
+
+def _list_problems(value: Any, annotation: Any, *, what: str, secret: bool) -> list[str]:
+    """`list[X]`: a list whose first wrong item is named."""
+    if not isinstance(value, (list, tuple)):
+        return [f"expected {_describe(annotation)}, got {_kind(value)}"]
+    item_type = (get_args(annotation) or (Any,))[0]
+    for i, item in enumerate(value):
+        problems = _type_problems(item, item_type, what=what, secret=secret)
+        if problems:
+            return [f"item {i}: {problems[0]}"]
+    return []
+
+
+def _plain_type_problems(value: Any, annotation: Any) -> list[str]:
+    """dicts (and TypedDicts), functions, `bool`, `int`, `float`, `str`; any other type passes."""
+    origin = get_origin(annotation)
     if origin in (dict, collections.abc.Mapping) or annotation is dict or is_typeddict(annotation):
         return [] if isinstance(value, Mapping) else [f"expected a dict, got {_kind(value)}"]
     if origin is collections.abc.Callable:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from restsync.auth import AUTH_TYPES, auth_keys
@@ -18,7 +18,7 @@ from restsync.config._dialect import (
     REFUSED_KEYS,
     RENAMED_PAGINATORS,
 )
-from restsync.config._validate.base import _Base
+from restsync.config._validate.base import _Base, _value_problems
 from restsync.config._validate.messages import (
     _and,
     _at,
@@ -28,7 +28,9 @@ from restsync.config._validate.messages import (
     _or,
     _quoted,
     _required_params,
+    _unknown,
 )
+from restsync.errors import Problem
 from restsync.paginate import PAGINATORS, REGISTERED_CONFIGS, paginator_params
 from restsync.paginate._stop_condition import parse_stop_condition
 from restsync.util.suggest import suggest
@@ -71,7 +73,6 @@ class _RegistryChecks(_Base):
     def auth(self, path: str, auth: Any, *, partial: bool = False) -> None:
         """An auth dict, checked against its class in the auth registry (`partial`: an entry
         merged into resource_defaults' one, whose required keys are checked once merged)."""
-        types = list(AUTH_TYPES)
         if auth is None:
             return
         if isinstance(auth, (str, int, float, list, tuple)):
@@ -83,65 +84,18 @@ class _RegistryChecks(_Base):
             return
         if not isinstance(auth, Mapping):
             return  # an auth object (httpx.Auth or your own)
-        if "type" in auth:
-            kind = auth["type"]
-            if not isinstance(kind, str):
-                self.add(_at(path, "type"), f"expected {_or(_quoted(types))}, got {_kind(kind)}")
-                return
-            if kind not in AUTH_TYPES:
-                # Echo it only when it is plainly a misspelt type: it may be a pasted token.
-                secret = suggest(kind, types) is None
-                self.add(_at(path, "type"), self.unknown("auth type", kind, types, secret))
-                return
-        elif "token" in auth:
-            kind = "bearer"
-        elif partial:
-            return  # options of the default's type: checked once merged
-        else:
-            self.add(
-                path,
-                f"auth needs a 'type' ({_or(_quoted(types))}), or a 'token' for bearer auth",
-            )
-            return
+        self.extend(_auth_type_problems(path, auth, partial=partial))
+        kind = _auth_kind(auth)
+        if kind is None:
+            return  # a wrong type (reported), or options of the default's type (partial)
         required, optional = auth_keys(kind)
         self.keys(path, auth, {"type", *required, *optional}, _AUTH_UNSUPPORTED)
-        missing = [k for k in required if k not in auth]
-        if missing and not partial:
-            got = [str(k) for k in auth if k != "type"]
-            self.add(
-                path,
-                f"'{kind}' auth needs {_and(_quoted(missing))}; "
-                f"got {'keys ' + ', '.join(got) if got else 'no other keys'}",
-            )
-        for key in required:
-            if key not in auth:
-                continue
-            value = auth[key]
-            if value is None:
-                self.add(
-                    _at(path, key),
-                    f'is null; set it, e.g. restsync.secrets["{key}"]',
-                )
-            elif not isinstance(value, str):
-                self.add(_at(path, key), f"expected a string, got {_kind(value)}")
-            elif not value:
-                self.add(_at(path, key), "is empty; set it, e.g. from restsync.secrets")
-        config_type = AUTH_CONFIGS.get(kind)
-        if config_type is not None:
-            types_of = _key_types(config_type)
-            for key, value in auth.items():
-                if key in types_of and key not in required and key != "type":
-                    # an unknown location may be a pasted key: do not echo it then
-                    secret = key == "location" and (
-                        not isinstance(value, str) or suggest(value, API_KEY_LOCATIONS) is None
-                    )
-                    self.value(_at(path, key), value, types_of[key], secret=secret)
+        if not partial:
+            self.extend(_missing_auth_key_problems(path, auth, kind, required))
+        self.extend(_credential_problems(path, auth, required))
+        self.extend(_auth_option_problems(path, auth, kind, required))
         self.exclusive(path, auth, "auth")
-        if kind in ("oauth2", "oauth2_client_credentials"):
-            url_key = "token_url" if kind == "oauth2" else "access_token_url"
-            url = auth.get(url_key)
-            if isinstance(url, str) and url and not _is_absolute(url):
-                self.add(_at(path, url_key), "must be an absolute http(s) URL")
+        self.extend(_token_url_problems(path, auth, kind))
 
     def paginator(self, path: str, paginator: Any, *, partial: bool = False) -> None:
         """A paginator name or dict, checked against its class in the paginator registry
@@ -203,3 +157,98 @@ class _RegistryChecks(_Base):
             parse_stop_condition(text)
         except ValueError as exc:
             self.add(path, str(exc))
+
+
+def _auth_kind(auth: Mapping[Any, Any]) -> str | None:
+    """The registered auth type an auth dict names (a bare 'token' is bearer auth)."""
+    if "type" in auth:
+        kind = auth["type"]
+        return kind if isinstance(kind, str) and kind in AUTH_TYPES else None
+    return "bearer" if "token" in auth else None
+
+
+def _auth_type_problems(path: str, auth: Mapping[Any, Any], *, partial: bool) -> list[Problem]:
+    """An auth dict's 'type': a registered one, or none with a 'token' (or when `partial`)."""
+    types = list(AUTH_TYPES)
+    if "type" not in auth:
+        if "token" in auth or partial:
+            return []
+        return [
+            Problem(
+                path, f"auth needs a 'type' ({_or(_quoted(types))}), or a 'token' for bearer auth"
+            )
+        ]
+    kind = auth["type"]
+    if not isinstance(kind, str):
+        return [Problem(_at(path, "type"), f"expected {_or(_quoted(types))}, got {_kind(kind)}")]
+    if kind in AUTH_TYPES:
+        return []
+    # Echo it only when it is plainly a misspelt type: it may be a pasted token.
+    secret = suggest(kind, types) is None
+    return [Problem(_at(path, "type"), _unknown("auth type", kind, types, secret))]
+
+
+def _missing_auth_key_problems(
+    path: str, auth: Mapping[Any, Any], kind: str, required: Sequence[str]
+) -> list[Problem]:
+    missing = [k for k in required if k not in auth]
+    if not missing:
+        return []
+    got = [str(k) for k in auth if k != "type"]
+    return [
+        Problem(
+            path,
+            f"'{kind}' auth needs {_and(_quoted(missing))}; "
+            f"got {'keys ' + ', '.join(got) if got else 'no other keys'}",
+        )
+    ]
+
+
+def _credential_problems(
+    path: str, auth: Mapping[Any, Any], required: Sequence[str]
+) -> list[Problem]:
+    """The required keys (the credentials) that are set: non-empty strings."""
+    problems: list[Problem] = []
+    for key in required:
+        if key not in auth:
+            continue
+        value = auth[key]
+        if value is None:
+            problems.append(
+                Problem(_at(path, key), f'is null; set it, e.g. restsync.secrets["{key}"]')
+            )
+        elif not isinstance(value, str):
+            problems.append(Problem(_at(path, key), f"expected a string, got {_kind(value)}"))
+        elif not value:
+            problems.append(Problem(_at(path, key), "is empty; set it, e.g. from restsync.secrets"))
+    return problems
+
+
+def _auth_option_problems(
+    path: str, auth: Mapping[Any, Any], kind: str, required: Sequence[str]
+) -> list[Problem]:
+    """The other keys of a built-in auth type, against the types of its config TypedDict."""
+    config_type = AUTH_CONFIGS.get(kind)
+    if config_type is None:
+        return []
+    types_of = _key_types(config_type)
+    problems: list[Problem] = []
+    for key, value in auth.items():
+        if key in types_of and key not in required and key != "type":
+            # an unknown location may be a pasted key: do not echo it then
+            secret = key == "location" and (
+                not isinstance(value, str) or suggest(value, API_KEY_LOCATIONS) is None
+            )
+            problems += _value_problems(_at(path, key), value, types_of[key], secret=secret)
+    return problems
+
+
+def _token_url_problems(path: str, auth: Mapping[Any, Any], kind: str) -> list[Problem]:
+    """OAuth2's token URL: absolute."""
+    if kind not in ("oauth2", "oauth2_client_credentials"):
+        return []
+    url_key = "token_url" if kind == "oauth2" else "access_token_url"
+    url = auth.get(url_key)
+    if isinstance(url, str) and url and not _is_absolute(url):
+        return [Problem(_at(path, url_key), "must be an absolute http(s) URL")]
+    return []

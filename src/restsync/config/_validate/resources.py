@@ -23,7 +23,7 @@ from restsync.config._dialect import (
     RESTAPIConfig,
     keys_of,
 )
-from restsync.config._placeholders import find_placeholders
+from restsync.config._placeholders import Placeholder, find_placeholders
 from restsync.config._validate.endpoint import _EndpointChecks
 from restsync.config._validate.messages import (
     _at,
@@ -33,6 +33,7 @@ from restsync.config._validate.messages import (
     _or,
     _quoted,
     _show,
+    _unknown,
 )
 from restsync.config._validate.write import _is_scd2, _WriteChecks, write_problems
 from restsync.errors import ConfigError, Problem
@@ -189,74 +190,37 @@ class _Checker(_EndpointChecks, _WriteChecks):
         defaults = config.get("resource_defaults")
         if not isinstance(defaults, Mapping):
             defaults = {}
-        names: dict[str, int] = {}
-        merged: list[tuple[int, dict[str, Any]]] = []
-        for i, resource in enumerate(resources):
-            if isinstance(resource, Mapping):
-                name = resource.get("name")
-            elif isinstance(resource, str):
-                name = resource
-            else:
-                continue
-            if not isinstance(name, str) or not name:
-                continue
-            if name in names:
-                where = _at("resources", i)
-                if isinstance(resource, Mapping):
-                    where = _at(where, "name")
-                self.add(where, f"duplicate resource name '{name}' (also resources[{names[name]}])")
-                continue
-            names[name] = i
-            merged.append((i, expand_resource(resource, defaults)))
-
-        client = config.get("client")
-        base_url = client.get("base_url") if isinstance(client, Mapping) else None
-        needs_base_url: tuple[int, str, str] | None = None
+        self.extend(_duplicate_name_problems(resources))
+        names = _first_index_by_name(resources)
+        merged = [(i, expand_resource(resources[i], defaults)) for i in names.values()]
         graph: dict[str, set[str]] = {}
         for i, resource in merged:
-            path = _at("resources", i)
-            name = resource["name"]
             endpoint = resource.get("endpoint")
-            if not isinstance(endpoint, Mapping):
-                continue
-            url = endpoint.get("path")
-            if needs_base_url is None and isinstance(url, str) and not _is_absolute(url):
-                needs_base_url = (i, name, url)
-            for problem in write_problems(resource, path):
-                self.add(problem.path, problem.message)
-            if (
-                write_disposition_of(resource) == "merge"
-                and not self.has_key(resource)
-                and not _is_scd2(resource)
-            ):
-                self.add(
-                    path,
-                    f"'{name}' uses write_disposition 'merge' but has no primary_key or "
-                    "merge_key; add e.g. 'primary_key': 'id' (here or in resource_defaults)",
-                )
-            self.merged_typed_entries(path, resources[i], defaults, endpoint)
-            parents = self.placeholders(_at(path, "endpoint"), endpoint, names)
-            graph[name] = {p for p in parents if p in names}
-            if len(parents) > 1:
-                self.add(
-                    _at(path, "endpoint"),
-                    f"refers to several parent resources ({', '.join(sorted(parents))}); "
-                    "a resource can have one parent",
-                )
-            if "include_from_parent" in resource and not parents:
-                self.add(
-                    _at(path, "include_from_parent"),
-                    "needs a parent resource: use '{resources.<parent>.<field>}' in the endpoint",
-                )
-        if needs_base_url is not None and not isinstance(base_url, str):
-            i, name, url = needs_base_url
-            self.add(
-                "client.base_url",
-                f"missing, and resources[{i}] ('{name}') has the relative path {_show(url)}; "
-                "set client.base_url or use absolute URLs",
-            )
+            if isinstance(endpoint, Mapping):
+                parents = self.merged_resource(i, resource, resources[i], defaults, names)
+                graph[resource["name"]] = parents
+        self.extend(_base_url_problems(config.get("client"), merged))
         self.cycles(graph, names)
         self.tables(merged)
+
+    def merged_resource(
+        self,
+        i: int,
+        resource: Mapping[str, Any],
+        raw: Any,
+        defaults: Mapping[Any, Any],
+        names: Mapping[str, int],
+    ) -> set[str]:
+        """Check resources[i] as merged with resource_defaults (`resource`, whose endpoint is
+        a dict); return the parents it names among `names`."""
+        path = _at("resources", i)
+        endpoint: Mapping[str, Any] = resource["endpoint"]
+        self.extend(write_problems(resource, path))
+        self.extend(_merge_key_problems(path, resource))
+        self.merged_typed_entries(path, raw, defaults, endpoint)
+        parents = self.placeholders(_at(path, "endpoint"), endpoint, names)
+        self.extend(_parent_problems(path, resource, parents))
+        return {p for p in parents if p in names}
 
     def merged_typed_entries(
         self, path: str, raw: Any, defaults: Mapping[Any, Any], endpoint: Mapping[str, Any]
@@ -287,65 +251,20 @@ class _Checker(_EndpointChecks, _WriteChecks):
         params = endpoint.get("params")
         params = params if isinstance(params, Mapping) else {}
         canonical = canonical_endpoint(endpoint)
+        unknown_parents = _unknown_resolve_parents(params, names)
+        for key, parent in unknown_parents.items():
+            where = _at(_at(_at(path, "params"), key), "resource")
+            self.add(where, _unknown("resource", parent, sorted(names)))
+        known = {*names, *unknown_parents.values()}  # an unknown parent is told once
         has_incremental = isinstance(canonical.get("incremental"), Mapping)
-        reported: set[str] = set()
-        for key, value in params.items():
-            if isinstance(value, Mapping) and value.get("type") == "resolve":
-                parent = value.get("resource")
-                if isinstance(parent, str) and parent and parent not in names:
-                    reported.add(parent)
-                    self.add(
-                        _at(_at(_at(path, "params"), key), "resource"),
-                        self.unknown("resource", parent, sorted(names)),
-                    )
         for ph in find_placeholders(canonical):
             where = path + "." + ph.where if not ph.where.startswith("[") else path + ph.where
-            text = "{" + ph.text + "}"
-            parts = ph.parts
             if ph.root == "resources":
-                if len(parts) < 3 or not all(parts[1:]):
-                    self.add(
-                        where,
-                        f"placeholder '{text}' needs a resource and a field, "
-                        "e.g. '{resources.posts.id}'",
-                    )
-                elif parts[1] not in names and parts[1] not in reported:
-                    self.add(
-                        where, self.unknown("resource", parts[1], sorted(names)) + f" in '{text}'"
-                    )
+                self.extend(_resource_placeholder_problems(where, ph, names, known))
             elif ph.root == "incremental":
-                if len(parts) != 2 or parts[1] not in INCREMENTAL_PLACEHOLDERS:
-                    field = ".".join(parts[1:])
-                    self.add(
-                        where,
-                        self.unknown("incremental value", field, INCREMENTAL_PLACEHOLDERS)
-                        + f" in '{text}'",
-                    )
-                elif not has_incremental:
-                    self.add(
-                        where,
-                        f"'{text}' needs an 'incremental' block in the endpoint, "
-                        "e.g. {'cursor_path': 'updated_at', 'initial_value': ...}",
-                    )
-            elif len(parts) == 1 and ph.where == "path" and ph.root in params:
-                self.add(
-                    where,
-                    f"'{text}' names the param '{ph.root}', which a path cannot hold; a path "
-                    "binds plain values and {'type': 'resolve', ...} params only",
-                )
-            elif len(parts) == 1:
-                self.add(
-                    where,
-                    f"unknown placeholder '{text}'; use '{{resources.<parent>.<field>}}' "
-                    "or '{incremental.start_value}'"
-                    + ("" if ph.where == "path" else ", or a param of that name in the path"),
-                )
+                self.extend(_incremental_placeholder_problems(where, ph, has_incremental))
             else:
-                self.add(
-                    where,
-                    self.unknown("placeholder root", ph.root, ("resources", "incremental"))
-                    + f" in '{text}'",
-                )
+                self.extend(_plain_placeholder_problems(where, ph, params))
         return parent_resources({"endpoint": canonical})
 
     def cycles(self, graph: Mapping[str, set[str]], names: Mapping[str, int]) -> None:
@@ -361,3 +280,171 @@ class _Checker(_EndpointChecks, _WriteChecks):
                 f"resources depend on each other in a cycle: {' -> '.join(cycle)}; "
                 "a parent cannot read from its own children",
             )
+
+
+def _named(resources: list[Any]) -> list[tuple[int, str]]:
+    """The resources that have a name (a non-empty string), with their index."""
+    named: list[tuple[int, str]] = []
+    for i, resource in enumerate(resources):
+        name = resource.get("name") if isinstance(resource, Mapping) else resource
+        if isinstance(name, str) and name:
+            named.append((i, name))
+    return named
+
+
+def _first_index_by_name(resources: list[Any]) -> dict[str, int]:
+    """Each resource name with the index of its first resource, in the order of the config."""
+    names: dict[str, int] = {}
+    for i, name in _named(resources):
+        names.setdefault(name, i)
+    return names
+
+
+def _duplicate_name_problems(resources: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for i, name in _named(resources):
+        if name not in first:
+            first[name] = i
+            continue
+        where = _at("resources", i)
+        if isinstance(resources[i], Mapping):
+            where = _at(where, "name")
+        problems.append(
+            Problem(where, f"duplicate resource name '{name}' (also resources[{first[name]}])")
+        )
+    return problems
+
+
+def _base_url_problems(client: Any, merged: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    """A relative endpoint path (the first one told) needs client.base_url."""
+    base_url = client.get("base_url") if isinstance(client, Mapping) else None
+    if isinstance(base_url, str):
+        return []
+    for i, resource in merged:
+        endpoint = resource.get("endpoint")
+        url = endpoint.get("path") if isinstance(endpoint, Mapping) else None
+        if isinstance(url, str) and not _is_absolute(url):
+            return [
+                Problem(
+                    "client.base_url",
+                    f"missing, and resources[{i}] ('{resource['name']}') has the relative "
+                    f"path {_show(url)}; set client.base_url or use absolute URLs",
+                )
+            ]
+    return []
+
+
+def _merge_key_problems(path: str, resource: Mapping[str, Any]) -> list[Problem]:
+    """write_disposition 'merge' needs a key to merge on (scd2 hashes the rows instead)."""
+    if (
+        write_disposition_of(resource) != "merge"
+        or _WriteChecks.has_key(resource)
+        or _is_scd2(resource)
+    ):
+        return []
+    return [
+        Problem(
+            path,
+            f"'{resource['name']}' uses write_disposition 'merge' but has no primary_key or "
+            "merge_key; add e.g. 'primary_key': 'id' (here or in resource_defaults)",
+        )
+    ]
+
+
+def _parent_problems(path: str, resource: Mapping[str, Any], parents: set[str]) -> list[Problem]:
+    """One parent at most; include_from_parent needs one."""
+    problems: list[Problem] = []
+    if len(parents) > 1:
+        problems.append(
+            Problem(
+                _at(path, "endpoint"),
+                f"refers to several parent resources ({', '.join(sorted(parents))}); "
+                "a resource can have one parent",
+            )
+        )
+    if "include_from_parent" in resource and not parents:
+        problems.append(
+            Problem(
+                _at(path, "include_from_parent"),
+                "needs a parent resource: use '{resources.<parent>.<field>}' in the endpoint",
+            )
+        )
+    return problems
+
+
+def _unknown_resolve_parents(params: Mapping[Any, Any], names: Mapping[str, int]) -> dict[Any, str]:
+    """The params of type 'resolve' whose resource is not one of `names`, with that resource."""
+    unknown: dict[Any, str] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping) and value.get("type") == "resolve":
+            parent = value.get("resource")
+            if isinstance(parent, str) and parent and parent not in names:
+                unknown[key] = parent
+    return unknown
+
+
+def _resource_placeholder_problems(
+    where: str, ph: Placeholder, names: Mapping[str, int], known: set[str]
+) -> list[Problem]:
+    """'{resources.<parent>.<field>}': a resource and a field; the resource one of `names`
+    (not told again when in `known`)."""
+    text = "{" + ph.text + "}"
+    parts = ph.parts
+    if len(parts) < 3 or not all(parts[1:]):
+        return [
+            Problem(
+                where,
+                f"placeholder '{text}' needs a resource and a field, e.g. '{{resources.posts.id}}'",
+            )
+        ]
+    if parts[1] not in known:
+        return [Problem(where, _unknown("resource", parts[1], sorted(names)) + f" in '{text}'")]
+    return []
+
+
+def _incremental_placeholder_problems(
+    where: str, ph: Placeholder, has_incremental: bool
+) -> list[Problem]:
+    """'{incremental.<value>}': a value incremental loading has, and an incremental block."""
+    text = "{" + ph.text + "}"
+    parts = ph.parts
+    if len(parts) != 2 or parts[1] not in INCREMENTAL_PLACEHOLDERS:
+        field = ".".join(parts[1:])
+        message = _unknown("incremental value", field, INCREMENTAL_PLACEHOLDERS)
+        return [Problem(where, message + f" in '{text}'")]
+    if not has_incremental:
+        return [
+            Problem(
+                where,
+                f"'{text}' needs an 'incremental' block in the endpoint, "
+                "e.g. {'cursor_path': 'updated_at', 'initial_value': ...}",
+            )
+        ]
+    return []
+
+
+def _plain_placeholder_problems(
+    where: str, ph: Placeholder, params: Mapping[Any, Any]
+) -> list[Problem]:
+    """Any other placeholder: what is left of it in the canonical endpoint is wrong."""
+    text = "{" + ph.text + "}"
+    if len(ph.parts) > 1:
+        message = _unknown("placeholder root", ph.root, ("resources", "incremental"))
+        return [Problem(where, message + f" in '{text}'")]
+    if ph.where == "path" and ph.root in params:
+        return [
+            Problem(
+                where,
+                f"'{text}' names the param '{ph.root}', which a path cannot hold; a path "
+                "binds plain values and {'type': 'resolve', ...} params only",
+            )
+        ]
+    return [
+        Problem(
+            where,
+            f"unknown placeholder '{text}'; use '{{resources.<parent>.<field>}}' "
+            "or '{incremental.start_value}'"
+            + ("" if ph.where == "path" else ", or a param of that name in the path"),
+        )
+    ]

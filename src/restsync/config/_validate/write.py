@@ -20,7 +20,7 @@ from restsync.config._dialect import (
 )
 from restsync.config._validate.base import _Base
 from restsync.config._validate.messages import _at, _kind, _or, _quoted
-from restsync.config._write import SCD2_KEYS, write_settings
+from restsync.config._write import SCD2_KEYS, WriteSettings, write_settings
 from restsync.errors import Problem
 from restsync.util.naming import PATH_SEPARATOR, normalize_path, shorten_identifier
 
@@ -52,37 +52,61 @@ def _well_formed(resource: Mapping[str, Any]) -> bool:
 
 def write_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
     """What restsync cannot honour in a resource's write settings (checked before any request)."""
-    problems: list[Problem] = []
-    wd = resource.get("write_disposition")
-    spec: Mapping[str, Any] = wd if isinstance(wd, Mapping) else {}
-    at = f"{path}.write_disposition"
-    if callable(resource.get("table_name")):
-        problems.append(
-            Problem(
-                f"{path}.table_name",
-                "a function as table_name (routing each record to the table it names) is not "
-                "supported by restsync; give a table name, or split the records into "
-                "resources with a processing_steps filter each",
-            )
-        )
+    problems = _table_name_problems(resource, path)
     if not _well_formed(resource):
         return problems  # the validator reports the malformed value itself
+    at = f"{path}.write_disposition"
     try:
         w = write_settings(resource)
     except ValueError as exc:
         return [*problems, Problem(at, str(exc))]
-    for key in SCD2_KEYS:
-        if key in spec and not w.scd2:
-            problems.append(Problem(f"{at}.{key}", "applies only to strategy 'scd2'; remove it"))
-    for hint in ("hard_delete", "dedup_sort"):
-        if hint in w.hints and w.disposition != "merge":
-            problems.append(
-                Problem(
-                    f"{path}.columns",
-                    f"the {hint} hint applies to write_disposition 'merge' only (as in dlt); "
-                    "remove it or use merge",
-                )
-            )
+    wd = resource.get("write_disposition")
+    spec: Mapping[str, Any] = wd if isinstance(wd, Mapping) else {}
+    problems += _scd2_only_key_problems(w, spec, at)
+    problems += _hint_problems(w, path)
+    if w.disposition != "merge":
+        return problems
+    problems += _merge_strategy_problems(w, path, at)
+    if w.scd2:
+        problems += _scd2_problems(w, spec, path, at)
+    return problems
+
+
+def _table_name_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
+    if not callable(resource.get("table_name")):
+        return []
+    return [
+        Problem(
+            f"{path}.table_name",
+            "a function as table_name (routing each record to the table it names) is not "
+            "supported by restsync; give a table name, or split the records into "
+            "resources with a processing_steps filter each",
+        )
+    ]
+
+
+def _scd2_only_key_problems(w: WriteSettings, spec: Mapping[str, Any], at: str) -> list[Problem]:
+    """The write_disposition keys of strategy 'scd2', set on another strategy."""
+    if w.scd2:
+        return []
+    return [
+        Problem(f"{at}.{key}", "applies only to strategy 'scd2'; remove it")
+        for key in SCD2_KEYS
+        if key in spec
+    ]
+
+
+def _hint_problems(w: WriteSettings, path: str) -> list[Problem]:
+    """The hard_delete and dedup_sort column hints, which need merge (dedup_sort: a key too)."""
+    problems = [
+        Problem(
+            f"{path}.columns",
+            f"the {hint} hint applies to write_disposition 'merge' only (as in dlt); "
+            "remove it or use merge",
+        )
+        for hint in ("hard_delete", "dedup_sort")
+        if hint in w.hints and w.disposition != "merge"
+    ]
     if "dedup_sort" in w.hints and w.disposition == "merge" and not w.primary_key:
         problems.append(
             Problem(
@@ -91,52 +115,67 @@ def write_problems(resource: Mapping[str, Any], path: str) -> list[Problem]:
                 "primary_key (as in dlt)",
             )
         )
-    if w.disposition != "merge":
-        return problems
-    if w.strategy in ("upsert", "insert-only"):
-        if not w.primary_key:
-            problems.append(
-                Problem(
-                    at,
-                    f"merge strategy '{w.strategy}' needs a primary_key (as in dlt); add "
-                    "e.g. 'primary_key': 'id'",
-                )
-            )
-        if w.merge_key:
-            problems.append(
-                Problem(
-                    f"{path}.merge_key",
-                    f"merge strategy '{w.strategy}' does not use a merge_key (as in dlt); "
-                    "remove it or use strategy 'delete-insert'",
-                )
-            )
-    if w.scd2:
-        if "hard_delete" in w.hints:
-            problems.append(
-                Problem(
-                    f"{path}.columns",
-                    "the hard_delete hint does not apply to strategy 'scd2' (a record absent "
-                    "from the extract is retired); remove the hint",
-                )
-            )
-        names = spec.get("validity_column_names")
-        if names is not None and (
-            not isinstance(names, (list, tuple))
-            or len(names) != 2
-            or not all(isinstance(n, str) and n for n in names)
-        ):
-            problems.append(
-                Problem(f"{at}.validity_column_names", "expected two column names [from, to]")
-            )
-        if w.primary_key and not w.hints.get("row_version_column"):
-            problems.append(
-                Problem(
-                    f"{path}.primary_key",
-                    "strategy 'scd2' keys its rows by a hash of their content, not by a "
-                    "primary_key (as in dlt); remove it, or use merge_key for the natural key",
-                )
-            )
     return problems
+
+
+def _merge_strategy_problems(w: WriteSettings, path: str, at: str) -> list[Problem]:
+    """Strategies 'upsert' and 'insert-only': a primary_key and no merge_key."""
+    if w.strategy not in ("upsert", "insert-only"):
+        return []
+    problems: list[Problem] = []
+    if not w.primary_key:
+        problems.append(
+            Problem(
+                at,
+                f"merge strategy '{w.strategy}' needs a primary_key (as in dlt); add "
+                "e.g. 'primary_key': 'id'",
+            )
+        )
+    if w.merge_key:
+        problems.append(
+            Problem(
+                f"{path}.merge_key",
+                f"merge strategy '{w.strategy}' does not use a merge_key (as in dlt); "
+                "remove it or use strategy 'delete-insert'",
+            )
+        )
+    return problems
+
+
+def _scd2_problems(w: WriteSettings, spec: Mapping[str, Any], path: str, at: str) -> list[Problem]:
+    """Strategy 'scd2': no hard_delete hint, two validity columns, no primary_key (unless
+    a row_version_column says what a version is)."""
+    problems: list[Problem] = []
+    if "hard_delete" in w.hints:
+        problems.append(
+            Problem(
+                f"{path}.columns",
+                "the hard_delete hint does not apply to strategy 'scd2' (a record absent "
+                "from the extract is retired); remove the hint",
+            )
+        )
+    names = spec.get("validity_column_names")
+    if names is not None and not _two_column_names(names):
+        problems.append(
+            Problem(f"{at}.validity_column_names", "expected two column names [from, to]")
+        )
+    if w.primary_key and not w.hints.get("row_version_column"):
+        problems.append(
+            Problem(
+                f"{path}.primary_key",
+                "strategy 'scd2' keys its rows by a hash of their content, not by a "
+                "primary_key (as in dlt); remove it, or use merge_key for the natural key",
+            )
+        )
+    return problems
+
+
+def _two_column_names(names: Any) -> bool:
+    return (
+        isinstance(names, (list, tuple))
+        and len(names) == 2
+        and all(isinstance(n, str) and n for n in names)
+    )
 
 
 def _is_scd2(resource: Mapping[str, Any]) -> bool:
