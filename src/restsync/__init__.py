@@ -10,6 +10,9 @@ print(pipeline.run(source))
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from restsync.auth import SourceAuth, register_auth
 from restsync.config import RESTAPIConfig
 from restsync.config._secrets import secrets
@@ -27,9 +30,11 @@ from restsync.errors import (
 )
 from restsync.extract import Page, RestApiSource, rest_api_source
 from restsync.http import PageRequest
-from restsync.load import Destination
 from restsync.paginate import Paginator, register_paginator
 from restsync.pipeline import LoadInfo, Pipeline, pipeline
+
+if TYPE_CHECKING:
+    from restsync.load import Destination
 
 __version__ = "0.1.0"
 
@@ -60,3 +65,11 @@ __all__ = [
     "rest_api_source",
     "secrets",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the load step's protocol, on first use: `import restsync` does not load Arrow (a run
+    # loads it while its first requests are out)
+    if name == "Destination":
+        return importlib.import_module("restsync.load").Destination
+    raise AttributeError(f"module 'restsync' has no attribute {name!r}")

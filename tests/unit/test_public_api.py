@@ -58,3 +58,20 @@ def test_the_modules_of_a_library_package_are_private(package: str) -> None:
         info.name for info in pkgutil.iter_modules(module.__path__) if not info.name.startswith("_")
     ]
     assert public == [], f"restsync.{package}: modules {public} are not private"
+
+
+def test_importing_restsync_loads_no_arrow_and_no_database_driver() -> None:
+    """A run loads Arrow and its destination's driver while its first requests are out;
+    `import restsync` (every CLI command, every extension module) loads neither, and naming
+    the destinations loads no driver."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, restsync, restsync.schema; "
+        "print(sorted(m for m in ('pyarrow', 'duckdb', 'psycopg') if m in sys.modules)); "
+        "import restsync.destinations; "
+        "print(sorted(m for m in ('duckdb', 'psycopg') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "[]"]
