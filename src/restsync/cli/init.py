@@ -135,20 +135,41 @@ def init_from_url(
     params = dict(parse_qsl(parts.query))
     resource = name or resource_name(parts.path)
     auth_dict, secret_names = auth_config(auth)
-    endpoint: dict[str, Any] = {"path": parts.path or "/"}
-    kept = {k: v for k, v in params.items() if k.lower() not in PAGING_PARAMS}
-    if kept:
-        endpoint["params"] = kept
+    endpoint = _url_endpoint(parts.path, params)
     client: dict[str, Any] = {"base_url": base_url}
     if auth_dict:
         client["auth"] = auth_dict
-    first = asyncio.run(
+    findings, paginator = asyncio.run(
         _first_page(client, {"name": resource, "endpoint": dict(endpoint)}, transport)
     )
-    findings, paginator = first
-    endpoint["data_selector"] = findings.data_selector or None
-    if endpoint["data_selector"] is None:
-        del endpoint["data_selector"]
+    if findings.data_selector:
+        endpoint["data_selector"] = findings.data_selector
+    candidates = _paginator_candidates(paginator, findings, params)
+    proven, notes = _prove_paginator(
+        url, client, resource, endpoint, candidates, pages, transport, findings.told_total
+    )
+    endpoint["paginator"] = proven
+    body, lines = _resource_body(resource, findings, endpoint)
+    written = Written(client, [body], {resource: notes + lines})
+    written.header = header_lines(f"restsync init {url}", secret_names)
+    return written
+
+
+def _url_endpoint(path: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """The endpoint of a collection URL's path, with its query parameters that are filters."""
+    endpoint: dict[str, Any] = {"path": path or "/"}
+    kept = {k: v for k, v in params.items() if k.lower() not in PAGING_PARAMS}
+    if kept:
+        endpoint["params"] = kept
+    return endpoint
+
+
+def _paginator_candidates(
+    paginator: Any, findings: Any, params: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The paginators to try, in order: the detected one, one per next-page URL in the body,
+    the URL's own paging parameters, and guesses when the API says it has more records than
+    the page; the first of each type (each next-URL path)."""
     said = findings.told_total
     candidates = [paginator_config(paginator), *_next_url_candidates(findings.body)]
     size = findings.records or 1
@@ -161,32 +182,49 @@ def init_from_url(
         candidates.append({"type": "page_number", "base_page": 1, "total_path": None})
         candidates.append({"type": "offset", "limit": size, "total_path": None})
     unique: list[dict[str, Any]] = []
-    for candidate in candidates:  # the first of each type (each next-URL path)
+    for candidate in candidates:
         kind = (candidate["type"], candidate.get("next_url_path"))
         if all((c["type"], c.get("next_url_path")) != kind for c in unique):
             unique.append(candidate)
+    return unique
+
+
+def _prove_paginator(
+    url: str,
+    client: dict[str, Any],
+    resource: str,
+    endpoint: dict[str, Any],
+    candidates: list[dict[str, Any]],
+    pages: int,
+    transport: Any,
+    said: int | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The first candidate that walks `pages` pages without repeating records, and a note on
+    each one tried; a `ConfigError` when none does."""
     notes: list[str] = []
-    proven: dict[str, Any] | None = None
-    for candidate in unique:
-        endpoint["paginator"] = candidate
-        walked = asyncio.run(
-            _walk(client, {"name": resource, "endpoint": dict(endpoint)}, pages, transport, said)
-        )
+    for candidate in candidates:
+        tried = {"name": resource, "endpoint": {**endpoint, "paginator": candidate}}
+        walked = asyncio.run(_walk(client, tried, pages, transport, said))
         if walked.ok:
-            proven = candidate
             notes.append(f"paginator: {candidate['type']}, {walked.text}")
-            break
+            return candidate, notes
         notes.append(f"paginator {candidate['type']} refused: {walked.text}")
-    if proven is None:
-        raise ConfigError(
-            Problem(
-                "URL",
-                f"no paginator walks {url} without repeating records ({'; '.join(notes)}); "
-                "write the paginator yourself (see `restsync check --probe`)",
-            )
+    raise ConfigError(
+        Problem(
+            "URL",
+            f"no paginator walks {url} without repeating records ({'; '.join(notes)}); "
+            "write the paginator yourself (see `restsync check --probe`)",
         )
+    )
+
+
+def _resource_body(
+    resource: str, findings: Any, endpoint: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The resource's config (primary key and merge, an incremental cursor on the endpoint
+    when a modification time is found) and the note lines saying why."""
     body: dict[str, Any] = {"name": resource}
-    notes.append(f"data_selector: {findings.data_selector or 'the body itself'}")
+    notes = [f"data_selector: {findings.data_selector or 'the body itself'}"]
     if findings.primary_key:
         body["primary_key"] = findings.primary_key[0]
         body["write_disposition"] = "merge"
@@ -195,15 +233,13 @@ def init_from_url(
         notes.append("no primary key found: rows are appended")
     modified = [(n, why) for n, why in findings.cursors if "modification" in why]
     if modified and findings.primary_key:
-        endpoint["incremental"] = {"cursor_path": modified[0][0]}
+        endpoint = {**endpoint, "incremental": {"cursor_path": modified[0][0]}}
         notes.append(
             f"incremental cursor: {modified[0][0]} ({modified[0][1]}); restsync keeps only "
             "records at or after the last value it loaded"
         )
     body["endpoint"] = endpoint
-    written = Written(client, [body], {resource: notes})
-    written.header = header_lines(f"restsync init {url}", secret_names)
-    return written
+    return body, notes
 
 
 def _next_url_candidates(body: Any) -> list[dict[str, Any]]:

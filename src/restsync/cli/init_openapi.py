@@ -39,13 +39,7 @@ def load_spec(spec: str) -> tuple[dict[str, Any], str]:
 def init_from_openapi(spec: str, *, base_url: str | None = None) -> Written:
     """One resource per GET collection endpoint of the OpenAPI 3 document `spec`."""
     doc, where = load_spec(spec)
-    servers = doc.get("servers") or []
-    base = base_url or (servers[0].get("url") if servers and servers[0].get("url") else None)
-    if not base or base.startswith("/"):
-        if not where.startswith(("http://", "https://")):
-            raise ConfigError(Problem("--base-url", "the spec names no server: give --base-url"))
-        parts = urlsplit(where)
-        base = urlunsplit((parts.scheme, parts.netloc, base or "", "", ""))
+    base = _openapi_base_url(doc, where, base_url)
     auth, secret_names = _openapi_auth(doc)
     client: dict[str, Any] = {"base_url": base.rstrip("/")}
     if auth:
@@ -53,59 +47,77 @@ def init_from_openapi(spec: str, *, base_url: str | None = None) -> Written:
     collections: dict[str, dict[str, Any]] = {}  # path -> resource
     notes: dict[str, list[str]] = {}
     for path, item in sorted((doc.get("paths") or {}).items(), key=lambda kv: kv[0].count("/")):
-        op = (item or {}).get("get")
-        if not isinstance(op, Mapping):
+        found = _openapi_resource(doc, path, item, collections)
+        if found is None:
             continue
-        schema = _response_schema(doc, op)
-        shape = _collection_shape(doc, schema)
-        if shape is None:
-            continue
-        selector, item_schema, envelope = shape
-        params = [
-            _deref(doc, p) for p in (item.get("parameters") or []) + (op.get("parameters") or [])
-        ]
-        query = {p.get("name"): p for p in params if p.get("in") == "query"}
-        name = resource_name(path)
-        while name in {r["name"] for r in collections.values()}:
-            name += "_"
-        resource: dict[str, Any] = {"name": name}
-        lines: list[str] = [
-            f"GET {path}: {op.get('summary') or op.get('operationId') or ''}".rstrip(": ")
-        ]
-        props = (item_schema or {}).get("properties") or {}
-        pk = _openapi_pk(name, props)
-        if pk:
-            resource["primary_key"] = pk
-            resource["write_disposition"] = "merge"
-            lines.append(f"primary_key: {pk} (an id-like field of the item schema)")
-        endpoint: dict[str, Any] = {"path": path}
-        paginator, why = _openapi_paginator(query, envelope)
-        endpoint["paginator"] = paginator
-        lines.append(f"paginator: {paginator['type']} ({why})")
-        if selector:
-            endpoint["data_selector"] = selector
-            lines.append(f"data_selector: {selector} (the array in the response schema)")
-        parent = _parent_of(path, collections)
-        if parent is not None:
-            _, parent_resource, placeholder = parent
-            field_name = _parent_field(placeholder, parent_resource)
-            endpoint["path"] = path.replace(
-                "{" + placeholder + "}", f"{{resources.{parent_resource['name']}.{field_name}}}"
-            )
-            lines.append(
-                f"child of {parent_resource['name']}: one request per {parent_resource['name']} "
-                f"record, {{{placeholder}}} <- its '{field_name}'"
-            )
-        elif "{" in path:
-            continue  # a path parameter no collection provides: not a collection to sync
-        resource["endpoint"] = endpoint
+        resource, lines = found
         collections[path] = resource
-        notes[name] = lines
+        notes[resource["name"]] = lines
     if not collections:
         raise ConfigError(Problem("--openapi", f"{where}: no GET collection endpoint found"))
     written = Written(client, list(collections.values()), notes)
     written.header = header_lines(f"restsync init --openapi {where}", secret_names)
     return written
+
+
+def _openapi_base_url(doc: Mapping[str, Any], where: str, base_url: str | None) -> str:
+    """`--base-url`, else the spec's first server (a relative one against the spec's URL)."""
+    servers = doc.get("servers") or []
+    base = base_url or (servers[0].get("url") if servers and servers[0].get("url") else None)
+    if not base or base.startswith("/"):
+        if not where.startswith(("http://", "https://")):
+            raise ConfigError(Problem("--base-url", "the spec names no server: give --base-url"))
+        parts = urlsplit(where)
+        base = urlunsplit((parts.scheme, parts.netloc, base or "", "", ""))
+    return str(base)
+
+
+def _openapi_resource(
+    doc: Mapping[str, Any], path: str, item: Any, collections: Mapping[str, dict[str, Any]]
+) -> tuple[dict[str, Any], list[str]] | None:
+    """The resource of `path`'s GET collection and its note lines; None when `path` has no
+    GET collection, or a path parameter no collection in `collections` provides."""
+    op = (item or {}).get("get")
+    if not isinstance(op, Mapping):
+        return None
+    shape = _collection_shape(doc, _response_schema(doc, op))
+    if shape is None:
+        return None
+    selector, item_schema, envelope = shape
+    params = [_deref(doc, p) for p in (item.get("parameters") or []) + (op.get("parameters") or [])]
+    query = {p.get("name"): p for p in params if p.get("in") == "query"}
+    name = resource_name(path)
+    while name in {r["name"] for r in collections.values()}:
+        name += "_"
+    resource: dict[str, Any] = {"name": name}
+    lines = [f"GET {path}: {op.get('summary') or op.get('operationId') or ''}".rstrip(": ")]
+    pk = _openapi_pk(name, (item_schema or {}).get("properties") or {})
+    if pk:
+        resource["primary_key"] = pk
+        resource["write_disposition"] = "merge"
+        lines.append(f"primary_key: {pk} (an id-like field of the item schema)")
+    endpoint: dict[str, Any] = {"path": path}
+    paginator, why = _openapi_paginator(query, envelope)
+    endpoint["paginator"] = paginator
+    lines.append(f"paginator: {paginator['type']} ({why})")
+    if selector:
+        endpoint["data_selector"] = selector
+        lines.append(f"data_selector: {selector} (the array in the response schema)")
+    parent = _parent_of(path, collections)
+    if parent is None and "{" in path:
+        return None  # a path parameter no collection provides: not a collection to sync
+    if parent is not None:
+        _, parent_resource, placeholder = parent
+        field_name = _parent_field(placeholder, parent_resource)
+        endpoint["path"] = path.replace(
+            "{" + placeholder + "}", f"{{resources.{parent_resource['name']}.{field_name}}}"
+        )
+        lines.append(
+            f"child of {parent_resource['name']}: one request per {parent_resource['name']} "
+            f"record, {{{placeholder}}} <- its '{field_name}'"
+        )
+    resource["endpoint"] = endpoint
+    return resource, lines
 
 
 def _deref(doc: Mapping[str, Any], node: Any) -> Any:

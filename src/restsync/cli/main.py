@@ -204,63 +204,99 @@ def run(
     as_json: bool,
 ) -> None:
     """Run CONFIG (a config file or a built-in connector's name) into a destination."""
-    from restsync.pipeline import pipeline as make_pipeline
-
     json_logs = bool((click.get_current_context().find_root().params or {}).get("json_logs"))
-    progress: Any = None
     try:
         with Interrupts():
-            try:
-                source = load_source(config, base_url=base_url)
-                name = pipeline_name or getattr(source, "name", None) or Path(config).stem
-                pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
-                if not (quiet or as_json or json_logs) and sys.stderr.isatty():
-                    from restsync.cli.progress import RichProgress
+            info = _run_pipeline(
+                config,
+                destination=destination,
+                dataset=dataset,
+                pipeline_name=pipeline_name,
+                resources=_wanted(resources),
+                full_refresh=full_refresh,
+                refresh=refresh,
+                base_url=base_url,
+                live=not (quiet or as_json or json_logs),
+            )
+    except (KeyboardInterrupt, Exception) as exc:
+        message, code = _run_failure(exc, destination)
+        _fail(message, code)
+        return
+    sys.exit(_report(info, quiet=quiet, as_json=as_json))
 
-                    progress = RichProgress(err)
-                    _log_above(err)  # log lines print above the live table, not through it
-                wanted = (
-                    [r.strip() for r in resources.split(",") if r.strip()] if resources else None
-                )
-                info = pipe.run(
-                    source,
-                    resources=wanted,
-                    full_refresh=full_refresh,
-                    refresh=refresh,
-                    progress=progress,
-                )
-            except KeyboardInterrupt:
-                if progress is not None:
-                    progress.stop("interrupted")
-                raise
-            finally:
-                if progress is not None:
-                    progress.stop()
+
+def _wanted(resources: str | None) -> list[str] | None:
+    """The resource names of `--resources` (comma-separated), None for all of them."""
+    return [r.strip() for r in resources.split(",") if r.strip()] if resources else None
+
+
+def _run_pipeline(
+    config: str,
+    *,
+    destination: str,
+    dataset: str | None,
+    pipeline_name: str | None,
+    resources: list[str] | None,
+    full_refresh: bool,
+    refresh: str | None,
+    base_url: str | None,
+    live: bool,
+) -> Any:
+    """Run CONFIG's source into `destination` and return its LoadInfo; with `live` (and a
+    terminal on stderr) a progress table shows on stderr while it runs."""
+    from restsync.pipeline import pipeline as make_pipeline
+
+    progress: Any = None
+    try:
+        source = load_source(config, base_url=base_url)
+        name = pipeline_name or getattr(source, "name", None) or Path(config).stem
+        pipe = make_pipeline(name, destination=destination, dataset_name=dataset)
+        if live and sys.stderr.isatty():
+            from restsync.cli.progress import RichProgress
+
+            progress = RichProgress(err)
+            _log_above(err)  # log lines print above the live table, not through it
+        return pipe.run(
+            source,
+            resources=resources,
+            full_refresh=full_refresh,
+            refresh=refresh,
+            progress=progress,
+        )
     except KeyboardInterrupt:
-        _fail(
+        if progress is not None:
+            progress.stop("interrupted")
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _run_failure(exc: BaseException, destination: str) -> tuple[str, int]:
+    """The message and exit code for a run that raised `exc` (nothing was loaded)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return (
             f"interrupted: the requests were stopped and nothing was loaded; "
             f"{destination} is as it was before this run",
             EXIT_INTERRUPTED,
         )
-        return
-    except ConfigError as exc:
-        _fail(str(exc), EXIT_CONFIG)
-        return
-    except LoadError as exc:
-        _fail(f"load failed: {exc}", EXIT_LOAD)
-        return
-    except ResourceError as exc:
-        _fail(str(exc), EXIT_FAILED_RESOURCES)
-        return
-    except Exception as exc:
-        # not a resource's failure: restsync itself broke (a crashed normalizer, a bug)
-        logging.getLogger("restsync").debug("internal failure", exc_info=True)
-        _fail(
-            f"internal failure, nothing was loaded: {type(exc).__name__}: {exc}\n"
-            "  run again with -vv for the traceback, and report it",
-            EXIT_INTERNAL,
-        )
-        return
+    if isinstance(exc, ConfigError):
+        return str(exc), EXIT_CONFIG
+    if isinstance(exc, LoadError):
+        return f"load failed: {exc}", EXIT_LOAD
+    if isinstance(exc, ResourceError):
+        return str(exc), EXIT_FAILED_RESOURCES
+    # not a resource's failure: restsync itself broke (a crashed normalizer, a bug)
+    logging.getLogger("restsync").debug("internal failure", exc_info=exc)
+    return (
+        f"internal failure, nothing was loaded: {type(exc).__name__}: {exc}\n"
+        "  run again with -vv for the traceback, and report it",
+        EXIT_INTERNAL,
+    )
+
+
+def _report(info: Any, *, quiet: bool, as_json: bool) -> int:
+    """Print a run's LoadInfo as asked (and, quiet, its failures on stderr); its exit code."""
     if as_json:
         click.echo(redact_text(info.to_json()))
     elif not quiet:
@@ -269,7 +305,7 @@ def run(
         # --quiet/--json still say why the exit code is 1, on stderr
         for error in info.failed_resources.values():
             err.print(redact_text(error), markup=False)
-    sys.exit(EXIT_FAILED_RESOURCES if info.has_failures else EXIT_OK)
+    return EXIT_FAILED_RESOURCES if info.has_failures else EXIT_OK
 
 
 @cli.command()

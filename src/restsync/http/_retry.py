@@ -28,7 +28,7 @@ from typing import Any, Literal
 import httpx
 
 from restsync.errors import ConfigError, Problem
-from restsync.http._limits import Clock, HostLimits, Sleep
+from restsync.http._limits import Clock, HostLimits, HostThrottle, Sleep
 from restsync.util.redact import redact_url
 from restsync.util.suggest import did_you_mean
 
@@ -276,6 +276,15 @@ class RequestTrace:
         return self.ended - self.started
 
 
+def _count_response(stats: ResourceStats | None, response: httpx.Response) -> None:
+    """Count a response's body bytes, and a 429, in the resource's stats."""
+    if stats is None:
+        return
+    stats.bytes += len(response.content)
+    if response.status_code == 429:
+        stats.rate_limited += 1
+
+
 class RetryTransport(httpx.AsyncBaseTransport):
     """Wraps a transport with throttling and retries (policy from the request's trace).
 
@@ -316,30 +325,20 @@ class RetryTransport(httpx.AsyncBaseTransport):
         self._rng = rng if rng is not None else random.Random()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        trace = request.extensions.get(TRACE_KEY)
-        if not isinstance(trace, RequestTrace):
-            trace = RequestTrace(self.policy)
-        policy = trace.policy
-        stats = trace.stats
+        trace = self._trace_of(request)
         throttle = self.limits.for_url(request.url)
-        clock = self._clock
         if trace.started is None:
-            trace.started = clock()
+            trace.started = self._clock()
         while True:
-            waited = await throttle.acquire()
-            sent_at = clock()
-            trace.attempts += 1
-            if stats is not None:
-                stats.requests += 1
-                stats.throttled_seconds += waited
+            sent_at = await self._start_attempt(throttle, trace)
             try:
                 response = await self._receive(request)
             except RETRYABLE_ERRORS as exc:
                 throttle.release()
-                trace.ended = clock()
-                if trace.retries >= policy.max_retries:
+                trace.ended = self._clock()
+                if trace.retries >= trace.policy.max_retries:
                     raise
-                delay = policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
+                delay = self._next_backoff(trace)
                 self._log_retry(request, trace, f"{type(exc).__name__}", delay)
                 await self._backoff(trace, delay)
                 continue
@@ -347,48 +346,88 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 throttle.release()
                 raise
             throttle.release()
-            trace.ended = clock()
-            status = response.status_code
-            if stats is not None:
-                stats.bytes += len(response.content)
-                if status == 429:
-                    stats.rate_limited += 1
-            if (
-                status not in policy.retry_on_status_codes
-                or trace.retries >= policy.max_retries
-                or (trace.give_up is not None and trace.give_up(response))
-            ):
+            trace.ended = self._clock()
+            _count_response(trace.stats, response)
+            if not self._retryable(response, trace):
                 throttle.observe(response, sent_at=sent_at)
                 if await self._usable(request, response, trace):
                     return response
                 continue
-            hint = None
-            if policy.respect_retry_after:
-                header = response.headers.get("retry-after")
-                if header is not None:
-                    asked = parse_retry_after(header, self._wall_clock(), cap=math.inf)
-                    if asked is not None:
-                        hint = min(asked, float(policy.retry_after_cap))
-                        self._note_retry_after(request, trace, asked, hint)
-            if hint is not None or status == 429:
-                # The API asked the whole host to slow down: every request waits.
-                delay = (
-                    hint
-                    if hint is not None
-                    else policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
-                )
-                self._log_retry(request, trace, f"{status}", delay)
-                throttle.observe(response, sent_at=sent_at, pause=delay)
-                throttle.pause(delay, cap=policy.retry_after_cap)
-                trace.retries += 1
-                trace.last_delay = delay
-                if stats is not None:
-                    stats.retries += 1
-            else:
-                throttle.observe(response, sent_at=sent_at)
-                delay = policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
-                self._log_retry(request, trace, f"{status}", delay)
-                await self._backoff(trace, delay)
+            await self._retry_status(request, response, trace, throttle, sent_at)
+
+    def _trace_of(self, request: httpx.Request) -> RequestTrace:
+        """The request's trace, or a fresh one with the transport's policy."""
+        trace = request.extensions.get(TRACE_KEY)
+        return trace if isinstance(trace, RequestTrace) else RequestTrace(self.policy)
+
+    async def _start_attempt(self, throttle: HostThrottle, trace: RequestTrace) -> float:
+        """Wait for the host's slot and count the attempt; returns when it is sent."""
+        waited = await throttle.acquire()
+        sent_at = self._clock()
+        trace.attempts += 1
+        if trace.stats is not None:
+            trace.stats.requests += 1
+            trace.stats.throttled_seconds += waited
+        return sent_at
+
+    def _next_backoff(self, trace: RequestTrace) -> float:
+        """The policy's backoff before the trace's next retry."""
+        return trace.policy.backoff(trace.retries + 1, rng=self._rng, previous=trace.last_delay)
+
+    @staticmethod
+    def _retryable(response: httpx.Response, trace: RequestTrace) -> bool:
+        """Whether `response` is retried: a retry status, retries left, no response action."""
+        policy = trace.policy
+        return not (
+            response.status_code not in policy.retry_on_status_codes
+            or trace.retries >= policy.max_retries
+            or (trace.give_up is not None and trace.give_up(response))
+        )
+
+    def _retry_after_hint(
+        self, request: httpx.Request, response: httpx.Response, trace: RequestTrace
+    ) -> float | None:
+        """The wait the response's `Retry-After` asks for (at most the cap), counted; else None."""
+        policy = trace.policy
+        if not policy.respect_retry_after:
+            return None
+        header = response.headers.get("retry-after")
+        if header is None:
+            return None
+        asked = parse_retry_after(header, self._wall_clock(), cap=math.inf)
+        if asked is None:
+            return None
+        hint = min(asked, float(policy.retry_after_cap))
+        self._note_retry_after(request, trace, asked, hint)
+        return hint
+
+    async def _retry_status(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        trace: RequestTrace,
+        throttle: HostThrottle,
+        sent_at: float,
+    ) -> None:
+        """Wait before retrying a retryable status: a 429 or a `Retry-After` pauses the
+        whole host; any other status backs off this request alone."""
+        status = response.status_code
+        hint = self._retry_after_hint(request, response, trace)
+        if hint is not None or status == 429:
+            # The API asked the whole host to slow down: every request waits.
+            delay = hint if hint is not None else self._next_backoff(trace)
+            self._log_retry(request, trace, f"{status}", delay)
+            throttle.observe(response, sent_at=sent_at, pause=delay)
+            throttle.pause(delay, cap=trace.policy.retry_after_cap)
+            trace.retries += 1
+            trace.last_delay = delay
+            if trace.stats is not None:
+                trace.stats.retries += 1
+        else:
+            throttle.observe(response, sent_at=sent_at)
+            delay = self._next_backoff(trace)
+            self._log_retry(request, trace, f"{status}", delay)
+            await self._backoff(trace, delay)
 
     async def _usable(
         self, request: httpx.Request, response: httpx.Response, trace: RequestTrace

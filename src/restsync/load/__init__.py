@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from restsync.errors import LoadError
@@ -112,31 +113,49 @@ def load_stage(
             checkpoint("load_table")
         current = None
         step = "commit"
-        record = load_record(
-            load_id=staged.load_id,
-            pipeline=pipeline_name,
-            started_at=started,
-            rows={n: s.to_dict() for n, s in stats.tables.items()},
-        )
-        checkpoint("before_commit")
-        destination.commit(staged.state, record)
+        _commit(destination, staged, pipeline_name, started, stats.tables)
     except BaseException as exc:
         with contextlib.suppress(Exception):  # the original error is the one to report
             destination.rollback()
         if not isinstance(exc, Exception):
             raise
-        where = f" table '{current}'" if current else ""
-        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, LoadError):
-            detail = str(exc)
-        msg = (
-            f"load {staged.load_id} into {stats.destination}{where} failed at {step}: {detail}\n"
-            "  rolled back, nothing of this load was stored; the stage is kept: fix the cause "
-            "and run again"
-        )
-        raise LoadError(msg) from exc
+        raise _load_failed(exc, staged.load_id, stats.destination, step, current) from exc
     checkpoint("after_commit")
     return stats
+
+
+def _commit(
+    destination: Destination,
+    staged: StagedLoad,
+    pipeline_name: str,
+    started: datetime,
+    tables: dict[str, TableLoadStats],
+) -> None:
+    """Commit the load's state and its load record (with the rows written per table)."""
+    record = load_record(
+        load_id=staged.load_id,
+        pipeline=pipeline_name,
+        started_at=started,
+        rows={n: s.to_dict() for n, s in tables.items()},
+    )
+    checkpoint("before_commit")
+    destination.commit(staged.state, record)
+
+
+def _load_failed(
+    exc: Exception, load_id: str, destination: str, step: str, table: str | None
+) -> LoadError:
+    """The `LoadError` for a load that failed at `step` (writing `table`) and was rolled back."""
+    where = f" table '{table}'" if table else ""
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, LoadError):
+        detail = str(exc)
+    msg = (
+        f"load {load_id} into {destination}{where} failed at {step}: {detail}\n"
+        "  rolled back, nothing of this load was stored; the stage is kept: fix the cause "
+        "and run again"
+    )
+    return LoadError(msg)
 
 
 __all__ = [
