@@ -388,6 +388,7 @@ class Incremental:
     def _window(self) -> _Window:
         """This page's view of the window: its ends with their sort keys, and the stored
         boundary (with the stored cursor's key while there is one to deduplicate against)."""
+        order, find = self.order, compile_path(self.cursor_path)
         start, end = self.start_value, self.end_value
         stored_last = self.stored.get("last_value")
         if self._stored_boundary is None:  # the stored state does not change during a run
@@ -395,8 +396,8 @@ class Incremental:
             self._stored_boundary = frozenset(stored)
         old_boundary = self._stored_boundary
         return _Window(
-            order=self.order,
-            find=compile_path(self.cursor_path),
+            order=order,
+            find=find,
             start=start,
             end=end,
             start_key=_key(start) if start is not None else None,
