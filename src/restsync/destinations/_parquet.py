@@ -332,54 +332,64 @@ class ParquetDestination:
         cols = [c for c in table.columns if c != SEQ]
         sel = ", ".join(quote(c) for c in [*cols, SEQ])
         cl = ", ".join(quote(c) for c in cols)
-        t = self._stored(table, out_schema)
-        con.register("t", t)
+        con.register("t", self._stored(table, out_schema))
         if plan.strategy == "scd2":
-            version = quote(plan.version)
-            one = con.sql(
-                f"SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {version} "
-                f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM s) WHERE _rs_rn = 1"
-            ).to_arrow_table()
-            con.unregister("s")
-            con.register("o", one)
-            active = plan.is_active_sql("t")
-            new = con.sql(
-                f"SELECT {sel} FROM o AS s WHERE NOT EXISTS (SELECT 1 FROM t "
-                f"WHERE {active} AND t.{version} = s.{version})"
-            ).to_arrow_table()
-            con.register("n", new)
-            absent = f"NOT EXISTS (SELECT 1 FROM o AS s WHERE s.{version} = t.{version})"
-            if plan.merge_key:
-                on = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in plan.merge_key)
-                absent += f" AND EXISTS (SELECT 1 FROM o AS s WHERE {on})"
-            valid_from, valid_to = plan.validity
-            stats.deleted = self._scalar(f"SELECT count(*) FROM t WHERE {active} AND {absent}")
-            old_cols = ", ".join(
-                f"CASE WHEN {active} AND {absent} THEN {plan.boundary_sql()} ELSE "
-                f"t.{quote(c)} END AS {quote(c)}"
-                if c == valid_to
-                else f"t.{quote(c)}"
-                for c in cols
-            )
-            new_cols = ", ".join(
-                f"{plan.boundary_sql()} AS {quote(c)}"
-                if c == valid_from
-                else f"{plan.active_sql()} AS {quote(c)}"
-                if c == valid_to
-                else f"n.{quote(c)}"
-                for c in cols
-            )
-            result = con.sql(
-                f"SELECT {old_cols} FROM t UNION ALL SELECT {new_cols} FROM n"
-            ).to_arrow_reader(65536)
-            self._write_file(out, out_schema, iter(result))
+            stats.deleted, new = self._scd2_merge(con, plan, cols, sel, out, out_schema)
             stats.inserted = new.num_rows
             self._winners[table.name] = new.select([DLT_ID, SEQ])
             self._no_child_delete.add(table.name)
-            for name in ("o", "n", "t"):
-                con.unregister(name)
-            self._plan[table.name] = "swap"
-            return
+        else:
+            ins = self._merge_inserts(con, plan, sel)
+            if plan.strategy == "insert-only":
+                new = self._insert_new_keys(con, plan, sel, cl, out, out_schema)
+                stats.inserted = new.num_rows
+                self._winners[table.name] = new.select([DLT_ID, SEQ])
+                self._no_child_delete.add(table.name)
+            else:
+                stats.updated, stats.deleted, self._gone[table.name] = self._replace_stored(
+                    con, plan, cl, out, out_schema, updated=stats.updated
+                )
+                self._winners[table.name] = ins.select([DLT_ID, SEQ])
+                stats.inserted = max(ins.num_rows - stats.updated, 0)
+        self._plan[table.name] = "swap"
+
+    def _scd2_merge(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        plan: MergePlan,
+        cols: list[str],
+        sel: str,
+        out: Path,
+        out_schema: pa.Schema,
+    ) -> tuple[int, pa.Table]:
+        """SCD2 over the stored rows `t` and the staged `s`: retire the active rows whose
+        version is absent (by merge key, if set) and add the new versions; write the result
+        to `out`. Returns the count retired and the new versions."""
+        version = quote(plan.version)
+        one = con.sql(
+            f"SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {version} "
+            f"ORDER BY {quote(SEQ)} DESC) AS _rs_rn FROM s) WHERE _rs_rn = 1"
+        ).to_arrow_table()
+        con.unregister("s")
+        con.register("o", one)
+        active = plan.is_active_sql("t")
+        new = con.sql(
+            f"SELECT {sel} FROM o AS s WHERE NOT EXISTS (SELECT 1 FROM t "
+            f"WHERE {active} AND t.{version} = s.{version})"
+        ).to_arrow_table()
+        con.register("n", new)
+        absent = _scd2_absent_sql(plan)
+        retired = self._scalar(f"SELECT count(*) FROM t WHERE {active} AND {absent}")
+        result = con.sql(_scd2_rows_sql(plan, cols, active, absent)).to_arrow_reader(65536)
+        self._write_file(out, out_schema, iter(result))
+        for name in ("o", "n", "t"):
+            con.unregister(name)
+        return retired, new
+
+    def _merge_inserts(self, con: duckdb.DuckDBPyConnection, plan: MergePlan, sel: str) -> pa.Table:
+        """The winning staged version per primary key (all staged rows without one),
+        registered as `w`, and of those the ones to insert (not hard-deleted), registered
+        as `i` and returned."""
         if plan.keys:
             part = ", ".join(quote(k) for k in plan.keys)
             win = con.sql(
@@ -394,41 +404,59 @@ class ParquetDestination:
         if plan.hard_delete:  # the winners that go in: not the deleted ones
             ins = con.sql(f"SELECT {sel} FROM w WHERE NOT {plan.deleted_sql('w')}").to_arrow_table()
         con.register("i", ins)
-        on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
-        if plan.strategy == "insert-only":
-            new = con.sql(
-                f"SELECT {sel} FROM i WHERE NOT EXISTS (SELECT 1 FROM t WHERE {on})"
-            ).to_arrow_table()
-            con.register("n", new)
-            result = con.sql(f"SELECT {cl} FROM t UNION ALL SELECT {cl} FROM n").to_arrow_reader(
-                65536
-            )
-            self._write_file(out, out_schema, iter(result))
-            stats.inserted = new.num_rows
-            self._winners[table.name] = new.select([DLT_ID, SEQ])
-            self._no_child_delete.add(table.name)
-            for name in ("n", "i", "w", "t"):
-                con.unregister(name)
-            self._plan[table.name] = "swap"
-            return
+        return ins
+
+    def _insert_new_keys(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        plan: MergePlan,
+        sel: str,
+        cl: str,
+        out: Path,
+        out_schema: pa.Schema,
+    ) -> pa.Table:
+        """Insert-only: write the stored rows `t` and the rows of `i` whose key `t` lacks to
+        `out`; return those new rows."""
+        on = _keys_on(plan.keys)
+        new = con.sql(
+            f"SELECT {sel} FROM i WHERE NOT EXISTS (SELECT 1 FROM t WHERE {on})"
+        ).to_arrow_table()
+        con.register("n", new)
+        result = con.sql(f"SELECT {cl} FROM t UNION ALL SELECT {cl} FROM n").to_arrow_reader(65536)
+        self._write_file(out, out_schema, iter(result))
+        for name in ("n", "i", "w", "t"):
+            con.unregister(name)
+        return new
+
+    def _replace_stored(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        plan: MergePlan,
+        cl: str,
+        out: Path,
+        out_schema: pa.Schema,
+        *,
+        updated: int,
+    ) -> tuple[int, int, pa.Table]:
+        """Delete-insert / upsert: write the stored rows `t` no winner `w` matches and the
+        rows to insert `i` to `out`. Returns (updated, deleted, the removed root ids);
+        `updated` as given when no primary key tells updates apart."""
         match = plan.match_sql("t", "w")
         if plan.keys:
-            stats.updated = self._scalar(
-                f"SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM i WHERE {on})"
+            updated = self._scalar(
+                f"SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM i WHERE {_keys_on(plan.keys)})"
             )
-        stats.deleted = self._scalar(f"SELECT count(*) FROM t WHERE {match}") - stats.updated
-        self._gone[table.name] = con.sql(
+        deleted = self._scalar(f"SELECT count(*) FROM t WHERE {match}") - updated
+        gone = con.sql(
             f"SELECT {quote(DLT_ID)} AS id FROM t WHERE {match} UNION SELECT {quote(DLT_ID)} FROM i"
         ).to_arrow_table()
-        self._winners[table.name] = ins.select([DLT_ID, SEQ])
         result = con.sql(
             f"SELECT {cl} FROM t WHERE NOT {match} UNION ALL SELECT {cl} FROM i"
         ).to_arrow_reader(65536)
         self._write_file(out, out_schema, iter(result))
-        stats.inserted = max(ins.num_rows - stats.updated, 0)
         for name in ("i", "w", "t"):
             con.unregister(name)
-        self._plan[table.name] = "swap"
+        return updated, deleted, gone
 
     def _merge_child(
         self,
@@ -563,3 +591,41 @@ class ParquetDestination:
             if not (tx / COMMIT_FILE).exists():
                 shutil.rmtree(tx, ignore_errors=True)
         self.begin()
+
+
+def _keys_on(keys: list[str]) -> str:
+    """The match of a stored row `t` and a staged row `i` on the primary key `keys`."""
+    return " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in keys)
+
+
+def _scd2_absent_sql(plan: MergePlan) -> str:
+    """SCD2: a stored row `t` whose version the staged versions `o` lack (and, with a
+    merge key, whose merge key they hold)."""
+    version = quote(plan.version)
+    absent = f"NOT EXISTS (SELECT 1 FROM o AS s WHERE s.{version} = t.{version})"
+    if plan.merge_key:
+        on = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in plan.merge_key)
+        absent += f" AND EXISTS (SELECT 1 FROM o AS s WHERE {on})"
+    return absent
+
+
+def _scd2_rows_sql(plan: MergePlan, cols: list[str], active: str, absent: str) -> str:
+    """SCD2: the stored rows `t` (the retired ones closed at the boundary) and the new
+    versions `n` (valid from the boundary, active)."""
+    valid_from, valid_to = plan.validity
+    old_cols = ", ".join(
+        f"CASE WHEN {active} AND {absent} THEN {plan.boundary_sql()} ELSE "
+        f"t.{quote(c)} END AS {quote(c)}"
+        if c == valid_to
+        else f"t.{quote(c)}"
+        for c in cols
+    )
+    new_cols = ", ".join(
+        f"{plan.boundary_sql()} AS {quote(c)}"
+        if c == valid_from
+        else f"{plan.active_sql()} AS {quote(c)}"
+        if c == valid_to
+        else f"n.{quote(c)}"
+        for c in cols
+    )
+    return f"SELECT {old_cols} FROM t UNION ALL SELECT {new_cols} FROM n"

@@ -407,8 +407,6 @@ class SqlDestination(abc.ABC):
         if not staged.rows(table.name):
             return
         plan = MergePlan.of(table, load_id)
-        target = self._t(table.name)
-        cols = ", ".join(quote(c) for c in columns)
         if plan.strategy == "scd2":
             source, names = self._stage_source(table, staged)
             self._scd2_root(table, plan, stats, source, names, columns)
@@ -416,19 +414,71 @@ class SqlDestination(abc.ABC):
         # one staged version per key (the usual case): the merge needs no window
         unique = staged.ids_unique(table.name)
         source, names = self._stage_source(table, staged)
-        sel = ", ".join(quote(n) for n in names)
+        target = self._t(table.name)
+        cols = ", ".join(quote(c) for c in columns)
         created = table.name in self._created
         if unique and not plan.hard_delete:
             self._unique_roots.add(table.name)
-        if unique and created and not plan.hard_delete:
-            # an empty table and one version per row: the staged rows are the winners
-            stats.inserted = self._exec(
-                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {source}"
-            )
-            self._win_rows[table.name] = target
+            if created:
+                # an empty table and one version per row: the staged rows are the winners
+                stats.inserted = self._insert_rows(target, cols, source)
+                self._win_rows[table.name] = target
+                return
+        sel = ", ".join(quote(n) for n in names)
+        win = self._merge_winners(plan, source, sel, keyed=not unique)
+        ins = self._merge_inserts(plan, win, sel)
+        if plan.strategy == "insert-only":
+            # a key already stored keeps its row; only new keys go in (with their children)
+            new = self._new_keys(plan, target, ins, sel)
+            stats.inserted = self._insert_rows(target, cols, new)
+            self._win_rows[table.name] = new
+            self._no_child_delete.add(table.name)
             return
-        win = self._temp_name("win")  # every staged version that wins (deletes included)
-        if unique or not plan.keys:
+        self._win_rows[table.name] = ins
+        if created:  # an empty table: the winners are all there is
+            stats.inserted = self._insert_rows(target, cols, ins)
+            return
+        joins = _key_joins(plan, win)
+        gone = self._gone_ids(target, joins, ins)
+        stats.updated, stats.deleted, stats.inserted = self._replace_stored(
+            plan, target, cols, joins, ins, updated=stats.updated
+        )
+        self._winners[table.name] = gone
+
+    def _replace_stored(
+        self,
+        plan: MergePlan,
+        target: str,
+        cols: str,
+        joins: list[tuple[str, str]],
+        ins: str,
+        *,
+        updated: int,
+    ) -> tuple[int, int, int]:
+        """Delete the stored rows the winners replace (per key join) and insert the winners
+        `ins`: return the counts (updated, deleted, inserted); `updated` as given when no
+        primary key tells updates apart."""
+        if plan.hard_delete and plan.keys:  # the stored keys that get a new version
+            updated = self._count_stored_keys(plan, target, ins)
+        removed = [
+            self._exec(f"DELETE FROM {target} AS t USING {rel} AS w WHERE {on}")
+            for rel, on in joins
+        ]
+        if plan.keys and not plan.hard_delete:
+            updated = removed[0]
+        deleted = max(sum(removed) - updated, 0)
+        total = self._insert_rows(target, cols, ins)
+        return updated, deleted, max(total - updated, 0)
+
+    def _insert_rows(self, target: str, cols: str, relation: str) -> int:
+        """Insert the rows of `relation` (quoted) into `target`; return their count."""
+        return self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {relation}")
+
+    def _merge_winners(self, plan: MergePlan, source: str, sel: str, *, keyed: bool) -> str:
+        """A temp table (quoted) of every staged version that wins, deletes included: the
+        last per primary key when `keyed` (several staged versions of a key), else all."""
+        win = self._temp_name("win")
+        if not keyed or not plan.keys:
             self._temp_create(win, f"AS SELECT {sel} FROM {source}")
         else:
             part = ", ".join(quote(k) for k in plan.keys)
@@ -437,41 +487,30 @@ class SqlDestination(abc.ABC):
                 f"AS SELECT {sel} FROM (SELECT {sel}, row_number() OVER (PARTITION BY {part} "
                 f"ORDER BY {plan.order_sql()}) AS _rs_rn FROM {source}) AS x WHERE _rs_rn = 1",
             )
-        ins = win  # the winners to insert: without the hard-deleted ones
-        if plan.hard_delete:
-            ins = self._temp_name("ins")
-            self._temp_create(
-                ins, f"AS SELECT {sel} FROM {quote(win)} AS w WHERE NOT {plan.deleted_sql('w')}"
-            )
-        win, ins = quote(win), quote(ins)
-        if plan.strategy == "insert-only":
-            # a key already stored keeps its row; only new keys go in (with their children)
-            new = self._temp_name("new")
-            on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
-            self._temp_create(
-                new,
-                f"AS SELECT {sel} FROM {ins} AS i WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {target} AS t WHERE {on})",
-            )
-            stats.inserted = self._exec(
-                f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {quote(new)}"
-            )
-            self._win_rows[table.name] = quote(new)
-            self._no_child_delete.add(table.name)
-            return
-        self._win_rows[table.name] = ins
-        if created:  # an empty table: the winners are all there is
-            stats.inserted = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {ins}")
-            return
-        # one join per key kind (an OR of two semi-joins would defeat Postgres' planner)
-        joins: list[tuple[str, str]] = []  # (relation, join condition) per key kind
-        if plan.keys:
-            on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in plan.keys)
-            joins.append((win, on))
-        if plan.merge_key:
-            mk_cols = ", ".join(quote(k) for k in plan.merge_key)
-            on = " AND ".join(f"t.{quote(k)} = w.{quote(k)}" for k in plan.merge_key)
-            joins.append((f"(SELECT DISTINCT {mk_cols} FROM {win})", on))
+        return quote(win)
+
+    def _merge_inserts(self, plan: MergePlan, win: str, sel: str) -> str:
+        """The winners (quoted) to insert: `win` without the hard-deleted ones."""
+        if not plan.hard_delete:
+            return win
+        ins = self._temp_name("ins")
+        self._temp_create(ins, f"AS SELECT {sel} FROM {win} AS w WHERE NOT {plan.deleted_sql('w')}")
+        return quote(ins)
+
+    def _new_keys(self, plan: MergePlan, target: str, ins: str, sel: str) -> str:
+        """A temp table (quoted) of the rows of `ins` whose primary key `target` lacks."""
+        new = self._temp_name("new")
+        on = _key_match("t", "i", plan.keys)
+        self._temp_create(
+            new,
+            f"AS SELECT {sel} FROM {ins} AS i WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {target} AS t WHERE {on})",
+        )
+        return quote(new)
+
+    def _gone_ids(self, target: str, joins: list[tuple[str, str]], ins: str) -> str:
+        """A temp table (unquoted name) of the root ids the merge removes: the stored rows a
+        winner replaces, and the winners' own ids."""
         gone = self._temp_name("gone")
         parts = [
             f"SELECT t.{quote(DLT_ID)} AS id FROM {target} AS t JOIN {rel} AS w ON {on}"
@@ -479,21 +518,14 @@ class SqlDestination(abc.ABC):
         ]
         parts.append(f"SELECT {quote(DLT_ID)} AS id FROM {ins}")
         self._temp_create(gone, "AS " + " UNION ".join(parts))
-        if plan.hard_delete and plan.keys:  # the stored keys that get a new version
-            on = " AND ".join(f"t.{quote(k)} = i.{quote(k)}" for k in plan.keys)
-            stats.updated = self._fetch(
-                f"SELECT count(*) FROM {target} AS t JOIN {ins} AS i ON {on}"
-            )[0][0]
-        removed = [
-            self._exec(f"DELETE FROM {target} AS t USING {rel} AS w WHERE {on}")
-            for rel, on in joins
-        ]
-        if plan.keys and not plan.hard_delete:
-            stats.updated = removed[0]
-        stats.deleted = max(sum(removed) - stats.updated, 0)
-        total = self._exec(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {ins}")
-        stats.inserted = max(total - stats.updated, 0)
-        self._winners[table.name] = gone
+        return gone
+
+    def _count_stored_keys(self, plan: MergePlan, target: str, ins: str) -> int:
+        """How many rows of `target` share a primary key with a row of `ins`."""
+        on = _key_match("t", "i", plan.keys)
+        rows = self._fetch(f"SELECT count(*) FROM {target} AS t JOIN {ins} AS i ON {on}")
+        count: int = rows[0][0]
+        return count
 
     def _scd2_root(
         self,
@@ -750,3 +782,23 @@ class SqlDestination(abc.ABC):
             state=state,
             schema=self.stored_schema(),
         )
+
+
+def _key_match(left: str, right: str, keys: Sequence[str]) -> str:
+    """The join condition of two aliases on the columns `keys`."""
+    return " AND ".join(f"{left}.{quote(k)} = {right}.{quote(k)}" for k in keys)
+
+
+def _key_joins(plan: MergePlan, win: str) -> list[tuple[str, str]]:
+    """(relation, join condition on `t` and `w`) per key kind that replaces stored rows:
+    the primary key against the winners `win`, the merge key against its distinct values.
+    One join per key kind: an OR of two semi-joins would defeat Postgres' planner."""
+    joins: list[tuple[str, str]] = []
+    if plan.keys:
+        joins.append((win, _key_match("t", "w", plan.keys)))
+    if plan.merge_key:
+        mk_cols = ", ".join(quote(k) for k in plan.merge_key)
+        joins.append(
+            (f"(SELECT DISTINCT {mk_cols} FROM {win})", _key_match("t", "w", plan.merge_key))
+        )
+    return joins

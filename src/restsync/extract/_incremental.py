@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -150,6 +150,27 @@ def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.blake2b(
         orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=12
     ).hexdigest()
+
+
+#: Where a record's cursor value stands against the window (`Incremental._place`).
+_Placement = Literal["in", "behind", "beyond", "loaded"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The window `Incremental.filter` applies to a page, with the sort keys of its ends."""
+
+    order: Order
+    find: Callable[[Any], list[Any]]
+    start: Any
+    end: Any
+    start_key: Key | None
+    end_key: Key | None
+    open_start: bool
+    open_end: bool
+    stored_last: Any
+    stored_key: Key | None
+    old_boundary: frozenset[str]
 
 
 def _key_names(value: Any) -> tuple[str, ...]:
@@ -364,6 +385,83 @@ class Incremental:
         # a boundary stored before the primary key was its identity holds whole records
         return bool(self.primary_key) and record_hash(record) in boundary
 
+    def _window(self) -> _Window:
+        """This page's view of the window: its ends with their sort keys, and the stored
+        boundary (with the stored cursor's key while there is one to deduplicate against)."""
+        order, find = self.order, compile_path(self.cursor_path)
+        start, end = self.start_value, self.end_value
+        stored_last = self.stored.get("last_value")
+        if self._stored_boundary is None:  # the stored state does not change during a run
+            stored = self.stored.get("boundary", ()) if self.deduplicates else ()
+            self._stored_boundary = frozenset(stored)
+        old_boundary = self._stored_boundary
+        return _Window(
+            order=order,
+            find=find,
+            start=start,
+            end=end,
+            start_key=_key(start) if start is not None else None,
+            end_key=_key(end) if end is not None else None,
+            open_start=self.range_start == "open",
+            open_end=self.range_end == "open",
+            stored_last=stored_last,
+            stored_key=_key(stored_last) if old_boundary and stored_last is not None else None,
+            old_boundary=old_boundary,
+        )
+
+    def _keeps_missing(self, index: int, url: str) -> bool:
+        """Whether a record without a cursor value is kept (`on_cursor_value_missing`:
+        include) or dropped (exclude); raises DataError otherwise."""
+        if self.on_cursor_value_missing == "include":
+            return True
+        if self.on_cursor_value_missing == "exclude":
+            return False
+        raise DataError(
+            f"record {index} from {url} has no value at cursor_path '{self.cursor_path}'",
+            resource=self.resource,
+            url=url,
+            hint="fix endpoint.incremental.cursor_path, or set "
+            "endpoint.incremental.on_cursor_value_missing to 'include' or 'exclude'",
+        )
+
+    def _cursor_key(self, value: Any, index: int, url: str, window: _Window) -> Key:
+        """The sort key of a record's cursor value; a string that is no timestamp against a
+        timestamp window start raises DataError."""
+        key = _key(value)
+        start_key = window.start_key
+        if key[0] != 1 and isinstance(value, str) and start_key and start_key[0] == 1:
+            raise DataError(
+                f"record {index} from {url} has cursor value {value[:40]!r} at "
+                f"'{self.cursor_path}', which is not an ISO-8601 timestamp",
+                resource=self.resource,
+                url=url,
+                hint="check endpoint.incremental.cursor_path points at a timestamp "
+                "field, or set on_cursor_value_missing: 'exclude'",
+            )
+        return key
+
+    def _place(
+        self, record: Mapping[str, Any], value: Any, key: Key, window: _Window, url: str
+    ) -> _Placement:
+        """Where a record's cursor value stands: behind the window's start, beyond its end,
+        at the stored cursor and already loaded, or in the window."""
+        order = window.order
+        if window.start_key is not None:
+            to_start = order(key, window.start_key, value, window.start)
+            if to_start < 0 or (window.open_start and to_start == 0):
+                return "behind"
+        if window.end_key is not None:
+            to_end = order(key, window.end_key, value, window.end)
+            if to_end > 0 or (window.open_end and to_end == 0):
+                return "beyond"
+        if (
+            window.stored_key is not None
+            and order(key, window.stored_key, value, window.stored_last) == 0
+            and self._loaded(record, window.old_boundary, url)
+        ):
+            return "loaded"
+        return "in"
+
     def filter(self, records: list[Any], *, url: str) -> list[Any]:
         """Drop records outside the window and those already loaded at the boundary; track the
         new cursor value.
@@ -372,74 +470,31 @@ class Incremental:
         once, and the boundary's digests are taken at the end of the page, of the records
         still at the highest value then (not of every record that was the highest so far).
         """
-        order = self.order
-        find = compile_path(self.cursor_path)
-        start, end = self.start_value, self.end_value
-        start_key = _key(start) if start is not None else None
-        end_key = _key(end) if end is not None else None
-        open_start, open_end = self.range_start == "open", self.range_end == "open"
-        stored_last = self.stored.get("last_value")
-        if self._stored_boundary is None:  # the stored state does not change during a run
-            stored = self.stored.get("boundary", ()) if self.deduplicates else ()
-            self._stored_boundary = frozenset(stored)
-        old_boundary = self._stored_boundary
-        stored_key = _key(stored_last) if old_boundary and stored_last is not None else None
+        window = self._window()
         last = self.last_value
         last_key = _key(last) if last is not None else None
         at_last: list[Mapping[str, Any]] = []  # this page's records at `last`, not hashed yet
-        missing = self.on_cursor_value_missing
-        behind = beyond = False
+        placed: set[_Placement] = set()  # where the dropped records stood
         kept: list[Any] = []
         for index, record in enumerate(records):
             if not isinstance(record, Mapping):
                 kept.append(record)  # the normalizer reports records that are not objects
                 continue
-            values = find(record)
+            values = window.find(record)
             value = values[0] if values else None
             if value is None:
-                if missing == "include":
+                if self._keeps_missing(index, url):
                     kept.append(record)
-                    continue
-                if missing == "exclude":
+                else:
                     self.dropped += 1
-                    continue
-                raise DataError(
-                    f"record {index} from {url} has no value at cursor_path '{self.cursor_path}'",
-                    resource=self.resource,
-                    url=url,
-                    hint="fix endpoint.incremental.cursor_path, or set "
-                    "endpoint.incremental.on_cursor_value_missing to 'include' or 'exclude'",
-                )
-            key = _key(value)
-            if key[0] != 1 and isinstance(value, str) and start_key and start_key[0] == 1:
-                raise DataError(
-                    f"record {index} from {url} has cursor value {value[:40]!r} at "
-                    f"'{self.cursor_path}', which is not an ISO-8601 timestamp",
-                    resource=self.resource,
-                    url=url,
-                    hint="check endpoint.incremental.cursor_path points at a timestamp "
-                    "field, or set on_cursor_value_missing: 'exclude'",
-                )
-            if start_key is not None:
-                to_start = order(key, start_key, value, start)
-                if to_start < 0 or (open_start and to_start == 0):
-                    self.dropped += 1
-                    behind = True
-                    continue
-            if end_key is not None:
-                to_end = order(key, end_key, value, end)
-                if to_end > 0 or (open_end and to_end == 0):
-                    self.dropped += 1
-                    beyond = True
-                    continue
-            if (
-                stored_key is not None
-                and order(key, stored_key, value, stored_last) == 0
-                and self._loaded(record, old_boundary, url)
-            ):
-                self.dropped += 1
                 continue
-            ahead = 1 if last_key is None else order(key, last_key, value, last)
+            key = self._cursor_key(value, index, url, window)
+            place = self._place(record, value, key, window, url)
+            if place != "in":
+                self.dropped += 1
+                placed.add(place)
+                continue
+            ahead = 1 if last_key is None else window.order(key, last_key, value, last)
             if ahead > 0:
                 last, last_key = value, key
                 self.boundary = set()
@@ -448,7 +503,9 @@ class Incremental:
                 at_last.append(record)
             kept.append(record)
         self.last_value = last
-        if (self.row_order == "asc" and beyond) or (self.row_order == "desc" and behind):
+        if (self.row_order == "asc" and "beyond" in placed) or (
+            self.row_order == "desc" and "behind" in placed
+        ):
             self.past_window = True
         for record in at_last:
             if len(self.boundary) >= BOUNDARY_CAP:

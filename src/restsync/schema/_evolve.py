@@ -92,6 +92,119 @@ def base_of(name: str, col: Column | None = None) -> str:
     return name.split(VARIANT_SEPARATOR)[0] if VARIANT_SEPARATOR in name else name
 
 
+def _fixed_main(
+    base: str, old_main: Column | None, locked: frozenset[str] | set[str], hint: Column | None
+) -> Column | None:
+    """The main column whose type is fixed (by a `columns` hint or a lock), as a copy."""
+    if hint is not None:
+        fixed = copy.copy(hint)
+        fixed.name = base
+        fixed.variant_of = None
+        fixed.nullable = hint.nullable
+        return fixed
+    if old_main is not None and old_main.name in locked:
+        return copy.copy(old_main)
+    return None
+
+
+def _group_types(
+    existing: list[Column],
+    observed: Iterable[str],
+    locked: frozenset[str] | set[str],
+    hint: Column | None,
+) -> set[str]:
+    """The types the group must hold: those observed and those of its unlocked columns
+    (not the main's when a hint fixes it)."""
+    types: set[str] = set(observed)
+    for c in existing:
+        if c.name not in locked and not (hint is not None and c.variant_of is None):
+            types.add(c.data_type)
+    return types
+
+
+def _layout_fixed_main(
+    main: Column,
+    types: set[str],
+    *,
+    hint: Column | None,
+    spilled: set[str],
+    exact: bool,
+    promote: bool,
+) -> tuple[Column, set[str]]:
+    """A fixed main column (a bigint promoted to double when safe), and the types it cannot
+    take, which go to variants."""
+    if hint is None and promote and main.data_type == "bigint" and "double" in types and not exact:
+        # the one safe promotion: no stored value changes (no int beyond +-2**53 seen)
+        main = copy.copy(main)
+        main.data_type = "double"
+    rest: set[str] = set()
+    for t in types:
+        if hint is not None:
+            if t in spilled or (FAMILY[t] == "json" and main.data_type != "json"):
+                rest.add(t)
+        elif not absorbs(main.data_type, t):
+            rest.add(t)
+    return main, rest
+
+
+def _layout_free_main(
+    base: str, types: set[str], old_main: Column | None
+) -> tuple[Column, set[str]]:
+    """A main column of the widest type of the highest-precedence family (keeping the old
+    main's flags), and the types of the other families, which go to variants."""
+    by_family: dict[str, str] = {}
+    for t in types:
+        f = FAMILY[t]
+        by_family[f] = join_types(by_family[f], t) if f in by_family else t
+    if not by_family:
+        raise ValueError(f"column group '{base}' has no type")
+    fam = min(by_family, key=FAMILY_PRECEDENCE.__getitem__)
+    main_type = by_family[fam]
+    main = Column(name=base, data_type=cast(DataType, main_type))
+    if old_main is not None:
+        main.nullable = old_main.nullable
+        main.primary_key = old_main.primary_key
+        main.merge_key = old_main.merge_key
+        if old_main.data_type == main_type:
+            main.precision, main.scale = old_main.precision, old_main.scale
+    return main, {t for t in types if FAMILY[t] != fam}
+
+
+def _variant_types(
+    rest: set[str],
+    fixed_variants: list[Column],
+    main: Column,
+    *,
+    hint: Column | None,
+    spilled: set[str],
+) -> dict[str, str]:
+    """The new variants' types by family (`spill:<type>` for a spilled type of the hinted
+    main's family), the types a locked variant already takes left out."""
+    leftover: dict[str, str] = {}
+    for t in rest:
+        if any(v.data_type == t or absorbs(v.data_type, t) for v in fixed_variants):
+            continue
+        f = FAMILY[t]
+        if t in spilled and hint is not None and FAMILY[t] == FAMILY[main.data_type]:
+            f = "spill:" + t
+        leftover[f] = join_types(leftover[f], t) if f in leftover else t
+    return leftover
+
+
+def _group_variants(
+    base: str, fixed_variants: list[Column], leftover: dict[str, str]
+) -> list[Column]:
+    """The locked variants, then one new variant per family of `leftover` (by precedence)."""
+    variants: list[Column] = list(fixed_variants)
+    for f in sorted(leftover, key=lambda k: (FAMILY_PRECEDENCE.get(k, 9), k)):
+        t = leftover[f]
+        name = variant_name(base, t)
+        if any(v.name == name for v in variants):
+            continue
+        variants.append(Column(name=name, data_type=cast(DataType, t), variant_of=base))
+    return variants
+
+
 def layout_group(
     base: str,
     existing: list[Column],
@@ -112,80 +225,22 @@ def layout_group(
     `promote` False keeps a locked bigint a bigint even then (`schema_contract` data_type).
     """
     old_main = next((c for c in existing if c.variant_of is None), None)
-    fixed_main: Column | None = None
-    if hint is not None:
-        fixed_main = copy.copy(hint)
-        fixed_main.name = base
-        fixed_main.variant_of = None
-        fixed_main.nullable = hint.nullable
-    elif old_main is not None and old_main.name in locked:
-        fixed_main = copy.copy(old_main)
+    fixed_main = _fixed_main(base, old_main, locked, hint)
     fixed_variants = [
         copy.copy(c) for c in existing if c.variant_of is not None and c.name in locked
     ]
-    types: set[str] = set(observed)
-    for c in existing:
-        if c.name not in locked and not (hint is not None and c.variant_of is None):
-            types.add(c.data_type)
+    types = _group_types(existing, observed, locked, hint)
     spilled = set(spill)
-
     if fixed_main is not None:
-        if (
-            hint is None
-            and promote
-            and fixed_main.data_type == "bigint"
-            and "double" in types
-            and not exact
-        ):
-            # the one safe promotion: no stored value changes (no int beyond +-2**53 seen)
-            fixed_main.data_type = "double"
-        main = fixed_main
-        rest: set[str] = set()
-        for t in types:
-            if hint is not None:
-                if t in spilled or (FAMILY[t] == "json" and main.data_type != "json"):
-                    rest.add(t)
-            elif not absorbs(main.data_type, t):
-                rest.add(t)
+        main, rest = _layout_fixed_main(
+            fixed_main, types, hint=hint, spilled=spilled, exact=exact, promote=promote
+        )
     else:
-        by_family: dict[str, str] = {}
-        for t in types:
-            f = FAMILY[t]
-            by_family[f] = join_types(by_family[f], t) if f in by_family else t
-        if not by_family:
-            raise ValueError(f"column group '{base}' has no type")
-        fam = min(by_family, key=FAMILY_PRECEDENCE.__getitem__)
-        main_type = by_family[fam]
-        main = Column(name=base, data_type=cast(DataType, main_type))
-        if old_main is not None:
-            main.nullable = old_main.nullable
-            main.primary_key = old_main.primary_key
-            main.merge_key = old_main.merge_key
-            if old_main.data_type == main_type:
-                main.precision, main.scale = old_main.precision, old_main.scale
-        rest = {t for t in types if FAMILY[t] != fam}
+        main, rest = _layout_free_main(base, types, old_main)
     if main.data_type == "double" and (exact or "decimal" in types):
         rest.add("decimal")
-
-    variants: list[Column] = []
-    taken: set[str] = set()
-    for v in fixed_variants:
-        variants.append(v)
-    leftover: dict[str, str] = {}
-    for t in rest:
-        if any(v.data_type == t or absorbs(v.data_type, t) for v in fixed_variants):
-            continue
-        f = FAMILY[t]
-        if t in spilled and hint is not None and FAMILY[t] == FAMILY[main.data_type]:
-            f = "spill:" + t
-        leftover[f] = join_types(leftover[f], t) if f in leftover else t
-    for f in sorted(leftover, key=lambda k: (FAMILY_PRECEDENCE.get(k, 9), k)):
-        t = leftover[f]
-        name = variant_name(base, t)
-        if name in taken or any(v.name == name for v in variants):
-            continue
-        taken.add(name)
-        variants.append(Column(name=name, data_type=cast(DataType, t), variant_of=base))
+    leftover = _variant_types(rest, fixed_variants, main, hint=hint, spilled=spilled)
+    variants = _group_variants(base, fixed_variants, leftover)
     for c in (main, *variants):
         if c.data_type == "decimal" and c.precision is None:
             c.precision, c.scale = INFERRED_DECIMAL_PRECISION, 0

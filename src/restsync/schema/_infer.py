@@ -229,6 +229,77 @@ def _in_range(ts: pa.Array) -> bool:
     return bool(mm["min"].as_py() >= _TS_MIN_US and mm["max"].as_py() <= _TS_MAX_US)
 
 
+def _cast_timestamps(arr: pa.Array) -> pa.Array | None:
+    """`arr` cast to timestamp[us, UTC], or None when Arrow cannot parse every value."""
+    try:
+        return arr.cast(TIMESTAMP_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _as_timestamps(ts: pa.Array, arr: pa.Array) -> tuple[str, pa.Array]:
+    """Parsed timestamps `ts` of `arr`: a timestamp column if every one fits, else text."""
+    return ("timestamp", ts) if _in_range(ts) else ("text", arr)
+
+
+def _all_match(valid: pa.Array, pattern: str) -> bool:
+    """Whether every (non-null) value of `valid` matches `pattern`."""
+    return bool(pc.all(pc.match_substring_regex(valid, pattern)).as_py())
+
+
+def _classify_dates(arr: pa.Array) -> tuple[str, pa.Array]:
+    """A string array whose values all look like dates: `date`, or text if one is no date."""
+    try:
+        d = arr.cast(pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return "text", arr
+    if len(d) > d.null_count and pc.min(d.cast(pa.int32())).as_py() < _DATE_MIN_DAYS:
+        return "text", arr  # year 0: no reader can hold it
+    return "date", d
+
+
+def _timestamp_like(valid: pa.Array) -> bool:
+    """Whether every value of `valid` is a timestamp, or every one a timestamp or a date."""
+    if _all_match(valid, _TS_PATTERN):
+        return True
+    return bool(
+        pc.all(
+            pc.or_(
+                pc.match_substring_regex(valid, _TS_PATTERN),
+                pc.match_substring_regex(valid, _DATE_PATTERN),
+            )
+        ).as_py()
+    )
+
+
+def _with_offsets(arr: pa.Array) -> pa.Array:
+    """`arr` with dates promoted to midnight UTC and naive or `z` timestamps marked `Z`."""
+    return pc.if_else(
+        pc.match_substring_regex(arr, _DATE_PATTERN),
+        pc.binary_join_element_wise(arr, "T00:00:00Z", ""),
+        pc.if_else(
+            pc.match_substring_regex(arr, _NAIVE_PATTERN),
+            pc.binary_join_element_wise(arr, "Z", ""),
+            pc.replace_substring_regex(arr, "z$", "Z"),
+        ),
+    )
+
+
+def _parse_timestamps_py(fixed: pa.Array) -> pa.Array | None:
+    """`fixed` parsed value by value in Python (what Arrow's cast refuses), or None if one
+    value is no timestamp."""
+    parsed: list[_dt.datetime | None] = []
+    for s in fixed.to_pylist():
+        if s is None:
+            parsed.append(None)
+            continue
+        d = _parse_ts_py(s)
+        if d is None:
+            return None
+        parsed.append(d)
+    return pa.array(parsed, TIMESTAMP_TYPE)
+
+
 def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
     """Classify a string array (nulls allowed): `(type, typed array)`.
 
@@ -241,56 +312,20 @@ def _classify_strings(arr: pa.Array) -> tuple[str, pa.Array]:
     if not _RE_DATE_OR_TS.match(first):
         return "text", arr
     if len(first) > 10:  # fast path: every value an ISO timestamp with an offset
-        try:
-            ts = arr.cast(TIMESTAMP_TYPE)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        else:
-            return ("timestamp", ts) if _in_range(ts) else ("text", arr)
-    if pc.all(pc.match_substring_regex(valid, _DATE_PATTERN)).as_py():
-        try:
-            d = arr.cast(pa.date32())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return "text", arr
-        if len(d) > d.null_count and pc.min(d.cast(pa.int32())).as_py() < _DATE_MIN_DAYS:
-            return "text", arr  # year 0: no reader can hold it
-        return "date", d
-    if (
-        not pc.all(pc.match_substring_regex(valid, _TS_PATTERN)).as_py()
-        and not pc.all(
-            pc.or_(
-                pc.match_substring_regex(valid, _TS_PATTERN),
-                pc.match_substring_regex(valid, _DATE_PATTERN),
-            )
-        ).as_py()
-    ):
+        ts = _cast_timestamps(arr)
+        if ts is not None:
+            return _as_timestamps(ts, arr)
+    if _all_match(valid, _DATE_PATTERN):
+        return _classify_dates(arr)
+    if not _timestamp_like(valid):
         return "text", arr
     # timestamps (dates among them are promoted to midnight UTC)
-    fixed = pc.if_else(
-        pc.match_substring_regex(arr, _DATE_PATTERN),
-        pc.binary_join_element_wise(arr, "T00:00:00Z", ""),
-        pc.if_else(
-            pc.match_substring_regex(arr, _NAIVE_PATTERN),
-            pc.binary_join_element_wise(arr, "Z", ""),
-            pc.replace_substring_regex(arr, "z$", "Z"),
-        ),
-    )
-    try:
-        ts = fixed.cast(TIMESTAMP_TYPE)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    else:
-        return ("timestamp", ts) if _in_range(ts) else ("text", arr)
-    parsed: list[_dt.datetime | None] = []
-    for s in fixed.to_pylist():
-        if s is None:
-            parsed.append(None)
-            continue
-        d = _parse_ts_py(s)
-        if d is None:
-            return "text", arr
-        parsed.append(d)
-    return "timestamp", pa.array(parsed, TIMESTAMP_TYPE)
+    fixed = _with_offsets(arr)
+    ts = _cast_timestamps(fixed)
+    if ts is not None:
+        return _as_timestamps(ts, arr)
+    parsed = _parse_timestamps_py(fixed)
+    return ("text", arr) if parsed is None else ("timestamp", parsed)
 
 
 def _from_arrow(
