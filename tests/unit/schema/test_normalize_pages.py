@@ -273,11 +273,13 @@ def test_pages_read_by_arrow_agree_with_the_record_walk(
 
 
 def test_the_property_exercises_the_arrow_path() -> None:
-    # the strategy above must reach the Arrow path often, or the property proves little
+    # the strategy above must reach the Arrow path often, or the property proves little. The
+    # share moves with the sample (0.21-0.46 of the batches over 60-example samples of six
+    # seeds; 0.22-0.46 over 200): a large fixed sample, and a floor of a fifth
     taken = total = 0
 
-    @seed(20261202)  # a fixed sample: the count is the same on every run
-    @settings(max_examples=60, deadline=None, database=None)
+    @seed(20261202)
+    @settings(max_examples=200, deadline=None, database=None)
     @given(_batches())
     def count(case: tuple[list[list[bytes]], dict[str, Any]]) -> None:
         nonlocal taken, total
@@ -287,7 +289,7 @@ def test_the_property_exercises_the_arrow_path() -> None:
 
     count()
     assert total
-    assert taken >= total // 4, (taken, total)
+    assert taken >= total // 5, (taken, total)
 
 
 @FAST
