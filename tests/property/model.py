@@ -170,6 +170,18 @@ class FakeApi:
             k += 1
         return bounds or [0]
 
+    def servable(self) -> list[dict[str, Any]]:
+        """The records this API can serve at all: `RunData.served`, except that an API stuck
+        from page k on (answering page k-1 to every later request) never serves the records
+        after page k-1, whatever it is asked; what restsync loads is compared with these."""
+        stuck = min((k for k, f in self.run.faults if f == "stuck" and k > 0), default=None)
+        if stuck is None:
+            return self.run.served()
+        self.records = self.run.records
+        paged = self.scenario.style in ("page_number", "offset")
+        _, end = self._page_window(stuck - 1, self.scenario.window() if paged else None)
+        return [r for i, r in enumerate(self.run.records) if i < end and i not in self.run.hidden]
+
     def _page_window(self, index: int, size: int | None) -> tuple[int, int]:
         """Where page `index` (0-based) starts and ends in the API's records."""
         if size:

@@ -226,7 +226,7 @@ def check_promise(scenario: Scenario, postgres: str | None = None) -> None:
                 f"run {number} paged forever (past {api.requests} requests): {where}"
             )
             if error is None:
-                served = run.served()
+                served = api.servable()
                 if scenario.incremental:
                     served = incremental_served(run.records, last)
                     last = max([cursor_number(r["updated"]) for r in served] + [last or 0.0])
