@@ -1,5 +1,9 @@
 """Parquet: a folder of Parquet files that DuckDB, Spark and Trino read as tables.
 
+One module of ~630 lines on purpose: the commit journal (`_restsync_tx`), the folder swaps
+and the merge over DuckDB share one transaction's state (the load's files, the journal, the
+DuckDB connection); split, each part would take all of it as arguments.
+
 Layout of `parquet:///data` with dataset `shop`:
 
     /data/shop/
