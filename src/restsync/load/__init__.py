@@ -13,15 +13,17 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
 from restsync.load._destination import Destination, TableLoadStats
 from restsync.load._merge import RefreshPlan
 from restsync.schema._model import Schema, Table
-from restsync.stage._writer import StagedLoad
 from restsync.state import load_record, utcnow
+
+if TYPE_CHECKING:
+    from restsync.stage._writer import StagedLoad
 
 
 @dataclass

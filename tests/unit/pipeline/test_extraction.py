@@ -108,3 +108,46 @@ def test_a_reader_that_stops_with_the_queue_full_does_not_leave_the_thread_hangi
     assert first.count == 2
     assert _no_extraction_thread_left()
     assert len(api.requests) < QUEUE_PAGES * 3  # the resource ended early
+
+
+_IMPORTS_AT_BEGIN = """
+import sys, tempfile
+import httpx, orjson, restsync
+from restsync.pipeline import _extraction
+
+seen = []
+begin = _extraction.ExtractionThread.begin
+
+def spy(self, state):
+    seen.append("pyarrow" in sys.modules)
+    return begin(self, state)
+
+_extraction.ExtractionThread.begin = spy
+
+def api(request):
+    page = int(request.url.params.get("page", "1"))
+    rows = [{"id": page}] if page <= 2 else []
+    return httpx.Response(200, content=orjson.dumps({"data": rows}))
+
+source = restsync.rest_api_source({
+    "client": {"base_url": "https://api.test/"},
+    "resources": [{"name": "items", "endpoint": {"path": "items", "data_selector": "data",
+        "paginator": {"type": "page_number", "base_page": 1, "total_path": None}}}],
+})
+out = tempfile.mkdtemp()
+info = restsync.pipeline("p", destination=f"duckdb:///{out}/x.duckdb", pipelines_dir=out,
+                         transport=httpx.MockTransport(api)).run(source)
+print(seen, info.tables["items"].inserted, "pyarrow" in sys.modules)
+"""
+
+
+def test_the_requests_start_before_arrow_is_imported() -> None:
+    """What only normalizing and loading need (Arrow) is imported while the first requests are
+    out, not before them: the destination opens and the state is read without it."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_AT_BEGIN], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["[False]", "2", "True"], out.stderr[-2000:]
