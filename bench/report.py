@@ -121,10 +121,7 @@ def throughput_section(data: Row) -> list[str]:
         ("restsync / floor script (wall)", rs / wall("floor script"), "–", None),
         ("floor script / download-only (wall)", wall("floor script") / dl, "–", None),
     ]
-    if "restsync (baseline)" in sums:
-        ratios.append(
-            ("restsync / restsync (baseline) (wall)", rs / wall("restsync (baseline)"), "–", None)
-        )
+    ratios += baseline_ratios(groups, "restsync") + baseline_ratios(groups, "restsync postgres")
     lines += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
     for label, value, target, test in ratios:
         met = "–" if test is None or math.isnan(value) else ("yes" if test(value) else "**no**")
@@ -143,6 +140,46 @@ def throughput_section(data: Row) -> list[str]:
             "each flattens lists its own way; the root counts are the check.",
         ]
     return lines
+
+
+def paired_ratio(rows: list[Row], twins: list[Row], key: str) -> float:
+    """The median over the rounds of `rows`' figure over its twin's in the same round: a
+    machine that drifts between rounds moves both runs of a round alike."""
+    by_run = {r["run"]: r for r in _ok(twins)}
+    return _median(
+        [r[key] / by_run[r["run"]][key] for r in _ok(rows) if r["run"] in by_run and r[key] > 0]
+    )
+
+
+def baseline_ratios(
+    groups: dict[str, list[Row]], name: str
+) -> list[tuple[str, float, str, Callable[[float], bool] | None]]:
+    """`name` against its baseline twin (`--baseline`): medians and round by round, the timed
+    part and the whole process; no regression is within 1.03×."""
+    twin = name.replace("restsync", "restsync (baseline)", 1)
+    if twin not in groups or name not in groups:
+        return []
+    rows, twins = groups[name], groups[twin]
+
+    def within(x: float) -> bool:
+        return x <= 1.03
+
+    label = f"{name} / {twin}"
+    return [
+        (f"{label} (wall)", _summary(rows)["wall"] / _summary(twins)["wall"], "–", None),
+        (
+            f"{label} (wall, round by round)",
+            paired_ratio(rows, twins, "seconds"),
+            "≤ 1.03×",
+            within,
+        ),
+        (
+            f"{label} (process, round by round)",
+            paired_ratio(rows, twins, "process_seconds"),
+            "≤ 1.03×",
+            within,
+        ),
+    ]
 
 
 def latency_section(data: Row) -> list[str]:
@@ -172,6 +209,12 @@ def latency_section(data: Row) -> list[str]:
             f"{_fmt(bound)} | {_fmt(s['wall'] / bound)}× | {_row_check(s, expected)} |"
         )
     lines += ["", "Target: restsync within 1.25× the bound."]
+    pairs = baseline_ratios(groups, "restsync")
+    if pairs:
+        lines += ["", "| ratio | value | target | met |", "|---|---:|---|---|"]
+        for label, value, target, test in pairs:
+            met = "–" if test is None or math.isnan(value) else ("yes" if test(value) else "**no**")
+            lines.append(f"| {label} | {_fmt(value)}× | {target} | {met} |")
     return lines
 
 

@@ -277,6 +277,7 @@ class Extractor:
         *,
         follow_up: bool = False,
         check: Callable[[httpx.Response], Any] | None = None,
+        unreadable: str | None = None,
     ) -> Any:
         return self.client.send(
             request,
@@ -286,6 +287,7 @@ class Extractor:
             follow_up=follow_up,
             auth=walk.auth,
             check=check,
+            unreadable=unreadable,
         )
 
     async def _paginate_pages(self, walk: _Walk) -> None:
@@ -322,17 +324,25 @@ class Extractor:
 
     async def _fetch_page(self, walk: _Walk) -> tuple[httpx.Response, PageReading] | None:
         """The next page and its reading: fetched ahead, or sent now (the transport retries
-        a body the page step cannot read, see `PageStep.checker`)."""
+        a body the page step cannot read, see `PageStep.checker`, also one fetched ahead)."""
         fetched = walk.ahead.take(walk.request)
+        unreadable: str | None = None
         if fetched is not None:
             response = await fetched
             if response is None:
                 return None
-            reading = self._read_ahead(walk, response)
+            try:
+                reading = self._read_ahead(walk, response)
+            except UnreadableBody as exc:
+                reading, unreadable = None, exc.reason
             if reading is not None:
                 return response, reading
         response = await self._send(
-            walk, walk.request, follow_up=walk.follow_up, check=walk.checker()
+            walk,
+            walk.request,
+            follow_up=walk.follow_up,
+            check=walk.checker(),
+            unreadable=unreadable,
         )
         if response is None:
             return None
@@ -343,16 +353,21 @@ class Extractor:
 
     def _read_ahead(self, walk: _Walk, response: httpx.Response) -> PageReading | None:
         """A page fetched ahead, read now that its turn has come, against the shape the pages
-        before it taught; None when it is worth asking for again (it is then sent as the page
-        being read, whose body the transport checks and retries). A probe page of
-        `find_base` comes checked by the transport: only its shape is checked again."""
+        before it taught; None when it is worth asking for again.
+
+        Raises:
+            UnreadableBody: the body cannot be read and the retries allow another attempt;
+                the page is then asked again, counted as a retry (`SourceClient.send`'s
+                `unreadable`), with its body checked by the transport.
+        """
         step = walk.step
-        reading = step.checked(response)
+        reading = step.checked(response)  # a probe page of `find_base` comes checked
         if reading is None and not step.gave_up(response):
             try:
                 reading = walk.checker()(response)
             except UnreadableBody:
-                return None
+                if walk.policy.max_retries > 0:
+                    raise
         elif reading is not None:
             try:
                 check_shape(

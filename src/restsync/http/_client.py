@@ -202,13 +202,15 @@ class SourceClient:
         follow_up: bool = False,
         auth: Mapping[str, Any] | httpx.Auth | None = None,
         check: Callable[[httpx.Response], Any] | None = None,
+        unreadable: str | None = None,
     ) -> httpx.Response | None:
         """Send `request` and return the response, or None when a response action ignores it.
 
         `auth` is the resource's `endpoint.auth` config (see `auth_for`); None: the client's.
         `check` reads a successful response's body and raises `UnreadableBody` for one worth
         another attempt (see `RequestTrace.check`); what it returns is in
-        `response.extensions[CHECKED_KEY]`.
+        `response.extensions[CHECKED_KEY]`. `unreadable`: why an earlier answer to this
+        request (fetched ahead) could not be read; this asking is counted as a retry for it.
 
         Raises:
             PaginationError: `follow_up` URL on another origin while cross-origin pagination
@@ -238,6 +240,7 @@ class SourceClient:
             resource=resource,
             give_up=(lambda r: _matching_rule(actions, r) is not None) if actions else None,
             check=check,
+            redo=unreadable,
         )
         http_request = self._build(request, url, trusted=trusted, trace=trace)
         scheme = self.auth_for(resource, auth)

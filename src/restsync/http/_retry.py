@@ -262,6 +262,9 @@ class RequestTrace:
     another attempt. What it returns is kept in `response.extensions[CHECKED_KEY]`."""
     unreadable: int = 0
     """Attempts retried for an unreadable body."""
+    redo: str | None = None
+    """Why an earlier answer to this request, read after the fact (a page fetched ahead, read
+    when its turn came), could not be read: the first attempt is then a retry for it."""
     attempts: int = 0
     retries: int = 0
     started: float | None = None
@@ -329,6 +332,9 @@ class RetryTransport(httpx.AsyncBaseTransport):
         throttle = self.limits.for_url(request.url)
         if trace.started is None:
             trace.started = self._clock()
+        if trace.redo is not None:
+            reason, trace.redo = trace.redo, None
+            await self._retry_unreadable(trace, reason)
         while True:
             sent_at = await self._start_attempt(throttle, trace)
             try:
@@ -451,6 +457,12 @@ class RetryTransport(httpx.AsyncBaseTransport):
                 response.extensions[CHECKED_KEY] = exc  # retried enough: the caller reports it
                 return True
             reason = exc.reason
+        await self._retry_unreadable(trace, reason)
+        return False
+
+    async def _retry_unreadable(self, trace: RequestTrace, reason: str) -> None:
+        """Count, log and wait out the backoff before asking again for a body that could not
+        be read; the next asking gets a budget of its own for its statuses."""
         trace.unreadable += 1
         delay = trace.policy.backoff(trace.unreadable, rng=self._rng)
         log.info(
@@ -469,7 +481,6 @@ class RetryTransport(httpx.AsyncBaseTransport):
         # the page is asked again as a new request: its statuses get a budget of their own
         trace.attempts = trace.retries = 0
         trace.last_delay, trace.started = None, self._clock()
-        return False
 
     async def _receive(self, request: httpx.Request) -> httpx.Response:
         """Send `request` and read its whole body within `response_timeout` seconds.

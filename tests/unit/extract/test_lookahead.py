@@ -10,10 +10,12 @@ import httpx
 import pytest
 from extract_helpers import run_extractor
 
-from restsync.extract._engine import ResourceRun
+from restsync.extract._engine import Extractor, ResourceRun
 from restsync.extract._model import Page
 from restsync.extract._source import rest_api_source
+from restsync.http._client import SourceClient
 from restsync.http._request import PageRequest
+from restsync.http._retry import ResourceStats
 from restsync.paginate import OffsetPaginator, PageNumberPaginator
 
 BASE = "https://api.example.com/v1"
@@ -182,3 +184,81 @@ def test_check_says_when_pages_are_fetched_ahead() -> None:
     assert "fetched ahead" not in PageNumberPaginator(limit=10, total_path=None).describe()
     assert "fetched ahead" in OffsetPaginator(limit=10).describe()
     assert "fetched ahead" not in OffsetPaginator(limit=10, total_path=None).describe()
+
+
+def _cut_once(pages: set[int], *, cut: str = "page") -> CountingAPI:
+    """Five pages of 100 with a page count; the first answer to each page in `pages` is cut
+    short (an unreadable body), later answers are whole."""
+    data = items(500)
+    served: set[int] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        body = httpx.Response(
+            200, json={"data": data[(page - 1) * 100 : page * 100], "total_pages": 5}
+        ).content
+        if page in pages and page not in served:
+            served.add(page)
+            return httpx.Response(200, content=body[: len(body) // 2])
+        return httpx.Response(200, content=body)
+
+    return CountingAPI(answer)
+
+
+def _extract_fast(
+    api: CountingAPI, **error_handler: Any
+) -> tuple[list[Any], ResourceRun, ResourceStats]:
+    paginator = {"type": "page_number", "base_page": 1, "limit": 100}
+    config = {
+        "client": {"base_url": BASE},
+        "resources": [
+            {
+                "name": "items",
+                "endpoint": {
+                    "path": "items",
+                    "data_selector": "data",
+                    "paginator": paginator,
+                    "error_handler": {"backoff_factor": 0.001, **error_handler},
+                },
+            }
+        ],
+    }
+    pages: list[Page] = []
+    source = rest_api_source(config)
+
+    async def run() -> tuple[dict[str, ResourceRun], ResourceStats]:
+        async with SourceClient(BASE, transport=httpx.MockTransport(api)) as client:
+            extractor = Extractor(
+                source.plans, client, client_config={}, state={}, on_page=pages.append
+            )
+            return await extractor.run(), client.stats["items"]
+
+    runs, stats = asyncio.run(run())
+    records = [r for p in sorted(pages, key=lambda p: p.index) for r in p.records]
+    return records, runs["items"], stats
+
+
+def test_a_page_fetched_ahead_with_an_unreadable_body_is_asked_again_as_a_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pages fetched ahead are read when their turn comes; one whose body cannot be read is
+    asked again, counted and logged as a retry like any other unreadable body."""
+    api = _cut_once({3, 4})
+    with caplog.at_level("INFO", logger="restsync"):
+        records, run, stats = _extract_fast(api)
+    assert run.ok, run.error
+    assert [r["id"] for r in records] == list(range(500))
+    assert api.seen.count("page=3&limit=100") == 2
+    assert api.seen.count("page=4&limit=100") == 2
+    assert stats.retries == 2
+    retries = [r.getMessage() for r in caplog.records if "unreadable page" in r.getMessage()]
+    assert len(retries) == 2, retries
+    assert all("retry 1/3" in m for m in retries), retries
+
+
+def test_a_page_fetched_ahead_unreadable_without_retries_fails_the_resource() -> None:
+    api = _cut_once({3})
+    _records, run, _stats = _extract_fast(api, max_retries=0)
+    assert not run.ok
+    assert "page=3" in str(run.error)
+    assert api.seen.count("page=3&limit=100") == 1
