@@ -77,8 +77,7 @@ def with_baseline(
 
 def round_order(contenders: tuple[tuple[str, str], ...], run: int) -> tuple[tuple[str, str], ...]:
     """The contenders in `run`'s order: a baseline twin runs after its restsync contender in odd
-    rounds and before it in even ones, so that neither always runs on the other's heels (in
-    a same-code A/A run, the second of a pair was 4 % slower by the median)."""
+    rounds and before it in even ones, so that neither always runs on the other's heels."""
     order = list(contenders)
     if run % 2 == 0:
         for i in range(len(order) - 1):
