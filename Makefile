@@ -50,7 +50,8 @@ bench: $(BENCH_STAMP)
 
 # BASELINE=<other checkout>/src adds "restsync (baseline)" rows: before and after in one run.
 bench-quick: $(BENCH_STAMP)
-	.venv-bench/bin/python bench/run.py --records 100000 --label "make bench-quick" \
+	.venv-bench/bin/python bench/run.py --records 100000 \
+	  --label "make bench-quick$(if $(BASELINE), BASELINE=$(BASELINE))" \
 	  $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import asdict
@@ -84,6 +85,15 @@ def round_order(contenders: tuple[tuple[str, str], ...], run: int) -> tuple[tupl
             if order[i + 1][0] == order[i][0].replace("restsync", BASELINE, 1) != order[i][0]:
                 order[i], order[i + 1] = order[i + 1], order[i]
     return tuple(order)
+
+
+def describe_checkout(src: Path) -> str:
+    """`src` and the commit its checkout is at (for the baseline rows' line in RESULTS.md)."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=src, capture_output=True, text=True
+    )
+    commit = done.stdout.strip() or "not a git checkout"
+    return f"{src} at {commit}"
 
 
 def log(message: str) -> None:
@@ -310,6 +320,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     label = args.label or " ".join([os.path.relpath(sys.executable), *sys.argv])
     facts = machine_facts()
+    if args.baseline is not None:
+        facts["baseline"] = describe_checkout(args.baseline)
     log(f"machine: {facts['nproc']} cpu ({facts['cpu']}), load {facts['loadavg_start']}")
     started = time.perf_counter()
     data: dict[str, Any] = {
