@@ -79,6 +79,20 @@ class _Reply:
     headers: list[tuple[bytes, bytes]] = field(default_factory=lambda: list(_JSON))
 
 
+def _client_credentials(
+    form: dict[str, str], headers: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """The client id and secret of a token request: HTTP Basic auth wins over the form's."""
+    auth = headers.get("authorization", "")
+    if auth[:6].lower() != "basic ":
+        return form.get("client_id"), form.get("client_secret")
+    try:
+        user, _, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    return user, password
+
+
 def _error(
     status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> _Reply:
@@ -241,15 +255,7 @@ class SandboxApp:
     ) -> None:
         self.stats["token_requests"] += 1
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        client_id = form.get("client_id")
-        client_secret = form.get("client_secret")
-        auth = headers.get("authorization", "")
-        if auth[:6].lower() == "basic ":
-            try:
-                user, _, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
-                client_id, client_secret = user, password
-            except (binascii.Error, UnicodeDecodeError):
-                client_id = client_secret = None
+        client_id, client_secret = _client_credentials(form, headers)
         entry = LoggedRequest(
             0,
             method,
@@ -277,30 +283,29 @@ class SandboxApp:
                 [(b"www-authenticate", b'Basic realm="token"')],
             )
         else:
-            requested = set(form.get("scope", ORDERS_SCOPE).split())
-            scopes = frozenset(requested & {ORDERS_SCOPE, "orders:write"})
-            with self._lock:
-                self._token_serial += 1
-                serial = self._token_serial
-            value = (
-                "at_"
-                + hashlib.sha256(
-                    f"{self.client_id}:{serial}:{time.time_ns()}".encode()
-                ).hexdigest()[:40]
-            )
-            lifetime = self.options.token_lifetime
-            self._tokens[value] = _Token(value, time.monotonic() + lifetime, scopes)
-            expires_in: float = int(lifetime) if float(lifetime).is_integer() else lifetime
-            payload = {
-                "access_token": value,
-                "token_type": "Bearer",
-                "expires_in": expires_in,
-                "scope": " ".join(sorted(scopes)),
-            }
-            reply = _Reply(200, orjson.dumps(payload), [*_JSON, (b"cache-control", b"no-store")])
+            reply = self._issue_token(form.get("scope", ORDERS_SCOPE))
         entry.status = reply.status
         self.stats[f"status_{reply.status}"] += 1
         await self._send(send, reply)
+
+    def _issue_token(self, scope: str) -> _Reply:
+        """A new access token for the scopes asked for (of the ones the sandbox knows)."""
+        scopes = frozenset(set(scope.split()) & {ORDERS_SCOPE, "orders:write"})
+        with self._lock:
+            self._token_serial += 1
+            serial = self._token_serial
+        digest = hashlib.sha256(f"{self.client_id}:{serial}:{time.time_ns()}".encode())
+        value = "at_" + digest.hexdigest()[:40]
+        lifetime = self.options.token_lifetime
+        self._tokens[value] = _Token(value, time.monotonic() + lifetime, scopes)
+        expires_in: float = int(lifetime) if float(lifetime).is_integer() else lifetime
+        payload = {
+            "access_token": value,
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "scope": " ".join(sorted(scopes)),
+        }
+        return _Reply(200, orjson.dumps(payload), [*_JSON, (b"cache-control", b"no-store")])
 
     # ------------------------------------------------------------------ API requests
 
