@@ -73,7 +73,7 @@ class _TreePoller:
         self._thread.start()
 
     def _loop(self) -> None:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
 
         try:
             proc = psutil.Process(self.pid)
@@ -186,11 +186,11 @@ def check_rows(m: Measurement) -> None:
                     (schema,),
                 ).fetchall()
             ]
-            counts = {
+            pg_counts = {
                 n: int(pg.execute(f'SELECT count(*) FROM "{schema}"."{n}"').fetchone()[0])  # type: ignore[index]
                 for n in names
             }
-        _set_rows(m, counts)
+        _set_rows(m, pg_counts)
         return
     import duckdb
 

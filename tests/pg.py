@@ -24,7 +24,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -173,7 +172,7 @@ def server_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url() -> str:
     """`postgresql://restsync@127.0.0.1:<port>/restsync_test` of a real, throwaway server."""
     url = server_url()
     if url is None:
