@@ -7,15 +7,14 @@ one there is); an unknown pipeline or dataset is an error listing those that exi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from restsync.destinations._base import LOADS_TABLE, STATE_TABLE, DestinationInfo
 from restsync.errors import ConfigError
+from restsync.load import Destination, DestinationInfo
 
 
 @dataclass
@@ -58,66 +57,21 @@ def _elsewhere(folder: Path) -> str:
 
 def in_folder(folder: Path) -> list[tuple[Path, Found]]:
     """The restsync datasets of the DuckDB files in `folder` (read only, nothing created)."""
-    import duckdb
+    from restsync.destinations import DuckDBDestination
 
     out: list[tuple[Path, Found]] = []
     for file in sorted(folder.glob("*.duckdb")) if folder.is_dir() else []:
-        try:
-            con = duckdb.connect(str(file), read_only=True)
-        except duckdb.Error:  # held by a run, or not a DuckDB file: named without datasets
+        datasets = DuckDBDestination.datasets_in_file(file)
+        if datasets is None:  # held by a run, or not a DuckDB file: named without datasets
             out.append((file, Found("?")))
             continue
-        try:
-            out.extend((file, f) for f in discover(_ReadOnly(con)))
-        finally:
-            con.close()
+        out.extend((file, Found(d, p)) for d, p in datasets.items())
     return out
 
 
-class _ReadOnly:
-    """A read-only DuckDB connection with the one method `discover` uses."""
-
-    name = "duckdb"
-
-    def __init__(self, con: Any) -> None:
-        self.con = con
-
-    def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self.con.execute(sql).fetchall()
-        return rows
-
-
-def discover(dest: Any) -> list[Found]:
+def discover(dest: Destination) -> list[Found]:
     """The restsync datasets in an open destination, each with its pipelines."""
-    if getattr(dest, "name", "") == "parquet":
-        return _discover_folder(Path(dest.path))
-    rows = dest._fetch(
-        "SELECT DISTINCT table_schema, table_name FROM information_schema.tables "
-        f"WHERE table_name IN ('{LOADS_TABLE}', '{STATE_TABLE}') ORDER BY table_schema"
-    )
-    found: dict[str, set[str]] = {}
-    for schema, table in rows:
-        names = found.setdefault(str(schema), set())
-        q = '"' + str(schema).replace('"', '""') + '"."' + str(table) + '"'
-        names.update(str(r[0]) for r in dest._fetch(f"SELECT DISTINCT pipeline FROM {q}"))
-    return [Found(d, sorted(p)) for d, p in sorted(found.items())]
-
-
-def _discover_folder(root: Path) -> list[Found]:
-    out: list[Found] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        from restsync.destinations._parquet import LOADS_FILE, STATE_FILE
-
-        loads, state = folder / LOADS_FILE, folder / STATE_FILE
-        if not (loads.is_file() or state.is_file()):
-            continue
-        names: set[str] = set()
-        if loads.is_file():
-            names.update(str(r.get("pipeline")) for r in json.loads(loads.read_text()) if r)
-        if state.is_file():
-            names.update(str(p) for p in json.loads(state.read_text()))
-        out.append(Found(folder.name, sorted(names)))
-    return out
+    return [Found(dataset, pipelines) for dataset, pipelines in dest.datasets().items()]
 
 
 def choose(found: list[Found], pipeline: str | None, dataset: str | None) -> Found | None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 
 from restsync.destinations._base import TableLoadStats
-from restsync.destinations._sql import SqlDestination, quote, root_of
+from restsync.destinations._sql import SqlDestination, quote, restsync_datasets, root_of
 from restsync.errors import LoadError
 from restsync.schema._model import DEFAULT_PRECISION, DEFAULT_SCALE, SEQ, Column, Schema, Table
 
@@ -186,6 +186,19 @@ class DuckDBDestination(SqlDestination):
                 rows = rel.fetchall()
                 return int(rows[0][0]) if rows else 0
             return -1
+
+    @staticmethod
+    def datasets_in_file(path: str | os.PathLike[str]) -> dict[str, list[str]] | None:
+        """The restsync datasets of the DuckDB file at `path` (see `datasets`), opened read
+        only; None when it cannot be opened so (held by a run, or not a DuckDB file)."""
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error:
+            return None
+        try:
+            return restsync_datasets(lambda sql: con.execute(sql).fetchall())
+        finally:
+            con.close()
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._memory_errors():

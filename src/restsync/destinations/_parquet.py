@@ -195,6 +195,24 @@ class ParquetDestination:
     def _count(self, table: str) -> int:
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self._files(table))
 
+    def datasets(self) -> dict[str, list[str]]:
+        """The folders under the destination's path holding a restsync load record or state
+        file, with the pipelines named there."""
+        found: dict[str, list[str]] = {}
+        for folder in (
+            sorted(p for p in self.path.iterdir() if p.is_dir()) if self.path.is_dir() else []
+        ):
+            loads, state = folder / LOADS_FILE, folder / STATE_FILE
+            if not (loads.is_file() or state.is_file()):
+                continue
+            names: set[str] = set()
+            if loads.is_file():
+                names.update(str(r.get("pipeline")) for r in json.loads(loads.read_text()) if r)
+            if state.is_file():
+                names.update(str(p) for p in json.loads(state.read_text()))
+            found[folder.name] = sorted(names)
+        return found
+
     def show(self) -> DestinationInfo:
         """Tables with row counts, the last 20 loads, state and stored schema."""
         tables = []

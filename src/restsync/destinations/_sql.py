@@ -27,7 +27,7 @@ commit, reads.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from restsync.destinations._base import (
@@ -45,6 +45,21 @@ from restsync.state import COMMITTED, dumps, loads_json, parse_state, schema_has
 
 if TYPE_CHECKING:
     from restsync.stage._writer import StagedLoad
+
+
+def restsync_datasets(fetch: Callable[[str], Sequence[tuple[Any, ...]]]) -> dict[str, list[str]]:
+    """The restsync datasets of a database read with `fetch` (a query's rows): the schemas
+    holding a load record or state table, each with the pipelines named there, sorted."""
+    rows = fetch(
+        "SELECT DISTINCT table_schema, table_name FROM information_schema.tables "
+        f"WHERE table_name IN ('{LOADS_TABLE}', '{STATE_TABLE}') ORDER BY table_schema"
+    )
+    found: dict[str, set[str]] = {}
+    for schema, table in rows:
+        names = found.setdefault(str(schema), set())
+        where = f"{quote(str(schema))}.{quote(str(table))}"
+        names.update(str(r[0]) for r in fetch(f"SELECT DISTINCT pipeline FROM {where}"))
+    return {dataset: sorted(names) for dataset, names in sorted(found.items())}
 
 
 def quote(name: str) -> str:
@@ -734,6 +749,10 @@ class SqlDestination(abc.ABC):
         )
         where = f"{self.name} {self.dataset_name}.{STATE_TABLE}"
         return {str(r[0]): parse_state(r[1], f"{where}, resource {r[0]!r}") for r in rows}
+
+    def datasets(self) -> dict[str, list[str]]:
+        """The schemas holding a restsync load record or state table, with their pipelines."""
+        return restsync_datasets(self._fetch)
 
     def show(self) -> DestinationInfo:
         """Tables with row counts, the last 20 loads, state and stored schema."""

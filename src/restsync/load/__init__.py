@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from restsync.errors import LoadError
 from restsync.faultpoints import checkpoint
-from restsync.load._destination import Destination, TableLoadStats
+from restsync.load._destination import Destination, DestinationInfo, TableInfo, TableLoadStats
 from restsync.load._merge import RefreshPlan
 from restsync.schema._model import Schema, Table
 from restsync.state import load_record, utcnow
@@ -162,8 +162,10 @@ def _load_failed(
 
 __all__ = [
     "Destination",
+    "DestinationInfo",
     "LoadStats",
     "RefreshPlan",
+    "TableInfo",
     "TableLoadStats",
     "load_stage",
     "tables_to_write",

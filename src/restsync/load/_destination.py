@@ -146,3 +146,8 @@ class Destination(Protocol):
     def show(self) -> DestinationInfo:
         """Tables with row counts, recent loads, state and stored schema, for `restsync show`."""
         ...
+
+    def datasets(self) -> dict[str, list[str]]:
+        """Every restsync dataset this destination holds (whatever `dataset_name` says), each
+        with the pipelines that loaded into it or keep state there, sorted; reads only."""
+        ...

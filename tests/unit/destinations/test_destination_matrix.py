@@ -234,3 +234,26 @@ def test_parquet_read_by_duckdb_equals_duckdb_destination(tmp_path: Path) -> Non
     ).fetchall()
     assert n == [(3,)]
     ddb.close()
+
+
+def test_datasets_name_each_restsync_dataset_with_its_pipelines(dest: Any, tmp_path: Path) -> None:
+    """What `restsync show` lists: every dataset with a load record or state, and the
+    pipelines named there (the Postgres server is shared, so other tests' datasets may show)."""
+    assert dest.dataset_name not in dest.datasets()
+    s = make_schema("append")
+    load_stage(dest, stage(tmp_path / "st", "L1", s, [[order(1)]]), "shop")
+    load_stage(dest, stage(tmp_path / "st", "L2", s, [[order(2)]]), "backfill")
+    assert dest.datasets()[dest.dataset_name] == ["backfill", "shop"]
+
+
+def test_datasets_of_a_duckdb_file_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "shop.duckdb"
+    dest = DuckDBDestination(str(path), dataset_name="shop_data")
+    dest.open()
+    load_stage(dest, stage(tmp_path / "st", "L1", make_schema("append"), [[order(1)]]), "shop")
+    dest.close()
+    before = path.stat().st_mtime_ns
+    assert DuckDBDestination.datasets_in_file(path) == {"shop_data": ["shop"]}
+    assert path.stat().st_mtime_ns == before
+    (tmp_path / "notes.duckdb").write_text("not a database")
+    assert DuckDBDestination.datasets_in_file(tmp_path / "notes.duckdb") is None
