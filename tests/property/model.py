@@ -44,6 +44,9 @@ class RunData:
     #: page_number/offset: what a page past the end serves: "empty", or the last page again
     #: ("last_page": an API that never answers an empty page)
     past_end: str = "empty"
+    #: Pages (0-based) whose first answer is cut short mid-body, a transient: asked again,
+    #: they come whole. A run with only these must load exactly what the API serves.
+    cut: frozenset[int] = frozenset()
 
     def served(self) -> list[dict[str, Any]]:
         """The API's data: every record it serves (the filtered-out ones are not served)."""
@@ -97,6 +100,8 @@ class Scenario:
                 endpoint["params"] = {"limit": self.limit}
         else:
             endpoint["paginator"] = paginator
+        if any(r.cut for r in self.runs):  # a cut body is retried: without the real backoff
+            endpoint["error_handler"] = {"backoff_factor": 0}
         return {
             "client": {"base_url": BASE_URL},
             "resources": [
@@ -123,6 +128,8 @@ class FakeApi:
     overflow: bool = False
     records: tuple[dict[str, Any], ...] = ()
     log: list[str] = field(default_factory=list)
+    #: The pages of `RunData.cut` already answered cut short.
+    cut_served: set[int] = field(default_factory=set)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
@@ -239,7 +246,11 @@ class FakeApi:
                 body["next_cursor"] = None if following is None else f"c{following}"
             else:
                 body["next"] = None if following is None else f"{BASE_URL}items?after={following}"
-        return httpx.Response(200, content=orjson.dumps(body))
+        content = orjson.dumps(body)
+        if index in self.run.cut and index not in self.cut_served:
+            self.cut_served.add(index)
+            content = content[: len(content) // 2]
+        return httpx.Response(200, content=content)
 
 
 # --------------------------------------------------------------------------- reference model

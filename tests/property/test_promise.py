@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -139,9 +140,11 @@ def scenarios(
     runs: tuple[int, int] = (1, 2),
     dispositions: tuple[str, ...] = ("append", "merge"),
     totals: tuple[str, ...] | None = None,
+    cuts: bool = False,
 ) -> Scenario:
     """`totals`: what page-number and offset bodies may say of the total, drawn per run
-    (default: absent, right, low or high when `hostile`, else right)."""
+    (default: absent, right, low or high when `hostile`, else right). `cuts`: some pages'
+    first answers are cut short (`RunData.cut`)."""
     style = draw(st.sampled_from(styles))
     limit = draw(st.integers(1, 8))
     clamp = draw(st.one_of(st.none(), st.integers(1, limit))) if hostile else None
@@ -167,7 +170,10 @@ def scenarios(
             faults = tuple(f for f in faults if f != (0, "null"))
             if style in ("page_number", "offset"):
                 past_end = draw(st.sampled_from(("empty", "last_page")))
-        run_data.append(RunData(tuple(records), hidden, faults, total, past_end))
+        cut = frozenset(draw(st.sets(st.integers(0, 6), min_size=1, max_size=3))) if cuts else None
+        run_data.append(
+            RunData(tuple(records), hidden, faults, total, past_end, cut or frozenset())
+        )
     is_auto = draw(st.booleans()) if auto is None else auto
     return Scenario(
         style=style,
@@ -194,9 +200,10 @@ def _describe(scenario: Scenario, run: RunData, api: FakeApi) -> str:
     )
 
 
-def check_promise(scenario: Scenario, postgres: str | None = None) -> None:
+def check_promise(scenario: Scenario, postgres: str | None = None) -> list[str | None]:
     """Run every run of `scenario` into a fresh DuckDB file (or a fresh dataset of the
-    `postgres` server) and check each outcome."""
+    `postgres` server) and check each outcome; returns each run's error (None: it succeeded)."""
+    errors: list[str | None] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "promise.duckdb"
         destination = postgres or f"duckdb:///{db}"
@@ -246,6 +253,8 @@ def check_promise(scenario: Scenario, postgres: str | None = None) -> None:
                 f"run {number} {outcome} but the destination is not the API's data: "
                 f"{difference}\n{where}"
             )
+            errors.append(error)
+    return errors
 
 
 @_examples(quick=40, long=400)
@@ -254,6 +263,19 @@ def test_hostile_pagination_is_exact_or_an_error(scenario: Scenario) -> None:
     """Explicit paginators over clamped, filtered and variable pages, absent/right/lying
     totals, `null`/error bodies and repeated pages, under append and merge."""
     check_promise(scenario)
+
+
+@_examples(quick=25, long=250)
+@given(scenarios(hostile=False, auto=None, runs=(1, 1), totals=("right", "absent"), cuts=True))
+def test_bodies_cut_short_once_are_asked_again_and_loaded_exactly(scenario: Scenario) -> None:
+    """An honest API whose answer to some pages is cut short once (a dropped proxy, say): the
+    page is asked again, also a page fetched ahead (page counts and totals let restsync fetch
+    ahead), and the run ends as it does without the cuts: exactly the API's data, or the same
+    error."""
+    whole = replace(scenario, runs=tuple(replace(r, cut=frozenset()) for r in scenario.runs))
+    expected = check_promise(whole)
+    got = check_promise(scenario)
+    assert [e is None for e in got] == [e is None for e in expected], (got, expected)
 
 
 @_examples(quick=25, long=250)
