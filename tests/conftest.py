@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.pg import postgres_url  # noqa: F401 - the session fixture, for every suite
+
 # CI runs the same examples every time (a property failure is then reproducible, never a
 # flake); RESTSYNC_LONG=1 explores new random examples on every run.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

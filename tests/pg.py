@@ -7,9 +7,7 @@ starts its own server in a temporary folder: `initdb` with trust auth, listening
 run as root the server runs as `nobody` (initdb and postgres refuse root). The server is
 stopped and its folder removed when the process ends.
 
-Use it from a conftest.py:
-
-    from tests_pg import postgres_url  # or: pytest_plugins = ["tests.pg"]
+tests/conftest.py imports the fixture, so every suite can ask for it.
 """
 
 from __future__ import annotations

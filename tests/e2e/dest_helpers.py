@@ -10,32 +10,11 @@ between runs by design). Bookkeeping tables (`_restsync_*`) are not data tables.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-
-_HERE = Path(__file__).parent
-
-
-def _load_pg() -> Any:
-    """tests/pg.py under the module name tests/unit/destinations uses: one server per worker."""
-    if "restsync_tests_pg" in sys.modules:
-        return sys.modules["restsync_tests_pg"]
-    spec = importlib.util.spec_from_file_location("restsync_tests_pg", _HERE.parent / "pg.py")
-    assert spec
-    assert spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["restsync_tests_pg"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-pg = _load_pg()
-postgres_url = pg.postgres_url  # the session fixture, re-exported for test modules
 
 EXCLUDED = {"_dlt_load_id"}
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .dest_helpers import pg
+from tests import pg
 
 pytestmark = pytest.mark.postgres
 

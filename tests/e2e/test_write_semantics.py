@@ -21,9 +21,7 @@ from restsync import rest_api_source
 from restsync.errors import ConfigError
 from restsync.pipeline import Pipeline
 
-from .dest_helpers import column_types, postgres_url, query, tables
-
-__all__ = ["postgres_url"]
+from .dest_helpers import column_types, query, tables
 
 DESTS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
 

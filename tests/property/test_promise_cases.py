@@ -4,9 +4,6 @@ error). The hypothesis tests shrink to one counterexample each; these name every
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,22 +25,6 @@ def _kept(records: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
     """Every other record: a second run that changes some keys and leaves the others."""
     return records[::2]
 
-
-def _load_pg() -> Any:
-    """tests/pg.py under the module name the other suites use: one server per worker."""
-    if "restsync_tests_pg" in sys.modules:
-        return sys.modules["restsync_tests_pg"]
-    path = Path(__file__).resolve().parents[1] / "pg.py"
-    spec = importlib.util.spec_from_file_location("restsync_tests_pg", path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["restsync_tests_pg"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-postgres_url = _load_pg().postgres_url  # the session fixture
 
 R = _records()
 CASES: dict[str, Scenario] = {}

@@ -9,7 +9,6 @@ in docs/RELIABILITY.md are the ones a run actually produced.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import subprocess
@@ -64,21 +63,6 @@ def figures(request: pytest.FixtureRequest) -> Figures:
 
 
 # --------------------------------------------------------------------------- postgres
-
-
-def _load_pg() -> Any:
-    if "restsync_tests_pg" in sys.modules:
-        return sys.modules["restsync_tests_pg"]
-    spec = importlib.util.spec_from_file_location("restsync_tests_pg", ROOT / "tests" / "pg.py")
-    assert spec
-    assert spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["restsync_tests_pg"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-postgres_url = _load_pg().postgres_url
 
 
 # --------------------------------------------------------------------------- sandboxes

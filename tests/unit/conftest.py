@@ -3,31 +3,12 @@ real Postgres), for the destinations, load and state tests."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-_HERE = Path(__file__).parent
-
-
-def _load_pg() -> Any:
-    if "restsync_tests_pg" in sys.modules:
-        return sys.modules["restsync_tests_pg"]
-    spec = importlib.util.spec_from_file_location("restsync_tests_pg", _HERE.parent / "pg.py")
-    assert spec
-    assert spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["restsync_tests_pg"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-postgres_url = _load_pg().postgres_url
 
 
 def make_destination(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
