@@ -82,7 +82,9 @@ def round_order(contenders: tuple[tuple[str, str], ...], run: int) -> tuple[tupl
     order = list(contenders)
     if run % 2 == 0:
         for i in range(len(order) - 1):
-            if order[i + 1][0] == order[i][0].replace("restsync", BASELINE, 1) != order[i][0]:
+            name = order[i][0]
+            twin = name.replace("restsync", BASELINE, 1)
+            if twin != name and order[i + 1][0] == twin:
                 order[i], order[i + 1] = order[i + 1], order[i]
     return tuple(order)
 
