@@ -22,9 +22,7 @@ from restsync.destinations._duckdb import DuckDBDestination, open_error
 from restsync.errors import ConfigError, LoadError
 from restsync.pipeline import Pipeline
 
-from .dest_helpers import postgres_url, query, tables
-
-__all__ = ["postgres_url"]
+from .dest_helpers import query, tables
 
 
 def _config_file(tmp_path: Path) -> Path:

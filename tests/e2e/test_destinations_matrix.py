@@ -32,7 +32,6 @@ from .conftest import CONNECTORS
 from .dest_helpers import (
     column_types,
     kind_of,
-    postgres_url,
     query,
     reading,
     restsync_type,
@@ -40,8 +39,6 @@ from .dest_helpers import (
     stored_state,
     tables,
 )
-
-__all__ = ["postgres_url"]  # the session fixture, used by `url_for`
 
 LONG = bool(os.environ.get("RESTSYNC_LONG"))
 SMALL = {"fulfillment": 450, "ecommerce": 230, "orders": 650, "commerce": 60, "inventory": 75}

@@ -14,10 +14,10 @@ from restsync.connectors import connector_module
 from restsync.schema._naming import normalize_path
 
 from .conftest import CONNECTORS
-from .dest_helpers import column_types, postgres_url, query, reading, restsync_type
+from .dest_helpers import column_types, query, reading, restsync_type
 from .test_destinations_matrix import dataset_for, run, sandbox, url_for
 
-__all__ = ["postgres_url", "sandbox"]  # fixtures used here
+__all__ = ["sandbox"]  # fixtures used here
 
 DESTS = [pytest.param("postgres", marks=pytest.mark.postgres), "parquet"]
 
